@@ -1,0 +1,285 @@
+"""The worker's settings: one class, read from the environment at start-up and passed in.
+
+Variable names follow the reference OversightML Model Runner where it has one, so existing
+deployments keep their environment. Nothing here is read at import time: call
+:func:`load_settings` once in the entry point.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from model_runner.errors import ConfigurationError
+
+RequestTypeName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class WorkerSettings(BaseSettings):
+    """Every setting the worker reads from its environment, with its variable name and default."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, populate_by_name=False)
+
+    # --- AWS -------------------------------------------------------------------------------
+    aws_region: str = Field(
+        validation_alias=_env("AWS_DEFAULT_REGION", "AWS_REGION"),
+        description="AWS region of every queue, table, topic and endpoint the worker calls.",
+    )
+    aws_endpoint_url: str | None = Field(
+        default=None,
+        validation_alias="AWS_ENDPOINT_URL",
+        description="Send every AWS call (boto3 and GDAL's /vsis3) to this URL instead of AWS; "
+        "set by the local stack to its moto server. Unset in production.",
+    )
+
+    # --- Queues ----------------------------------------------------------------------------
+    image_queue: str = Field(
+        validation_alias="IMAGE_QUEUE", description="URL of the queue of ImageRequest messages."
+    )
+    image_dlq: str | None = Field(
+        default=None,
+        validation_alias="IMAGE_DLQ",
+        description="URL of the image queue's dead-letter queue; unreadable messages are moved "
+        "there at once. Unset: they are left to the queue's redrive policy.",
+    )
+    region_queue: str = Field(
+        validation_alias="REGION_QUEUE",
+        description="URL of the queue through which regions are fanned out to workers.",
+    )
+    region_dlq: str | None = Field(
+        default=None,
+        validation_alias="REGION_DLQ",
+        description="URL of the region queue's dead-letter queue (as IMAGE_DLQ).",
+    )
+    queue_wait_s: int = Field(
+        default=20,
+        ge=0,
+        le=20,
+        validation_alias="QUEUE_WAIT_SECONDS",
+        description="Long-poll wait of each ReceiveMessage call, in seconds (SQS allows 0 to 20).",
+    )
+    visibility_timeout_s: int = Field(
+        default=120,
+        ge=30,
+        le=43200,
+        validation_alias="VISIBILITY_TIMEOUT",
+        description="Visibility timeout the worker keeps on a message it is processing; a "
+        "heartbeat extends it every third of this time until the work is done.",
+    )
+
+    # --- Tables and topics -----------------------------------------------------------------
+    job_table: str = Field(
+        validation_alias="JOB_TABLE", description="DynamoDB table of image (job) status rows."
+    )
+    region_request_table: str = Field(
+        validation_alias="REGION_REQUEST_TABLE",
+        description="DynamoDB table of region status rows.",
+    )
+    endpoint_table: str = Field(
+        validation_alias=_env("ENDPOINT_TABLE", "ENDPOINT_STATISTICS_TABLE"),
+        description="DynamoDB table counting regions in flight per model endpoint.",
+    )
+    tile_ledger_table: str | None = Field(
+        default=None,
+        validation_alias="TILE_LEDGER_TABLE",
+        description="DynamoDB table of tile states for asynchronous SageMaker endpoints; "
+        "required only to serve SM_ENDPOINT_ASYNC requests.",
+    )
+    image_status_topic: str | None = Field(
+        default=None,
+        validation_alias="IMAGE_STATUS_TOPIC",
+        description="ARN of the SNS topic for image status events; unset: none are published.",
+    )
+    region_status_topic: str | None = Field(
+        default=None,
+        validation_alias="REGION_STATUS_TOPIC",
+        description="ARN of the SNS topic for region status events; unset: none are published.",
+    )
+    ddb_ttl_days: int = Field(
+        default=7,
+        ge=1,
+        validation_alias="DDB_TTL_IN_DAYS",
+        description="Days a status row is kept before DynamoDB's TTL removes it.",
+    )
+
+    # --- Processing ------------------------------------------------------------------------
+    region_size: Annotated[tuple[int, int], NoDecode] = Field(
+        default=(10240, 10240),
+        validation_alias="REGION_SIZE",
+        description="Region width and height in pixels: '(10240, 10240)', '10240,10240' or "
+        "'10240'. Each region is one message on the region queue.",
+    )
+    tile_workers: int = Field(
+        default=4,
+        ge=1,
+        le=256,
+        validation_alias="WORKERS",
+        description="Model calls in flight at once per region being processed.",
+    )
+    self_throttling: bool = Field(
+        default=False,
+        validation_alias="SM_SELF_THROTTLING",
+        description="Limit regions in flight per endpoint to its instance count times "
+        "THROTTLING_SCALE_FACTOR, counted in ENDPOINT_TABLE.",
+    )
+    throttling_scale_factor: int = Field(
+        default=10,
+        ge=1,
+        validation_alias="THROTTLING_SCALE_FACTOR",
+        description="Regions in flight allowed per endpoint instance when SM_SELF_THROTTLING is on.",
+    )
+    throttling_retry_timeout_s: int = Field(
+        default=10,
+        ge=0,
+        validation_alias="THROTTLING_RETRY_TIMEOUT",
+        description="Seconds a throttled region waits before it is offered to the queue again.",
+    )
+
+    # --- Model calls -----------------------------------------------------------------------
+    model_connect_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        validation_alias="MODEL_CONNECT_TIMEOUT",
+        description="Seconds to open a connection to an HTTP model endpoint.",
+    )
+    model_read_timeout_s: float = Field(
+        default=60.0,
+        gt=0,
+        validation_alias="MODEL_READ_TIMEOUT",
+        description="Seconds to wait for a model's answer to one tile (SageMaker's own limit is 60).",
+    )
+    model_max_retries: int = Field(
+        default=3,
+        ge=0,
+        le=10,
+        validation_alias="MODEL_MAX_RETRIES",
+        description="Retries of one tile after a connection error, HTTP 429 or 5xx, with backoff.",
+    )
+
+    # --- Extensions ------------------------------------------------------------------------
+    request_type: RequestTypeName | None = Field(
+        default=None,
+        validation_alias="REQUEST_TYPE",
+        description="Handler pair to use when a request does not say (http, sm_endpoint, "
+        "async_sm_endpoint or a registered extension's). Unset: http.",
+    )
+    use_extensions: bool = Field(
+        default=True,
+        validation_alias="USE_EXTENSIONS",
+        description="false: always use the base handler pair, whatever the request type.",
+    )
+    extension_fallback_enabled: bool = Field(
+        default=False,
+        validation_alias="EXTENSION_FALLBACK_ENABLED",
+        description="true: an extension that fails to load or construct falls back to the base "
+        "handlers with a warning and a metric; false: the worker refuses to start.",
+    )
+    extension_modules: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        validation_alias="EXTENSION_MODULES",
+        description="Comma-separated Python modules to import at start-up so that the handlers "
+        "and observers they register are available.",
+    )
+
+    # --- Observability ---------------------------------------------------------------------
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", validation_alias="LOG_LEVEL", description="Lowest level of log record kept."
+    )
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        validation_alias="LOG_FORMAT",
+        description="json: one JSON object per line (for CloudWatch); text: for people.",
+    )
+    metrics_namespace: str = Field(
+        default="OSML/ModelRunner",
+        min_length=1,
+        validation_alias="METRICS_NAMESPACE",
+        description="CloudWatch namespace of the worker's embedded metrics.",
+    )
+
+    @field_validator("region_size", mode="before")
+    @classmethod
+    def _parse_region_size(cls, value: object) -> object:
+        if isinstance(value, str):
+            numbers = re.findall(r"-?\d+", value)
+            if len(numbers) not in (1, 2) or re.sub(r"[-\d\s(),]", "", value):
+                raise ValueError("expected 'WIDTH,HEIGHT', '(WIDTH, HEIGHT)' or 'SIZE'")
+            width, height = int(numbers[0]), int(numbers[-1])
+            return (width, height)
+        if isinstance(value, int):
+            return (value, value)
+        return value
+
+    @field_validator("region_size")
+    @classmethod
+    def _check_region_size(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if min(value) < 256:
+            raise ValueError("each side must be at least 256 pixels")
+        return value
+
+    @field_validator("extension_modules", mode="before")
+    @classmethod
+    def _split_modules(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(name.strip() for name in value.split(",") if name.strip())
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _check_heartbeat(self) -> WorkerSettings:
+        if self.queue_wait_s >= self.visibility_timeout_s:
+            raise ValueError("QUEUE_WAIT_SECONDS must be shorter than VISIBILITY_TIMEOUT")
+        return self
+
+    @property
+    def heartbeat_s(self) -> float:
+        """How often the visibility of a message in progress is extended."""
+        return self.visibility_timeout_s / 3
+
+    @classmethod
+    def variable_of(cls, field_name: str) -> str:
+        """The environment variable (first name) that sets ``field_name``."""
+        alias = cls.model_fields[field_name].validation_alias
+        if isinstance(alias, AliasChoices):
+            return str(alias.choices[0])
+        return str(alias)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> WorkerSettings:
+    """Read and validate the settings from ``environ`` (default: the process environment).
+
+    Raises:
+        ConfigurationError: one problem per missing or invalid variable, each naming it.
+    """
+    try:
+        if environ is None:
+            return WorkerSettings()
+        return WorkerSettings.model_validate({key.upper(): value for key, value in environ.items()})
+    except ValidationError as error:
+        raise ConfigurationError(_describe(error)) from None
+
+
+def _describe(error: ValidationError) -> list[str]:
+    problems = []
+    for item in error.errors():
+        location = item["loc"]
+        variable = str(location[0]) if location else "settings"
+        if item["type"] == "missing":
+            problems.append(f"{variable}: required, but not set")
+        else:
+            reason = item["msg"].removeprefix("Value error, ")
+            shown = f" (got {item['input']!r})" if location else ""
+            problems.append(f"{variable}: {reason}{shown}")
+    return problems

@@ -1,0 +1,156 @@
+"""The AWS resources the worker uses, described once.
+
+The embedded local stack creates exactly these on the moto server, and the CDK app deploys them;
+both read this module, so names, keys, TTL attributes and the settings that carry each resource's
+address to the worker stay in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+KeyType = Literal["S", "N"]
+TTL_ATTRIBUTE = "expire_time"
+
+
+@dataclass(frozen=True)
+class Key:
+    """A DynamoDB key attribute."""
+
+    name: str
+    type: KeyType = "S"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A DynamoDB table; its name reaches the worker through ``setting``."""
+
+    name: str
+    setting: str
+    partition_key: Key
+    sort_key: Key | None = None
+    ttl_attribute: str | None = TTL_ATTRIBUTE
+    purpose: str = ""
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """An SQS queue with its dead-letter queue; its URL reaches the worker through ``setting``."""
+
+    name: str
+    setting: str
+    visibility_timeout_s: int
+    max_receive_count: int
+    dead_letter_name: str
+    dead_letter_setting: str | None = None
+    retention_s: int = 4 * 24 * 3600
+    purpose: str = ""
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """An SNS topic; its ARN reaches the worker through ``setting``."""
+
+    name: str
+    setting: str
+    purpose: str = ""
+
+
+@dataclass(frozen=True)
+class BucketSpec:
+    """An S3 bucket named by requests (results, async tiles), not by the worker's settings."""
+
+    name: str
+    purpose: str = ""
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """A Kinesis data stream named by requests."""
+
+    name: str
+    shard_count: int = 1
+    purpose: str = ""
+
+
+@dataclass(frozen=True)
+class ResourceSet:
+    """Everything one deployment of the worker needs."""
+
+    tables: tuple[TableSpec, ...]
+    queues: tuple[QueueSpec, ...]
+    topics: tuple[TopicSpec, ...]
+    buckets: tuple[BucketSpec, ...]
+    streams: tuple[StreamSpec, ...]
+
+
+# A region message is kept invisible by the worker's heartbeat (a third of this timeout), so the
+# timeout only bounds how long a crashed worker's message stays hidden.
+MESSAGE_VISIBILITY_S = 120
+MAX_RECEIVE_COUNT = 5
+
+RESOURCES = ResourceSet(
+    tables=(
+        TableSpec(
+            name="ImageProcessingJobStatus",
+            setting="JOB_TABLE",
+            partition_key=Key("image_id"),
+            purpose="one row per image of a job: status, region counts, timings",
+        ),
+        TableSpec(
+            name="RegionProcessingJobStatus",
+            setting="REGION_REQUEST_TABLE",
+            partition_key=Key("image_id"),
+            sort_key=Key("region_id"),
+            purpose="one row per region: status, tile counts, failures",
+        ),
+        TableSpec(
+            name="EndpointStatistics",
+            setting="ENDPOINT_TABLE",
+            partition_key=Key("endpoint"),
+            ttl_attribute=None,
+            purpose="regions in flight per model endpoint, for self-throttling",
+        ),
+        TableSpec(
+            name="TileLedger",
+            setting="TILE_LEDGER_TABLE",
+            partition_key=Key("region_key"),
+            sort_key=Key("tile_id"),
+            purpose="asynchronous endpoints: each tile's PENDING/SUBMITTED/COMPLETED/FAILED state",
+        ),
+    ),
+    queues=(
+        QueueSpec(
+            name="ImageRequestQueue",
+            setting="IMAGE_QUEUE",
+            visibility_timeout_s=MESSAGE_VISIBILITY_S,
+            max_receive_count=MAX_RECEIVE_COUNT,
+            dead_letter_name="ImageRequestDLQ",
+            dead_letter_setting="IMAGE_DLQ",
+            purpose="ImageRequest messages from users",
+        ),
+        QueueSpec(
+            name="RegionRequestQueue",
+            setting="REGION_QUEUE",
+            visibility_timeout_s=MESSAGE_VISIBILITY_S,
+            max_receive_count=MAX_RECEIVE_COUNT,
+            dead_letter_name="RegionRequestDLQ",
+            dead_letter_setting="REGION_DLQ",
+            purpose="regions fanned out to other workers",
+        ),
+    ),
+    topics=(
+        TopicSpec(
+            name="ImageStatusTopic", setting="IMAGE_STATUS_TOPIC", purpose="image status events"
+        ),
+        TopicSpec(
+            name="RegionStatusTopic", setting="REGION_STATUS_TOPIC", purpose="region status events"
+        ),
+    ),
+    buckets=(
+        BucketSpec(name="mr-results", purpose="feature collections written by the S3 sink"),
+        BucketSpec(name="mr-images", purpose="source imagery read through /vsis3"),
+    ),
+    streams=(StreamSpec(name="mr-features", purpose="features written by the Kinesis sink"),),
+)

@@ -1,0 +1,1 @@
+"""The extension registry: which handler pair processes a request, chosen by request type."""
