@@ -141,12 +141,8 @@ RESOURCES = ResourceSet(
         ),
     ),
     topics=(
-        TopicSpec(
-            name="ImageStatusTopic", setting="IMAGE_STATUS_TOPIC", purpose="image status events"
-        ),
-        TopicSpec(
-            name="RegionStatusTopic", setting="REGION_STATUS_TOPIC", purpose="region status events"
-        ),
+        TopicSpec(name="ImageStatusTopic", setting="IMAGE_STATUS_TOPIC", purpose="image status events"),
+        TopicSpec(name="RegionStatusTopic", setting="REGION_STATUS_TOPIC", purpose="region status events"),
     ),
     buckets=(
         BucketSpec(name="mr-results", purpose="feature collections written by the S3 sink"),

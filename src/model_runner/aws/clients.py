@@ -1,0 +1,111 @@
+"""boto3 clients for the worker: one cached client per service and role, built once and shared.
+
+A role ARN (the request's imageReadRole, a sink's role, a model's assumedRole) gets its own
+botocore session whose credentials come from STS AssumeRole and refresh themselves before they
+expire, so a long job never runs on stale credentials.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.credentials import DeferredRefreshableCredentials
+from botocore.session import get_session
+
+from model_runner.config import WorkerSettings
+
+SESSION_NAME = "model-runner"
+_ROLE_SESSION_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Static AWS credentials, for consumers outside boto3 (GDAL's /vsis3)."""
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None = None
+
+
+class AwsClients:
+    """Builds and caches boto3 clients; safe to share between threads.
+
+    ``client("sqs")`` uses the worker's own credentials; ``client("s3", role_arn=...)`` uses the
+    role's. Clients are thread-safe in boto3; building them is not, hence the lock.
+    """
+
+    def __init__(self, settings: WorkerSettings, max_pool_connections: int = 32) -> None:
+        self._region = settings.aws_region
+        self._endpoint_url = settings.aws_endpoint_url
+        self._config = Config(
+            retries={"mode": "adaptive", "max_attempts": 8},
+            max_pool_connections=max_pool_connections,
+        )
+        self._base = boto3.session.Session(region_name=self._region)
+        self._role_sessions: dict[str, boto3.session.Session] = {}
+        self._clients: dict[tuple[str, str | None], Any] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def endpoint_url(self) -> str | None:
+        """The endpoint every client talks to instead of AWS (the local stack), if any."""
+        return self._endpoint_url
+
+    def client(self, service: str, *, role_arn: str | None = None) -> Any:
+        """The cached client of ``service``, acting as ``role_arn`` when one is given."""
+        key = (service, role_arn)
+        with self._lock:
+            if key not in self._clients:
+                session = self._session(role_arn)
+                self._clients[key] = session.client(
+                    service,  # type: ignore[call-overload]
+                    region_name=self._region,
+                    endpoint_url=self._endpoint_url,
+                    config=self._config,
+                )
+            return self._clients[key]
+
+    def credentials(self, role_arn: str | None = None) -> Credentials | None:
+        """Current static credentials of the role (or of the worker), for GDAL."""
+        with self._lock:
+            found = self._session(role_arn).get_credentials()
+        if found is None:
+            return None
+        frozen = found.get_frozen_credentials()
+        if not frozen.access_key or not frozen.secret_key:
+            return None
+        return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
+
+    def _session(self, role_arn: str | None) -> boto3.session.Session:
+        if role_arn is None:
+            return self._base
+        if role_arn not in self._role_sessions:
+            self._role_sessions[role_arn] = self._assumed_session(role_arn)
+        return self._role_sessions[role_arn]
+
+    def _assumed_session(self, role_arn: str) -> boto3.session.Session:
+        sts = self._base.client("sts", region_name=self._region, endpoint_url=self._endpoint_url)
+
+        def refresh() -> dict[str, str]:
+            answer = sts.assume_role(
+                RoleArn=role_arn,
+                RoleSessionName=SESSION_NAME,
+                DurationSeconds=_ROLE_SESSION_SECONDS,
+            )["Credentials"]
+            return {
+                "access_key": answer["AccessKeyId"],
+                "secret_key": answer["SecretAccessKey"],
+                "token": answer["SessionToken"],
+                "expiry_time": answer["Expiration"].isoformat(),
+            }
+
+        botocore_session = get_session()
+        # botocore has no public setter for refreshable credentials; this is the documented idiom.
+        botocore_session._credentials = DeferredRefreshableCredentials(  # type: ignore[attr-defined]
+            refresh_using=refresh, method="sts-assume-role"
+        )
+        return boto3.session.Session(botocore_session=botocore_session, region_name=self._region)

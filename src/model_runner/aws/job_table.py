@@ -1,0 +1,166 @@
+"""The image (job) status table: one row per image of a job.
+
+Every state change is a conditional write, so at-least-once delivery never counts a region twice
+and an image gets exactly one terminal status:
+
+* ``start_image`` creates the row only if it does not exist (a redelivered request finds it);
+* ``record_region`` adds the region id to a string set only if it is not in it yet, and answers
+  whether this call completed the image;
+* ``finish_image`` sets the terminal status only if none is set; only the caller whose write
+  succeeded publishes the terminal event.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from model_runner.aws.service_errors import ConditionFailedError, aws_call
+from model_runner.resources import TTL_ATTRIBUTE
+from model_runner.status import Status
+
+_OUTCOME_SETS = {
+    Status.SUCCESS: "regions_succeeded",
+    Status.PARTIAL: "regions_partial",
+    Status.FAILED: "regions_failed",
+}
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    """What the table knows of one image."""
+
+    image_id: str
+    job_id: str
+    job_name: str | None
+    image_url: str
+    status: Status
+    region_count: int
+    regions_done: frozenset[str]
+    region_outcomes: Mapping[str, Status]
+    started_at: float
+    message: str = ""
+
+    @property
+    def complete(self) -> bool:
+        """Every region of the image has an outcome."""
+        return len(self.regions_done) >= self.region_count
+
+
+class JobTable:
+    """The image status table, through an injected boto3 DynamoDB client."""
+
+    def __init__(self, client: Any, table_name: str, ttl_days: int) -> None:
+        self._client = client
+        self.table_name = table_name
+        self._ttl_s = ttl_days * 24 * 3600
+
+    def start_image(
+        self, *, image_id: str, job_id: str, job_name: str | None, image_url: str, region_count: int
+    ) -> tuple[ImageRecord, bool]:
+        """Create the image's row; returns the row and whether this call created it."""
+        now = time.time()
+        item: dict[str, Any] = {
+            "image_id": {"S": image_id},
+            "job_id": {"S": job_id},
+            "image_url": {"S": image_url},
+            "status": {"S": Status.STARTED.value},
+            "region_count": {"N": str(region_count)},
+            "started_at": {"N": f"{now:.3f}"},
+            TTL_ATTRIBUTE: {"N": str(int(now + self._ttl_s))},
+        }
+        if job_name:
+            item["job_name"] = {"S": job_name}
+        try:
+            with aws_call(f"create image {image_id} in {self.table_name}"):
+                self._client.put_item(
+                    TableName=self.table_name,
+                    Item=item,
+                    ConditionExpression="attribute_not_exists(image_id)",
+                )
+        except ConditionFailedError:
+            return self.get(image_id), False
+        return _record(item), True
+
+    def record_region(self, image_id: str, region_id: str, outcome: Status) -> tuple[ImageRecord, bool]:
+        """Count a region's outcome once; returns the row and whether this call counted it."""
+        try:
+            with aws_call(f"record region {region_id} of {image_id} in {self.table_name}"):
+                answer = self._update(
+                    image_id,
+                    expression=f"ADD regions_done :region, {_OUTCOME_SETS[outcome]} :region "
+                    "SET #status = if_not_exists(terminal_status, :in_progress)",
+                    condition="attribute_exists(image_id) AND NOT contains(regions_done, :id)",
+                    values={
+                        ":region": {"SS": [region_id]},
+                        ":id": {"S": region_id},
+                        ":in_progress": {"S": Status.IN_PROGRESS.value},
+                    },
+                )
+        except ConditionFailedError:
+            return self.get(image_id), False
+        return _record(answer["Attributes"]), True
+
+    def finish_image(self, image_id: str, status: Status, message: str) -> bool:
+        """Set the image's terminal status; False when another call already set one."""
+        try:
+            with aws_call(f"finish image {image_id} in {self.table_name}"):
+                self._update(
+                    image_id,
+                    expression="SET #status = :status, terminal_status = :status, message = :message, "
+                    "finished_at = :now",
+                    condition="attribute_exists(image_id) AND attribute_not_exists(terminal_status)",
+                    values={
+                        ":status": {"S": status.value},
+                        ":message": {"S": message},
+                        ":now": {"N": f"{time.time():.3f}"},
+                    },
+                )
+        except ConditionFailedError:
+            return False
+        return True
+
+    def get(self, image_id: str) -> ImageRecord:
+        """The row of ``image_id`` (read consistently)."""
+        with aws_call(f"read image {image_id} from {self.table_name}"):
+            answer = self._client.get_item(
+                TableName=self.table_name, Key={"image_id": {"S": image_id}}, ConsistentRead=True
+            )
+        if "Item" not in answer:
+            raise KeyError(f"image {image_id} is not in {self.table_name}")
+        return _record(answer["Item"])
+
+    def _update(
+        self, image_id: str, *, expression: str, condition: str, values: dict[str, Any]
+    ) -> dict[str, Any]:
+        answer: dict[str, Any] = self._client.update_item(
+            TableName=self.table_name,
+            Key={"image_id": {"S": image_id}},
+            UpdateExpression=expression,
+            ConditionExpression=condition,
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        )
+        return answer
+
+
+def _record(item: Mapping[str, Any]) -> ImageRecord:
+    def strings(name: str) -> frozenset[str]:
+        return frozenset(item.get(name, {}).get("SS", []))
+
+    outcomes = {region: status for status, name in _OUTCOME_SETS.items() for region in strings(name)}
+    return ImageRecord(
+        image_id=item["image_id"]["S"],
+        job_id=item["job_id"]["S"],
+        job_name=item.get("job_name", {}).get("S"),
+        image_url=item["image_url"]["S"],
+        status=Status(item["status"]["S"]),
+        region_count=int(item["region_count"]["N"]),
+        regions_done=strings("regions_done"),
+        region_outcomes=outcomes,
+        started_at=float(item["started_at"]["N"]),
+        message=item.get("message", {}).get("S", ""),
+    )

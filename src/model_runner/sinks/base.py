@@ -1,0 +1,76 @@
+"""What every output sink offers: the protocol, its report, its error, and the client factory it uses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from model_runner.errors import ModelRunnerError, QueueAction
+
+Feature = Mapping[str, Any]
+"""A geolocated GeoJSON Feature with a deterministic string ``id``."""
+
+
+class SinkError(ModelRunnerError):
+    """A sink could not write an image's features; ``str(error)`` is the reason for the user.
+
+    The image is recorded FAILED (or PARTIAL when another sink succeeded) with that reason.
+    """
+
+    action = QueueAction.FAIL_JOB
+
+    def __init__(self, reason: str, *, code: str | None = None) -> None:
+        self.reason = reason
+        self.code = code
+        super().__init__(reason)
+
+
+@dataclass(frozen=True)
+class SinkReport:
+    """What one sink wrote for one image."""
+
+    sink: str
+    """The sink, for people: ``S3 bucket 'results'``, ``Kinesis stream 'features'``."""
+    features_written: int
+    location: str
+    """Where the features went: ``s3://bucket/key`` or the stream name."""
+
+
+@dataclass(frozen=True)
+class ImageMetadata:
+    """What a sink may need to know about the image besides its id."""
+
+    image_url: str | None = None
+    """The image's location (``s3://bucket/path/name.tif`` or a local path); names the S3 object."""
+
+
+class Sink(Protocol):
+    """A destination of features; writing the same image twice replaces rather than duplicates
+    where the destination allows it (S3), and never drops a feature silently."""
+
+    @property
+    def description(self) -> str:
+        """The sink, for people and logs."""
+        ...
+
+    def write(
+        self,
+        job_id: str,
+        image_id: str,
+        features: Sequence[Feature],
+        *,
+        metadata: ImageMetadata | None = None,
+    ) -> SinkReport:
+        """Write every feature of one image.
+
+        Raises:
+            SinkError: the features could not all be written; the reason names the resource.
+        """
+        ...
+
+
+class ClientFactory(Protocol):
+    """Returns a (cached) boto3 client for ``service``, with the role's credentials if given."""
+
+    def __call__(self, service: str, *, role_arn: str | None = None) -> Any: ...

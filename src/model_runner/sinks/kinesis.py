@@ -1,0 +1,178 @@
+"""The Kinesis sink: one record per feature, sent in batches within the service limits.
+
+Records the service rejects (throttling, internal failure) are resent, alone, with exponential
+backoff; records still rejected after the last attempt fail the write with their count and error
+code, never vanish. The partition key is the MD5 of the feature id, spreading features over shards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from model_runner.sinks.backoff import Backoff
+from model_runner.sinks.base import Feature, ImageMetadata, SinkError, SinkReport
+from model_runner.sinks.geojson import encode_feature, feature_id
+
+if TYPE_CHECKING:
+    from mypy_boto3_kinesis import KinesisClient
+
+MIB = 1024 * 1024
+MAX_RECORDS_PER_CALL = 500
+MAX_BYTES_PER_CALL = 5 * MIB
+MAX_RECORD_BYTES = 1 * MIB
+"""Data plus partition key of one record."""
+
+_RETRYABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "LimitExceededException",
+        "KMSThrottlingException",
+        "InternalFailure",
+        "InternalFailureException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+    }
+)
+
+
+@dataclass(frozen=True)
+class _Record:
+    feature_id: str
+    data: bytes
+    partition_key: str
+
+    @property
+    def size(self) -> int:
+        return len(self.data) + len(self.partition_key)
+
+    def entry(self) -> dict[str, bytes | str]:
+        return {"Data": self.data, "PartitionKey": self.partition_key}
+
+
+@dataclass
+class _Progress:
+    """Counts of one write, for the reason of a failure."""
+
+    total: int
+    written: int = 0
+
+
+class KinesisSink:
+    """Puts each feature of an image as one JSON record on ``stream``.
+
+    ``batch_size`` is the most records per PutRecords call (capped at the service's 500); a call
+    also stays under 5 MiB. ``backoff`` bounds the attempts of each call and the waits between them.
+    """
+
+    def __init__(
+        self,
+        client: KinesisClient,
+        stream: str,
+        batch_size: int = MAX_RECORDS_PER_CALL,
+        backoff: Backoff | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self._client = client
+        self._stream = stream
+        self._batch_size = min(batch_size, MAX_RECORDS_PER_CALL)
+        self._backoff = backoff or Backoff()
+
+    @property
+    def description(self) -> str:
+        """The sink, for people and logs."""
+        return f"Kinesis stream {self._stream!r}"
+
+    def write(
+        self,
+        job_id: str,
+        image_id: str,
+        features: Sequence[Feature],
+        *,
+        metadata: ImageMetadata | None = None,
+    ) -> SinkReport:
+        """Put every feature as a record, resending rejected records until all are accepted.
+
+        Raises:
+            SinkError: the stream does not exist or refuses access, a feature is too big for a
+                record, or records are still rejected after the last attempt; the reason says how
+                many records were written before.
+        """
+        progress = _Progress(total=len(features))
+        batch: list[_Record] = []
+        batch_bytes = 0
+        for feature in features:
+            record = self._record(feature, progress)
+            if len(batch) == self._batch_size or batch_bytes + record.size > MAX_BYTES_PER_CALL:
+                self._put(batch, progress)
+                batch, batch_bytes = [], 0
+            batch.append(record)
+            batch_bytes += record.size
+        if batch:
+            self._put(batch, progress)
+        return SinkReport(self.description, progress.written, self._stream)
+
+    def _record(self, feature: Feature, progress: _Progress) -> _Record:
+        identifier = feature_id(feature)
+        data = encode_feature(feature)
+        key = hashlib.md5(identifier.encode() or data, usedforsecurity=False).hexdigest()
+        record = _Record(identifier, data, key)
+        if record.size > MAX_RECORD_BYTES:
+            raise SinkError(
+                f"{self.description}: feature {identifier!r} is {record.size} bytes, more than a "
+                f"Kinesis record holds ({MAX_RECORD_BYTES}); {progress.written} of {progress.total} "
+                "records written"
+            )
+        return record
+
+    def _put(self, batch: Sequence[_Record], progress: _Progress) -> None:
+        pending = list(batch)
+        codes: Counter[str] = Counter()
+        for attempt in range(1, self._backoff.max_attempts + 1):
+            if attempt > 1:
+                self._backoff.wait(attempt - 1)
+            try:
+                response = self._client.put_records(
+                    StreamName=self._stream,
+                    Records=[record.entry() for record in pending],  # type: ignore[misc]
+                )
+            except ClientError as error:
+                codes = Counter({self._retryable_code(error, progress): len(pending)})
+                continue
+            except BotoCoreError as error:
+                codes = Counter({type(error).__name__: len(pending)})
+                continue
+            results = response["Records"]
+            rejected = [(record, result) for record, result in zip(pending, results, strict=True)]
+            rejected = [(record, result) for record, result in rejected if result.get("ErrorCode")]
+            progress.written += len(pending) - len(rejected)
+            if not rejected:
+                return
+            pending = [record for record, _ in rejected]
+            codes = Counter(result["ErrorCode"] for _, result in rejected)
+        reasons = ", ".join(f"{code} x{count}" if len(codes) > 1 else code for code, count in codes.items())
+        raise SinkError(
+            f"{self.description}: {len(pending)} of {progress.total} records still rejected after "
+            f"{self._backoff.max_attempts} attempts ({reasons}); {progress.written} written",
+            code=codes.most_common(1)[0][0],
+        )
+
+    def _retryable_code(self, error: ClientError, progress: _Progress) -> str:
+        """The error code of a failed call, or SinkError when retrying cannot help."""
+        details = error.response.get("Error", {})
+        code = details.get("Code", "Unknown")
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if code in _RETRYABLE_CODES or status >= 500:
+            return code
+        if code == "ResourceNotFoundException":
+            reason = f"{self.description} does not exist"
+        else:
+            reason = f"{self.description}: {details.get('Message', 'no message')} ({code})"
+        raise SinkError(f"{reason}; {progress.written} of {progress.total} records written", code=code)

@@ -1,0 +1,131 @@
+"""The S3 sink: one GeoJSON FeatureCollection object per image, streamed in parts when large.
+
+Object key: ``{prefix}/{job_id}/{name}.geojson``, where ``name`` is the file stem of the image URL
+(``s3://imagery/2024/scene_01.ntf`` gives ``scene_01``) or, without a URL, the image id. In the job
+id and the name, characters other than letters, digits and ``._=+-`` become ``_``; the prefix loses
+leading, trailing and repeated slashes (an empty prefix puts the job folder at the bucket root). The
+key depends only on the request, so a redelivered message overwrites the object it wrote before.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from itertools import chain
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from model_runner.sinks.base import Feature, ImageMetadata, SinkError, SinkReport
+from model_runner.sinks.geojson import feature_collection_chunks
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+_LOG = logging.getLogger(__name__)
+
+MIB = 1024 * 1024
+MIN_PART_SIZE = 5 * MIB
+"""S3's smallest part of a multipart upload (all but the last)."""
+CONTENT_TYPE = "application/geo+json"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._=+-]")
+
+
+def object_key(prefix: str, job_id: str, image_id: str, image_url: str | None = None) -> str:
+    """The key of an image's FeatureCollection (see the module docstring)."""
+    stem = PurePosixPath(urlparse(image_url).path).stem if image_url else ""
+    name = _UNSAFE.sub("_", stem or image_id)
+    folders = [part for part in prefix.split("/") if part]
+    return "/".join([*folders, _UNSAFE.sub("_", job_id), f"{name}.geojson"])
+
+
+class S3Sink:
+    """Writes each image's features as one GeoJSON object in ``bucket`` under ``prefix``.
+
+    Output smaller than ``part_size`` is one PutObject; larger output is a multipart upload of
+    ``part_size`` parts, aborted if anything fails, so memory stays near one part.
+    """
+
+    def __init__(self, client: S3Client, bucket: str, prefix: str = "", part_size: int = 8 * MIB) -> None:
+        if part_size < MIN_PART_SIZE:
+            raise ValueError(f"part_size must be at least {MIN_PART_SIZE} bytes (S3's minimum)")
+        self._client = client
+        self._bucket = bucket
+        self._prefix = prefix
+        self._part_size = part_size
+
+    @property
+    def description(self) -> str:
+        """The sink, for people and logs."""
+        return f"S3 bucket {self._bucket!r}"
+
+    def write(
+        self,
+        job_id: str,
+        image_id: str,
+        features: Sequence[Feature],
+        *,
+        metadata: ImageMetadata | None = None,
+    ) -> SinkReport:
+        """Write (or overwrite) the image's FeatureCollection object.
+
+        Raises:
+            SinkError: S3 refused the write or a feature is not valid JSON; names bucket and key.
+        """
+        key = object_key(self._prefix, job_id, image_id, metadata.image_url if metadata else None)
+        chunks = feature_collection_chunks(features, self._part_size)
+        try:
+            first = next(chunks)
+            second = next(chunks, None)
+            if second is None:
+                self._client.put_object(Bucket=self._bucket, Key=key, Body=first, ContentType=CONTENT_TYPE)
+            else:
+                self._upload_parts(key, chain((first, second), chunks))
+        except ClientError as error:
+            raise _describe(error, self._bucket, key) from error
+        except BotoCoreError as error:
+            raise SinkError(f"S3 s3://{self._bucket}/{key}: {error}") from error
+        return SinkReport(self.description, len(features), f"s3://{self._bucket}/{key}")
+
+    def _upload_parts(self, key: str, parts: Iterator[bytes]) -> None:
+        upload_id = self._client.create_multipart_upload(
+            Bucket=self._bucket, Key=key, ContentType=CONTENT_TYPE
+        )["UploadId"]
+        try:
+            etags = [
+                self._client.upload_part(
+                    Bucket=self._bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body
+                )["ETag"]
+                for number, body in enumerate(parts, start=1)
+            ]
+            self._client.complete_multipart_upload(
+                Bucket=self._bucket,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={
+                    "Parts": [{"ETag": etag, "PartNumber": number} for number, etag in enumerate(etags, 1)]
+                },
+            )
+        except BaseException:
+            self._abort(key, upload_id)
+            raise
+
+    def _abort(self, key: str, upload_id: str) -> None:
+        try:
+            self._client.abort_multipart_upload(Bucket=self._bucket, Key=key, UploadId=upload_id)
+        except (ClientError, BotoCoreError):
+            _LOG.warning("could not abort multipart upload %s of s3://%s/%s", upload_id, self._bucket, key)
+
+
+def _describe(error: ClientError, bucket: str, key: str) -> SinkError:
+    details = error.response.get("Error", {})
+    code = details.get("Code", "Unknown")
+    if code == "NoSuchBucket":
+        return SinkError(f"S3 bucket {bucket!r} does not exist", code=code)
+    if code in ("AccessDenied", "403"):
+        return SinkError(f"S3 bucket {bucket!r}: access denied writing {key!r} ({code})", code=code)
+    message = details.get("Message", "no message")
+    return SinkError(f"S3 s3://{bucket}/{key}: {message} ({code})", code=code)
