@@ -25,7 +25,7 @@ class Backoff:
 
     def delay_s(self, retry: int) -> float:
         """Seconds to wait before retry number ``retry`` (1 for the second attempt)."""
-        ceiling = min(self.cap_s, self.base_s * 2 ** (retry - 1))
+        ceiling = min(self.cap_s, self.base_s * 2.0 ** (retry - 1))
         return ceiling * (0.5 + 0.5 * self.jitter())
 
     def wait(self, retry: int) -> None:

@@ -21,6 +21,7 @@ from model_runner.sinks.geojson import encode_feature, feature_id
 
 if TYPE_CHECKING:
     from mypy_boto3_kinesis import KinesisClient
+    from mypy_boto3_kinesis.type_defs import PutRecordsRequestEntryTypeDef
 
 MIB = 1024 * 1024
 MAX_RECORDS_PER_CALL = 500
@@ -52,7 +53,7 @@ class _Record:
     def size(self) -> int:
         return len(self.data) + len(self.partition_key)
 
-    def entry(self) -> dict[str, bytes | str]:
+    def entry(self) -> PutRecordsRequestEntryTypeDef:
         return {"Data": self.data, "PartitionKey": self.partition_key}
 
 
@@ -141,30 +142,33 @@ class KinesisSink:
             try:
                 response = self._client.put_records(
                     StreamName=self._stream,
-                    Records=[record.entry() for record in pending],  # type: ignore[misc]
+                    Records=[record.entry() for record in pending],
                 )
             except ClientError as error:
-                codes = Counter({self._retryable_code(error, progress): len(pending)})
+                codes = Counter({self._retry_code_or_raise(error, progress): len(pending)})
                 continue
             except BotoCoreError as error:
                 codes = Counter({type(error).__name__: len(pending)})
                 continue
             results = response["Records"]
-            rejected = [(record, result) for record, result in zip(pending, results, strict=True)]
-            rejected = [(record, result) for record, result in rejected if result.get("ErrorCode")]
+            rejected = [
+                (record, result["ErrorCode"])
+                for record, result in zip(pending, results, strict=True)
+                if result.get("ErrorCode")
+            ]
             progress.written += len(pending) - len(rejected)
             if not rejected:
                 return
             pending = [record for record, _ in rejected]
-            codes = Counter(result["ErrorCode"] for _, result in rejected)
-        reasons = ", ".join(f"{code} x{count}" if len(codes) > 1 else code for code, count in codes.items())
+            codes = Counter(code for _, code in rejected)
+        reasons = ", ".join(code if len(codes) == 1 else f"{code} x{count}" for code, count in codes.items())
         raise SinkError(
             f"{self.description}: {len(pending)} of {progress.total} records still rejected after "
             f"{self._backoff.max_attempts} attempts ({reasons}); {progress.written} written",
             code=codes.most_common(1)[0][0],
         )
 
-    def _retryable_code(self, error: ClientError, progress: _Progress) -> str:
+    def _retry_code_or_raise(self, error: ClientError, progress: _Progress) -> str:
         """The error code of a failed call, or SinkError when retrying cannot help."""
         details = error.response.get("Error", {})
         code = details.get("Code", "Unknown")

@@ -1,0 +1,132 @@
+"""The S3 sink: one FeatureCollection object per image, at a deterministic key."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from model_runner.sinks import ImageMetadata, S3Sink, SinkError, object_key
+from model_runner.sinks.s3 import MIN_PART_SIZE
+
+BUCKET = "mr-results"
+Features = Callable[..., list[dict[str, Any]]]
+
+
+def read_json(s3: Any, key: str) -> Any:
+    return json.loads(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+
+
+@pytest.fixture
+def bucket(s3: Any) -> Any:
+    s3.create_bucket(Bucket=BUCKET)
+    return s3
+
+
+def test_small_output_is_one_feature_collection_object(
+    bucket: Any, recording: Any, make_features: Features
+) -> None:
+    client = recording(bucket)
+    features = make_features(25)
+    report = S3Sink(client, BUCKET, "out/").write(
+        "job-1", "job-1:img", features, metadata=ImageMetadata("s3://imagery/2024/scene_01.ntf")
+    )
+
+    key = "out/job-1/scene_01.geojson"
+    assert report.location == f"s3://{BUCKET}/{key}"
+    assert report.features_written == 25
+    assert read_json(bucket, key) == {"type": "FeatureCollection", "features": features}
+    assert bucket.head_object(Bucket=BUCKET, Key=key)["ContentType"] == "application/geo+json"
+    assert client.names() == ["put_object"]
+
+
+def test_large_output_goes_multipart_and_reads_back_intact(
+    bucket: Any, recording: Any, make_features: Features
+) -> None:
+    client = recording(bucket)
+    features = make_features(6000, pad=1000)  # about 6.3 MB: two parts of at least 5 MiB and a tail
+
+    report = S3Sink(client, BUCKET, "", part_size=MIN_PART_SIZE).write("job-2", "image-a", features)
+
+    parts = [len(kwargs["Body"]) for kwargs in client.kwargs_of("upload_part")]
+    assert len(parts) == 2
+    assert parts[0] >= MIN_PART_SIZE
+    assert "put_object" not in client.names()
+    assert read_json(bucket, "job-2/image-a.geojson")["features"] == features
+    assert report.features_written == 6000
+
+
+def test_failed_multipart_upload_is_aborted(bucket: Any, make_features: Features) -> None:
+    class FailingSecondPart:
+        def __init__(self, client: Any) -> None:
+            self.client = client
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.client, name)
+
+        def upload_part(self, **kwargs: Any) -> Any:
+            if kwargs["PartNumber"] == 2:
+                raise ClientError({"Error": {"Code": "InternalError", "Message": "boom"}}, "UploadPart")
+            return self.client.upload_part(**kwargs)
+
+    sink = S3Sink(FailingSecondPart(bucket), BUCKET, "p", part_size=MIN_PART_SIZE)  # type: ignore[arg-type]
+    with pytest.raises(SinkError, match=r"s3://mr-results/p/job/image\.geojson: boom \(InternalError\)"):
+        sink.write("job", "image", make_features(6000, pad=1000))
+
+    assert bucket.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
+    assert bucket.list_objects_v2(Bucket=BUCKET)["KeyCount"] == 0
+
+
+def test_second_write_of_an_image_overwrites_the_same_object(bucket: Any, make_features: Features) -> None:
+    sink = S3Sink(bucket, BUCKET, "results")
+    metadata = ImageMetadata("/data/tiles/area.tif")
+    sink.write("job-3", "job-3:area", make_features(5), metadata=metadata)
+    sink.write("job-3", "job-3:area", make_features(3), metadata=metadata)
+
+    listing = bucket.list_objects_v2(Bucket=BUCKET)["Contents"]
+    assert [item["Key"] for item in listing] == ["results/job-3/area.geojson"]
+    assert len(read_json(bucket, "results/job-3/area.geojson")["features"]) == 3
+
+
+def test_image_without_features_writes_an_empty_collection(bucket: Any) -> None:
+    S3Sink(bucket, BUCKET).write("job", "image", [])
+
+    assert read_json(bucket, "job/image.geojson") == {"type": "FeatureCollection", "features": []}
+
+
+@pytest.mark.parametrize(
+    ("prefix", "job_id", "image_id", "url", "expected"),
+    [
+        ("/a//b/", "job", "id", "s3://bucket/x/scene.ntf", "a/b/job/scene.geojson"),
+        ("", "job", "id", "/local/dir/scene.v2.tif", "job/scene.v2.geojson"),
+        ("out", "job 7", "job 7:s3://b/k.tif", None, "out/job_7/job_7_s3___b_k.tif.geojson"),
+        ("out", "job/../x", "id", "s3://bucket/", "out/job_.._x/id.geojson"),
+    ],
+)
+def test_object_key_is_normalised_and_deterministic(
+    prefix: str, job_id: str, image_id: str, url: str | None, expected: str
+) -> None:
+    assert object_key(prefix, job_id, image_id, url) == expected
+
+
+def test_missing_bucket_is_a_sink_error_naming_it(s3: Any, make_features: Features) -> None:
+    with pytest.raises(SinkError, match="S3 bucket 'nowhere' does not exist") as caught:
+        S3Sink(s3, "nowhere").write("job", "image", make_features(1))
+
+    assert caught.value.code == "NoSuchBucket"
+
+
+def test_feature_that_is_not_valid_json_is_a_sink_error_naming_it(bucket: Any) -> None:
+    feature = {"type": "Feature", "id": "bad-1", "geometry": None, "properties": {"score": math.nan}}
+
+    with pytest.raises(SinkError, match="feature 'bad-1' cannot be written as JSON"):
+        S3Sink(bucket, BUCKET).write("job", "image", [feature])
+
+
+def test_part_size_below_the_s3_minimum_is_refused(s3: Any) -> None:
+    with pytest.raises(ValueError, match="at least 5242880"):
+        S3Sink(s3, BUCKET, part_size=MIN_PART_SIZE - 1)
