@@ -1,0 +1,116 @@
+"""Create every resource of a :class:`~model_runner.resources.ResourceSet` on an AWS endpoint."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, cast
+
+from botocore.exceptions import ClientError, WaiterError
+
+from model_runner.local.aws import AwsEndpoint
+from model_runner.local.processes import LocalStackError
+from model_runner.resources import Key, QueueSpec, ResourceSet, TableSpec
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3.literals import BucketLocationConstraintType
+    from mypy_boto3_sqs import SQSClient
+
+DEAD_LETTER_RETENTION_S = 14 * 24 * 3600
+"""Dead-letter queues keep messages as long as SQS allows, for people to look at them."""
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    """What was created: each resource's address under its setting's variable, and the names
+    of the buckets and streams (which requests name, not settings)."""
+
+    settings: dict[str, str]
+    buckets: tuple[str, ...]
+    streams: tuple[str, ...]
+
+
+def provision(endpoint: AwsEndpoint, resources: ResourceSet) -> Provisioned:
+    """Create the tables, queues (with dead-letter queues), topics, buckets and streams.
+
+    Raises:
+        LocalStackError: the endpoint refused a resource.
+    """
+    try:
+        return _provision(endpoint, resources)
+    except (ClientError, WaiterError) as error:
+        raise LocalStackError(f"cannot provision the local resources: {error}") from error
+
+
+def _provision(endpoint: AwsEndpoint, resources: ResourceSet) -> Provisioned:
+    settings: dict[str, str] = {}
+    dynamodb = endpoint.boto3_client("dynamodb")
+    for table in resources.tables:
+        settings[table.setting] = _create_table(dynamodb, table)
+    sqs = endpoint.boto3_client("sqs")
+    for queue in resources.queues:
+        settings.update(_create_queue(sqs, queue))
+    sns = endpoint.boto3_client("sns")
+    for topic in resources.topics:
+        settings[topic.setting] = sns.create_topic(Name=topic.name)["TopicArn"]
+    s3 = endpoint.boto3_client("s3")
+    for bucket in resources.buckets:
+        if endpoint.region == "us-east-1":
+            s3.create_bucket(Bucket=bucket.name)
+        else:
+            location = cast("BucketLocationConstraintType", endpoint.region)
+            s3.create_bucket(Bucket=bucket.name, CreateBucketConfiguration={"LocationConstraint": location})
+    kinesis = endpoint.boto3_client("kinesis")
+    for stream in resources.streams:
+        kinesis.create_stream(StreamName=stream.name, ShardCount=stream.shard_count)
+    for stream in resources.streams:
+        kinesis.get_waiter("stream_exists").wait(
+            StreamName=stream.name, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+        )
+    return Provisioned(
+        settings=settings,
+        buckets=tuple(bucket.name for bucket in resources.buckets),
+        streams=tuple(stream.name for stream in resources.streams),
+    )
+
+
+def _create_table(dynamodb: DynamoDBClient, table: TableSpec) -> str:
+    keys: list[tuple[Key, Literal["HASH", "RANGE"]]] = [(table.partition_key, "HASH")]
+    if table.sort_key is not None:
+        keys.append((table.sort_key, "RANGE"))
+    dynamodb.create_table(
+        TableName=table.name,
+        KeySchema=[{"AttributeName": key.name, "KeyType": role} for key, role in keys],
+        AttributeDefinitions=[{"AttributeName": key.name, "AttributeType": key.type} for key, _ in keys],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    if table.ttl_attribute is not None:
+        dynamodb.update_time_to_live(
+            TableName=table.name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+        )
+    return table.name
+
+
+def _create_queue(sqs: SQSClient, queue: QueueSpec) -> dict[str, str]:
+    dead_letter_url = sqs.create_queue(
+        QueueName=queue.dead_letter_name,
+        Attributes={"MessageRetentionPeriod": str(DEAD_LETTER_RETENTION_S)},
+    )["QueueUrl"]
+    dead_letter_arn = sqs.get_queue_attributes(QueueUrl=dead_letter_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    redrive = {"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": queue.max_receive_count}
+    url = sqs.create_queue(
+        QueueName=queue.name,
+        Attributes={
+            "VisibilityTimeout": str(queue.visibility_timeout_s),
+            "MessageRetentionPeriod": str(queue.retention_s),
+            "RedrivePolicy": json.dumps(redrive),
+        },
+    )["QueueUrl"]
+    settings = {queue.setting: url}
+    if queue.dead_letter_setting is not None:
+        settings[queue.dead_letter_setting] = dead_letter_url
+    return settings
