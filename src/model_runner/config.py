@@ -103,6 +103,11 @@ class WorkerSettings(BaseSettings):
         validation_alias="REGION_STATUS_TOPIC",
         description="ARN of the SNS topic for region status events; unset: none are published.",
     )
+    workspace_bucket: str = Field(
+        validation_alias="WORKSPACE_BUCKET",
+        description="S3 bucket holding each region's detections until its image completes "
+        "(objects are removed when the image's features are written).",
+    )
     ddb_ttl_days: int = Field(
         default=7,
         ge=1,

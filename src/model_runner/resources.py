@@ -45,6 +45,7 @@ class QueueSpec:
     dead_letter_name: str
     dead_letter_setting: str | None = None
     retention_s: int = 4 * 24 * 3600
+    dead_letter_retention_s: int = 14 * 24 * 3600
     purpose: str = ""
 
 
@@ -59,9 +60,12 @@ class TopicSpec:
 
 @dataclass(frozen=True)
 class BucketSpec:
-    """An S3 bucket named by requests (results, async tiles), not by the worker's settings."""
+    """An S3 bucket: the worker's own (its name reaches it through ``setting``) or one that
+    requests name (results, imagery). ``expire_days`` deletes objects that old."""
 
     name: str
+    setting: str | None = None
+    expire_days: int | None = None
     purpose: str = ""
 
 
@@ -145,6 +149,12 @@ RESOURCES = ResourceSet(
         TopicSpec(name="RegionStatusTopic", setting="REGION_STATUS_TOPIC", purpose="region status events"),
     ),
     buckets=(
+        BucketSpec(
+            name="mr-workspace",
+            setting="WORKSPACE_BUCKET",
+            expire_days=7,
+            purpose="detections of regions of images in progress, until the image completes",
+        ),
         BucketSpec(name="mr-results", purpose="feature collections written by the S3 sink"),
         BucketSpec(name="mr-images", purpose="source imagery read through /vsis3"),
     ),

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.literals import BucketLocationConstraintType
     from mypy_boto3_sqs import SQSClient
 
-DEAD_LETTER_RETENTION_S = 14 * 24 * 3600
 """Dead-letter queues keep messages as long as SQS allows, for people to look at them."""
 
 
@@ -96,7 +95,7 @@ def _create_table(dynamodb: DynamoDBClient, table: TableSpec) -> str:
 def _create_queue(sqs: SQSClient, queue: QueueSpec) -> dict[str, str]:
     dead_letter_url = sqs.create_queue(
         QueueName=queue.dead_letter_name,
-        Attributes={"MessageRetentionPeriod": str(DEAD_LETTER_RETENTION_S)},
+        Attributes={"MessageRetentionPeriod": str(queue.dead_letter_retention_s)},
     )["QueueUrl"]
     dead_letter_arn = sqs.get_queue_attributes(QueueUrl=dead_letter_url, AttributeNames=["QueueArn"])[
         "Attributes"

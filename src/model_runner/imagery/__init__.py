@@ -1,0 +1,44 @@
+"""Images: opening once, reading and encoding tiles in memory, and geolocation."""
+
+from model_runner.imagery.credentials import S3Credentials
+from model_runner.imagery.encoding import (
+    SUPPORTED_COMPRESSIONS,
+    TileCompression,
+    TileEncodingError,
+    TileFormat,
+    UnsupportedEncodingError,
+    check_encoding,
+    content_type,
+    encode_tile,
+)
+from model_runner.imagery.geolocation import (
+    GeolocatedShape,
+    PixelGeometryError,
+    geolocate,
+    roi_to_pixel_polygon,
+)
+from model_runner.imagery.pixel_scaling import ValueRange
+from model_runner.imagery.sensor_model import Georeferencing, SensorModel
+from model_runner.imagery.source import ImageSource, PixelWindow, open_image
+
+__all__ = [
+    "SUPPORTED_COMPRESSIONS",
+    "GeolocatedShape",
+    "Georeferencing",
+    "ImageSource",
+    "PixelGeometryError",
+    "PixelWindow",
+    "S3Credentials",
+    "SensorModel",
+    "TileCompression",
+    "TileEncodingError",
+    "TileFormat",
+    "UnsupportedEncodingError",
+    "ValueRange",
+    "check_encoding",
+    "content_type",
+    "encode_tile",
+    "geolocate",
+    "open_image",
+    "roi_to_pixel_polygon",
+]

@@ -1,0 +1,85 @@
+"""Reading an image from S3 through a local moto server, with scoped credentials."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import numpy as np
+import pytest
+from osgeo import gdal
+
+from model_runner.errors import ImageReadError
+from model_runner.imagery import S3Credentials, open_image
+
+CREDENTIALS = S3Credentials("AKIDTEST", "SECRETTEST", "TOKENTEST")
+
+
+@dataclass(frozen=True)
+class Window:
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint(imagery_dir: Path) -> Iterator[str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail("the moto server did not start")
+                time.sleep(0.05)
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=CREDENTIALS.access_key_id,
+            aws_secret_access_key=CREDENTIALS.secret_access_key,
+        )
+        s3.create_bucket(Bucket="mr-images")
+        s3.upload_file(str(imagery_dir / "RGB.byte.tif"), "mr-images", "scenes/RGB.byte.tif")
+        yield endpoint
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_s3_image_reads_the_same_pixels_as_the_local_file(s3_endpoint: str, imagery_dir: Path) -> None:
+    expected = gdal.Open(str(imagery_dir / "RGB.byte.tif")).ReadAsArray(10, 20, 50, 40)
+    prefix = "/vsis3/mr-images/scenes/RGB.byte.tif"
+    with open_image(
+        "s3://mr-images/scenes/RGB.byte.tif", credentials=CREDENTIALS, s3_endpoint=s3_endpoint
+    ) as source:
+        np.testing.assert_array_equal(source.read(Window(10, 20, 50, 40)), expected)
+        assert gdal.GetPathSpecificOption(prefix, "AWS_SESSION_TOKEN") == "TOKENTEST"
+        assert gdal.GetPathSpecificOption("/vsis3/mr-images/scenes/other.tif", "AWS_SESSION_TOKEN") is None
+    assert gdal.GetPathSpecificOption(prefix, "AWS_SESSION_TOKEN") is None
+
+
+def test_missing_s3_object_says_so(s3_endpoint: str) -> None:
+    with pytest.raises(
+        ImageReadError, match=r"s3://mr-images/scenes/missing\.tif: the object does not exist"
+    ):
+        open_image("s3://mr-images/scenes/missing.tif", credentials=CREDENTIALS, s3_endpoint=s3_endpoint)
