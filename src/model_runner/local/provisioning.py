@@ -55,6 +55,8 @@ def _provision(endpoint: AwsEndpoint, resources: ResourceSet) -> Provisioned:
         settings[topic.setting] = sns.create_topic(Name=topic.name)["TopicArn"]
     s3 = endpoint.boto3_client("s3")
     for bucket in resources.buckets:
+        if bucket.setting is not None:
+            settings[bucket.setting] = bucket.name
         if endpoint.region == "us-east-1":
             s3.create_bucket(Bucket=bucket.name)
         else:
