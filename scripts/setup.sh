@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh Debian machine (run as root, or with sudo
 # available): Debian's GDAL and build tools, a virtual environment in .venv, GDAL's Python bindings
-# built against the system library, and this package with its local-stack and test extras.
+# built against the system library, and this package with its local-stack, test and deployment (CDK) extras.
 # Safe to run again: it skips whatever is already in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,5 +37,5 @@ if ! .venv/bin/python -c "from osgeo import gdal_array; import sys; sys.exit(gda
     echo "setup: building GDAL $gdal_version Python bindings (about a minute)"
     .venv/bin/pip install -q --no-build-isolation "gdal==$gdal_version"
 fi
-.venv/bin/pip install -q -e ".[local,test]"
+.venv/bin/pip install -q -e ".[local,test,cdk]"
 echo "$stamp_source" > .venv/.setup-stamp

@@ -24,7 +24,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from model_runner.demo import run_demo
+    from model_runner.local.demo import run_demo
 
     return run_demo(args)
 
@@ -35,8 +35,14 @@ def _worker(args: argparse.Namespace) -> int:
     return run_worker(request_type=args.request_type)
 
 
+def _health(args: argparse.Namespace) -> int:
+    from model_runner.worker.liveness import check_health
+
+    return check_health()
+
+
 def _bench(args: argparse.Namespace) -> int:
-    from model_runner.bench import run_bench
+    from model_runner.local.bench import run_bench
 
     return run_bench(args)
 
@@ -80,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = command("worker", _worker, "Poll the image and region queues and process requests.")
     worker.add_argument("--request-type", help="handler pair for requests that do not name one")
+
+    command("health", _health, "Exit 0 when this container's worker is alive (for health checks).")
 
     bench = command("bench", _bench, "Measure the pipeline against a bare read-encode-post loop.")
     bench.add_argument("--size", type=int, default=4096, help="edge of the generated N x N image")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Annotated, Literal
+from pathlib import Path
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -23,10 +24,46 @@ def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
 
 
-class WorkerSettings(BaseSettings):
-    """Every setting the worker reads from its environment, with its variable name and default."""
+class ExtensionSettings(BaseSettings):
+    """The settings that choose handler pairs; also read alone by ``model-runner extensions``."""
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True, populate_by_name=False)
+
+    # --- Extensions ------------------------------------------------------------------------
+    request_type: RequestTypeName | None = Field(
+        default=None,
+        validation_alias="REQUEST_TYPE",
+        description="Handler pair to use when a request does not say (http, sm_endpoint, "
+        "async_sm_endpoint or a registered extension's). Unset: http.",
+    )
+    use_extensions: bool = Field(
+        default=True,
+        validation_alias="USE_EXTENSIONS",
+        description="false: always use the base handler pair, whatever the request type.",
+    )
+    extension_fallback_enabled: bool = Field(
+        default=False,
+        validation_alias="EXTENSION_FALLBACK_ENABLED",
+        description="true: an extension that fails to load or construct falls back to the base "
+        "handlers with a warning and a metric; false: the worker refuses to start.",
+    )
+    extension_modules: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        validation_alias="EXTENSION_MODULES",
+        description="Comma-separated Python modules to import at start-up so that the handlers "
+        "and observers they register are available.",
+    )
+
+    @field_validator("extension_modules", mode="before")
+    @classmethod
+    def _split_modules(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(name.strip() for name in value.split(",") if name.strip())
+        return value
+
+
+class WorkerSettings(ExtensionSettings):
+    """Every setting the worker reads from its environment, with its variable name and default."""
 
     # --- AWS -------------------------------------------------------------------------------
     aws_region: str = Field(
@@ -169,31 +206,6 @@ class WorkerSettings(BaseSettings):
         description="Retries of one tile after a connection error, HTTP 429 or 5xx, with backoff.",
     )
 
-    # --- Extensions ------------------------------------------------------------------------
-    request_type: RequestTypeName | None = Field(
-        default=None,
-        validation_alias="REQUEST_TYPE",
-        description="Handler pair to use when a request does not say (http, sm_endpoint, "
-        "async_sm_endpoint or a registered extension's). Unset: http.",
-    )
-    use_extensions: bool = Field(
-        default=True,
-        validation_alias="USE_EXTENSIONS",
-        description="false: always use the base handler pair, whatever the request type.",
-    )
-    extension_fallback_enabled: bool = Field(
-        default=False,
-        validation_alias="EXTENSION_FALLBACK_ENABLED",
-        description="true: an extension that fails to load or construct falls back to the base "
-        "handlers with a warning and a metric; false: the worker refuses to start.",
-    )
-    extension_modules: Annotated[tuple[str, ...], NoDecode] = Field(
-        default=(),
-        validation_alias="EXTENSION_MODULES",
-        description="Comma-separated Python modules to import at start-up so that the handlers "
-        "and observers they register are available.",
-    )
-
     # --- Observability ---------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias="LOG_LEVEL", description="Lowest level of log record kept."
@@ -202,6 +214,16 @@ class WorkerSettings(BaseSettings):
         default="json",
         validation_alias="LOG_FORMAT",
         description="json: one JSON object per line (for CloudWatch); text: for people.",
+    )
+    liveness_file: Path = Field(
+        default=Path("/tmp/model-runner.alive"),
+        validation_alias="LIVENESS_FILE",
+        description="File the worker touches while alive; `model-runner health` checks its age.",
+    )
+    metrics_enabled: bool = Field(
+        default=True,
+        validation_alias="METRICS_ENABLED",
+        description="Write CloudWatch embedded-metric-format records to standard output.",
     )
     metrics_namespace: str = Field(
         default="OSML/ModelRunner",
@@ -230,13 +252,6 @@ class WorkerSettings(BaseSettings):
             raise ValueError("each side must be at least 256 pixels")
         return value
 
-    @field_validator("extension_modules", mode="before")
-    @classmethod
-    def _split_modules(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(name.strip() for name in value.split(",") if name.strip())
-        return value
-
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: object) -> object:
@@ -262,16 +277,24 @@ class WorkerSettings(BaseSettings):
         return str(alias)
 
 
+Loaded = TypeVar("Loaded", bound=ExtensionSettings)
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> WorkerSettings:
     """Read and validate the settings from ``environ`` (default: the process environment).
 
     Raises:
         ConfigurationError: one problem per missing or invalid variable, each naming it.
     """
+    return load(WorkerSettings, environ)
+
+
+def load(kind: type[Loaded], environ: Mapping[str, str] | None = None) -> Loaded:
+    """Read and validate settings of ``kind``; see :func:`load_settings`."""
     try:
         if environ is None:
-            return WorkerSettings()
-        return WorkerSettings.model_validate({key.upper(): value for key, value in environ.items()})
+            return kind()
+        return kind.model_validate({key.upper(): value for key, value in environ.items()})
     except ValidationError as error:
         raise ConfigurationError(_describe(error)) from None
 

@@ -8,9 +8,14 @@ from typing import Any
 
 import pytest
 
-from model_runner.api import FeatureClass, ModelResponseError, PixelGeometry, parse_model_response
+from model_runner.api import ModelResponseError, parse_model_response
+from model_runner.features import FeatureClass, PixelFeature
 
 SQUARE = [[[1, 2], [5, 2], [5, 6], [1, 6], [1, 2]]]
+
+
+def geometry(kind: str, coordinates: Any) -> dict[str, Any]:
+    return {"type": kind, "coordinates": coordinates}
 
 
 def collection(*properties: dict[str, Any]) -> dict[str, Any]:
@@ -32,7 +37,8 @@ def test_current_form_is_read_and_other_properties_kept() -> None:
 
     [feature] = parse_model_response(json.dumps(body))
 
-    assert feature.geometry == PixelGeometry("Polygon", SQUARE)
+    assert isinstance(feature, PixelFeature)
+    assert feature.geometry == geometry("Polygon", SQUARE)
     assert feature.bbox == (0, 0, 10, 10)
     assert feature.classes == (FeatureClass("ship", 0.9), FeatureClass("boat", 0.4))
     assert feature.properties == {"modelMetadata": {"version": "2"}}
@@ -56,7 +62,7 @@ def test_bbox_is_derived_from_the_geometry_when_missing() -> None:
 def test_deprecated_bounds_become_a_box_polygon() -> None:
     [feature] = parse_model_response(collection({"bounds_imcoords": [1, 2, 5, 6], "score": 0.5}))
 
-    assert feature.geometry == PixelGeometry("Polygon", SQUARE)
+    assert feature.geometry == geometry("Polygon", SQUARE)
     assert feature.bbox == (1, 2, 5, 6)
     assert feature.properties == {"score": 0.5}
 
@@ -66,21 +72,21 @@ def test_deprecated_geom_imcoords_ring_is_closed_and_bounds_kept_as_bbox() -> No
         collection({"geom_imcoords": [[1, 2], [5, 2], [5, 6], [1, 6]], "bounds_imcoords": [0, 0, 9, 9]})
     )
 
-    assert feature.geometry == PixelGeometry("Polygon", SQUARE)
+    assert feature.geometry == geometry("Polygon", SQUARE)
     assert feature.bbox == (0, 0, 9, 9)
 
 
 @pytest.mark.parametrize("points", [[7, 8], [[7, 8]]], ids=["flat", "nested"])
 def test_deprecated_geom_imcoords_single_point(points: list[Any]) -> None:
     [feature] = parse_model_response(collection({"geom_imcoords": points}))
-    assert (feature.geometry, feature.bbox) == (PixelGeometry("Point", [7, 8]), (7, 8, 7, 8))
+    assert (feature.geometry, feature.bbox) == (geometry("Point", [7, 8]), (7, 8, 7, 8))
 
 
 def test_deprecated_detection_pixel_coordinates() -> None:
     ring = [[1, 2], [5, 2], [5, 6], [1, 6], [1, 2]]
     [feature] = parse_model_response(collection({"detection": {"pixelCoordinates": ring}, "id": "d1"}))
 
-    assert feature.geometry == PixelGeometry("Polygon", [ring])
+    assert feature.geometry == geometry("Polygon", [ring])
     assert feature.properties == {"id": "d1"}
 
 
@@ -93,7 +99,7 @@ def test_deprecated_feature_types_become_classes() -> None:
 
 def test_feature_without_classes_has_none() -> None:
     [feature] = parse_model_response(collection({"imageBBox": [1, 2, 5, 6]}))
-    assert (feature.classes, feature.geometry) == ((), PixelGeometry("Polygon", SQUARE))
+    assert (feature.classes, feature.geometry) == ((), geometry("Polygon", SQUARE))
 
 
 def test_empty_collection_has_no_features() -> None:
@@ -109,18 +115,39 @@ def test_empty_collection_has_no_features() -> None:
         ('{"type": "FeatureCollection"}', "no list of features"),
         (collection({"score": 1}), "features[0]: no pixel geometry"),
         ({"type": "FeatureCollection", "features": [7]}, "features[0]: must be a GeoJSON Feature"),
-        (collection({"imageGeometry": {"type": "Circle"}}), "features[0].properties.imageGeometry"),
+        (collection({"imageGeometry": {"type": "Circle"}}), "features[0].properties.imageGeometry: must be"),
+        (
+            collection({"imageGeometry": {"type": "GeometryCollection", "geometries": []}}),
+            "features[0].properties.imageGeometry: must be a GeoJSON Point",
+        ),
         (
             collection({"imageGeometry": {"type": "Polygon", "coordinates": [[1, 2]]}}),
-            "not those of a Polygon",
+            "features[0].properties.imageGeometry: the coordinates are not those of a Polygon",
+        ),
+        (
+            collection({"imageGeometry": {"type": "MultiPolygon", "coordinates": [SQUARE, []]}}),
+            "features[0].properties.imageGeometry: the coordinates are not those of a MultiPolygon",
         ),
         (collection({"imageGeometry": {"type": "Point", "coordinates": ["a", 1]}}), "not those of a Point"),
-        (collection({"imageBBox": [1, 2, 3]}), "features[0].properties.imageBBox: must be"),
-        (collection({"bounds_imcoords": [5, 5, 1, 1]}), "properties.bounds_imcoords: minimums exceed"),
+        (collection({"imageBBox": [1, 2, 3]}), "features[0].properties.imageBBox: a bounding box needs four"),
+        (
+            collection({"bounds_imcoords": [5, 5, 1, 1]}),
+            "features[0].properties.bounds_imcoords: bounding box [5, 5, 1, 1] is not min x, min y, max x",
+        ),
         (collection({"imageBBox": [0, 0, 1, 1], "featureClasses": [{"iri": "x"}]}), "featureClasses[0]"),
         (collection({"imageBBox": [0, 0, 1, 1], "feature_types": {"x": "high"}}), "feature_types"),
-        (collection({"imageBBox": [0, 0, 1, 1]}, {"geom_imcoords": []}), "features[1].properties"),
-        (collection({"geom_imcoords": [[1, 2], [3]], "bounds_imcoords": [0, 0, 4, 4]}), "LineString"),
+        (
+            collection({"imageBBox": [0, 0, 1, 1]}, {"geom_imcoords": []}),
+            "features[1].properties.geom_imcoords: must be a non-empty list",
+        ),
+        (
+            collection({"geom_imcoords": [[1, 2], [3]], "bounds_imcoords": [0, 0, 4, 4]}),
+            "features[0].properties.geom_imcoords: the coordinates are not those of a LineString",
+        ),
+        (
+            collection({"detection": {"pixelCoordinates": [[1, 2], [3, None], [5, 6]]}}),
+            "features[0].properties.detection.pixelCoordinates: the coordinates are not those of a Polygon",
+        ),
     ],
 )
 def test_unreadable_answers_are_rejected_with_a_reason(body: Any, reason: str) -> None:

@@ -5,14 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from model_runner.api import (
-    JobOptions,
-    PixelWindow,
-    RegionRequest,
-    image_id_for,
-    parse_image_request,
-    region_id_for,
-)
+from model_runner.api import JobOptions, PixelWindow, RegionRequest, image_id_for, parse_image_request
+from model_runner.tiling import Region, Window, unit_id
 
 ROLE = "arn:aws:iam::123456789012:role/reader"
 BODY = {
@@ -37,11 +31,19 @@ BODY = {
     "outputs": [{"type": "Kinesis", "stream": "features", "batchSize": 100}],
 }
 WINDOW = PixelWindow(x=10240, y=0, width=2747, height=10240)
+AREA = Window(0, 0, 12987, 10240)
 
 
 def region() -> RegionRequest:
     request, _ = parse_image_request(BODY)
-    return RegionRequest.for_region(request, request.image_urls[1], WINDOW)
+    tiled = Region(
+        image_id=image_id_for("job-9", "s3://images/b.ntf"),
+        window=WINDOW.to_window(),
+        area=AREA,
+        tile_size=512,
+        overlap=64,
+    )
+    return RegionRequest.for_region(request, request.image_urls[1], tiled, request_type="async_sm_endpoint")
 
 
 def test_region_carries_every_job_option_including_read_role_and_distillation() -> None:
@@ -55,6 +57,9 @@ def test_region_carries_every_job_option_including_read_role_and_distillation() 
     assert (made.distillation.iou_threshold, made.distillation.sigma) == (0.3, 0.25)
     assert made.image_url == "s3://images/b.ntf"
     assert made.window == WINDOW
+    assert made.area.to_window() == AREA
+    assert (made.job_name, made.request_type) == ("ports", "async_sm_endpoint")
+    assert made.region().window == WINDOW.to_window()
 
 
 def test_region_round_trips_through_json_exactly() -> None:
@@ -71,7 +76,8 @@ def test_ids_are_deterministic_and_distinguish_images_and_windows() -> None:
     made = region()
 
     assert made.image_id == image_id_for("job-9", "s3://images/b.ntf") == "job-9:s3://images/b.ntf"
-    assert made.region_id == region_id_for(made.image_id, WINDOW) == f"{made.image_id}:10240:0:2747:10240"
+    assert made.region_id == unit_id(made.image_id, WINDOW.to_window())
+    assert made.region_id == f"{made.image_id}:x10240-y0-w2747-h10240"
     assert region().region_id == made.region_id
     other = made.model_copy(update={"window": PixelWindow(x=0, y=0, width=2747, height=10240)})
     assert other.region_id != made.region_id

@@ -288,6 +288,7 @@ def test_a_slow_model_fails_with_the_read_timeout_of_the_settings(model_server: 
             "JOB_TABLE": "j",
             "REGION_REQUEST_TABLE": "rr",
             "ENDPOINT_TABLE": "e",
+            "WORKSPACE_BUCKET": "w",
             "MODEL_READ_TIMEOUT": "0.2",
             "MODEL_MAX_RETRIES": "1",
         }

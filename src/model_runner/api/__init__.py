@@ -9,17 +9,11 @@ from model_runner.api.distillation import (
 )
 from model_runner.api.image_request import ImageRequest
 from model_runner.api.job_options import JobOptions
-from model_runner.api.model_response import (
-    DetectedFeature,
-    FeatureClass,
-    ModelResponseError,
-    PixelGeometry,
-    parse_model_response,
-)
+from model_runner.api.model_response import ModelResponseError, parse_model_response
 from model_runner.api.parsing import parse_image_request
 from model_runner.api.problems import format_problems
 from model_runner.api.processor import SAGEMAKER_PARAMETERS, ImageProcessor, ModelInvocationType
-from model_runner.api.region_request import PixelWindow, RegionRequest, image_id_for, region_id_for
+from model_runner.api.region_request import PixelWindow, RegionRequest, image_id_for
 from model_runner.api.sinks import KinesisSink, S3Sink, Sink
 from model_runner.api.tiles import TILE_ENCODINGS, TileCompression, TileEncoding, TileFormat
 from model_runner.api.validate_file import validate_file
@@ -27,17 +21,14 @@ from model_runner.api.validate_file import validate_file
 __all__ = [
     "SAGEMAKER_PARAMETERS",
     "TILE_ENCODINGS",
-    "DetectedFeature",
     "DistillationAlgorithm",
     "DistillationAlgorithmType",
-    "FeatureClass",
     "ImageProcessor",
     "ImageRequest",
     "JobOptions",
     "KinesisSink",
     "ModelInvocationType",
     "ModelResponseError",
-    "PixelGeometry",
     "PixelWindow",
     "PostProcessingStep",
     "PostProcessingStepType",
@@ -51,6 +42,5 @@ __all__ = [
     "image_id_for",
     "parse_image_request",
     "parse_model_response",
-    "region_id_for",
     "validate_file",
 ]

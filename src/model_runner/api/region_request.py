@@ -2,8 +2,9 @@
 
 Identifiers are deterministic so that a redelivered message updates the same status rows:
 the image id is ``"{job_id}:{image_url}"`` (readable in logs and tables, and unique within a job
-because a request's image URLs are distinct), and the region id is
-``"{image_id}:{x}:{y}:{width}:{height}"`` (the region's pixel window in the full image).
+because a request's image URLs are distinct), and the region id is the tiling's id of the region's
+window (:func:`model_runner.tiling.unit_id`). A region message carries the processed ``area`` as
+well as its ``window``, so that any worker rebuilds exactly the tiles the image's grid gives it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pydantic import Field, computed_field
 from model_runner.api.image_request import ImageRequest, ImageUrl
 from model_runner.api.job_options import JobOptions
 from model_runner.api.wire import WireModel
+from model_runner.tiling import Region, Window
 
 
 class PixelWindow(WireModel):
@@ -25,22 +27,31 @@ class PixelWindow(WireModel):
     width: Annotated[int, Field(ge=1)]
     height: Annotated[int, Field(ge=1)]
 
+    @classmethod
+    def of(cls, window: Window) -> PixelWindow:
+        """The wire form of a tiling window."""
+        return cls(x=window.x, y=window.y, width=window.width, height=window.height)
+
+    def to_window(self) -> Window:
+        """The tiling window this wire window describes."""
+        return Window(self.x, self.y, self.width, self.height)
+
 
 def image_id_for(job_id: str, image_url: str) -> str:
     """The id of one image of a job."""
     return f"{job_id}:{image_url}"
 
 
-def region_id_for(image_id: str, window: PixelWindow) -> str:
-    """The id of one region of an image."""
-    return f"{image_id}:{window.x}:{window.y}:{window.width}:{window.height}"
-
-
 class RegionRequest(JobOptions):
     """One region of one image of a job, with every option of the job needed to process it."""
 
+    job_name: str | None = None
+    request_type: str | None = None
+    """The handler pair that processed the image, so every region is processed by the same one."""
     image_url: ImageUrl
     window: PixelWindow
+    area: PixelWindow
+    """The processed part of the image (all of it, or the region of interest's bounds)."""
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -52,10 +63,29 @@ class RegionRequest(JobOptions):
     @property
     def region_id(self) -> str:
         """The id of this region."""
-        return region_id_for(self.image_id, self.window)
+        return self.region().id
+
+    def region(self) -> Region:
+        """The tiling region this request covers."""
+        return Region(
+            image_id=self.image_id,
+            window=self.window.to_window(),
+            area=self.area.to_window(),
+            tile_size=self.tile_size,
+            overlap=self.overlap,
+        )
 
     @classmethod
-    def for_region(cls, request: ImageRequest, image_url: str, window: PixelWindow) -> RegionRequest:
-        """The region request for ``window`` of the image at ``image_url`` of ``request``."""
+    def for_region(
+        cls, request: ImageRequest, image_url: str, region: Region, request_type: str | None = None
+    ) -> RegionRequest:
+        """The region request for ``region`` of the image at ``image_url`` of ``request``."""
         options = {name: getattr(request, name) for name in JobOptions.model_fields}
-        return cls(**options, image_url=image_url, window=window)
+        return cls(
+            **options,
+            job_name=request.job_name,
+            request_type=request_type,
+            image_url=image_url,
+            window=PixelWindow.of(region.window),
+            area=PixelWindow.of(region.area),
+        )

@@ -8,7 +8,6 @@ expire, so a long job never runs on stale credentials.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -17,18 +16,10 @@ from botocore.credentials import DeferredRefreshableCredentials
 from botocore.session import get_session
 
 from model_runner.config import WorkerSettings
+from model_runner.imagery import S3Credentials
 
 SESSION_NAME = "model-runner"
 _ROLE_SESSION_SECONDS = 3600
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """Static AWS credentials, for consumers outside boto3 (GDAL's /vsis3)."""
-
-    access_key_id: str
-    secret_access_key: str
-    session_token: str | None = None
 
 
 class AwsClients:
@@ -69,7 +60,7 @@ class AwsClients:
                 )
             return self._clients[key]
 
-    def credentials(self, role_arn: str | None = None) -> Credentials | None:
+    def credentials(self, role_arn: str | None = None) -> S3Credentials | None:
         """Current static credentials of the role (or of the worker), for GDAL."""
         with self._lock:
             found = self._session(role_arn).get_credentials()
@@ -78,7 +69,7 @@ class AwsClients:
         frozen = found.get_frozen_credentials()
         if not frozen.access_key or not frozen.secret_key:
             return None
-        return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
+        return S3Credentials(frozen.access_key, frozen.secret_key, frozen.token)
 
     def _session(self, role_arn: str | None) -> boto3.session.Session:
         if role_arn is None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from model_runner.features.errors import InvalidFeatureError
-from model_runner.features.pixel_geometry import Box, Geometry, geometry_bounds
+from model_runner.features.pixel_geometry import Box, Geometry, checked_box, geometry_bounds, is_finite_number
 
 
 @dataclass(frozen=True)
@@ -24,8 +23,10 @@ class FeatureClass:
     original_score: float | None = None
 
     def __post_init__(self) -> None:
-        if not math.isfinite(self.score):
-            raise InvalidFeatureError(f"class {self.iri!r} has a score that is not a number: {self.score}")
+        if not is_finite_number(self.score):
+            raise InvalidFeatureError(
+                f"class {self.iri!r} has a score that is not a finite number: {self.score!r}"
+            )
 
     def to_json(self) -> dict[str, Any]:
         """The ``featureClasses`` entry of this class."""
@@ -35,27 +36,36 @@ class FeatureClass:
         return entry
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class PixelFeature:
     """A detection as the model returned it, in the pixels of its tile.
 
-    ``geometry`` is a GeoJSON geometry in tile pixels, ``bbox`` its box in tile pixels (see
-    :meth:`of` to derive it from the geometry), ``classes`` the model's classes and scores and
+    ``geometry`` is a GeoJSON geometry in tile pixels, ``bbox`` its box in tile pixels (the bounds
+    of the geometry when not given), ``classes`` the model's classes and scores and
     ``properties`` every other property of the model's feature, kept as it is.
+
+    Raises:
+        InvalidFeatureError: the geometry or the box is malformed.
     """
 
     geometry: Geometry
     bbox: Box
-    classes: tuple[FeatureClass, ...] = ()
-    properties: Mapping[str, Any] = field(default_factory=dict)
+    classes: tuple[FeatureClass, ...]
+    properties: Mapping[str, Any]
 
-    def __post_init__(self) -> None:
-        geometry_bounds(self.geometry)
-        if len(self.bbox) != 4 or not all(math.isfinite(value) for value in self.bbox):
-            raise InvalidFeatureError(f"a bounding box needs four finite numbers, got {self.bbox!r}")
-        min_x, min_y, max_x, max_y = self.bbox
-        if min_x > max_x or min_y > max_y:
-            raise InvalidFeatureError(f"bounding box {self.bbox!r} is not min x, min y, max x, max y")
+    def __init__(
+        self,
+        geometry: Geometry,
+        bbox: Sequence[float] | None = None,
+        classes: Sequence[FeatureClass] = (),
+        properties: Mapping[str, Any] | None = None,
+    ) -> None:
+        # One walk of the geometry both checks it and gives its bounds.
+        bounds = geometry_bounds(geometry)
+        object.__setattr__(self, "geometry", geometry)
+        object.__setattr__(self, "bbox", bounds if bbox is None else checked_box(bbox))
+        object.__setattr__(self, "classes", tuple(classes))
+        object.__setattr__(self, "properties", {} if properties is None else properties)
 
     @classmethod
     def of(
@@ -63,15 +73,10 @@ class PixelFeature:
         geometry: Geometry,
         classes: Sequence[FeatureClass] = (),
         properties: Mapping[str, Any] | None = None,
-        bbox: Box | None = None,
+        bbox: Sequence[float] | None = None,
     ) -> PixelFeature:
         """A feature whose box, when not given, is the bounds of its geometry."""
-        return cls(
-            geometry=geometry,
-            bbox=geometry_bounds(geometry) if bbox is None else bbox,
-            classes=tuple(classes),
-            properties={} if properties is None else properties,
-        )
+        return cls(geometry, bbox, classes, properties)
 
     @property
     def top_class(self) -> int | None:

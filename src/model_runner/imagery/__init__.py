@@ -1,5 +1,6 @@
 """Images: opening once, reading and encoding tiles in memory, and geolocation."""
 
+from model_runner.imagery.cache import ImageCache
 from model_runner.imagery.credentials import S3Credentials
 from model_runner.imagery.encoding import (
     SUPPORTED_COMPRESSIONS,
@@ -25,6 +26,7 @@ __all__ = [
     "SUPPORTED_COMPRESSIONS",
     "GeolocatedShape",
     "Georeferencing",
+    "ImageCache",
     "ImageSource",
     "PixelGeometryError",
     "PixelWindow",

@@ -1,0 +1,1 @@
+"""The CDK app that deploys the model-runner worker and the AWS resources it uses."""

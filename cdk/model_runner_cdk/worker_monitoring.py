@@ -1,0 +1,122 @@
+"""CloudWatch alarms (dead letters, failed images) and the dashboard of the worker's metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from model_runner_cdk.worker_metrics import (
+    EXTENSION_FALLBACKS,
+    IMAGE_DURATION,
+    IMAGES_FAILED,
+    IMAGES_PARTIAL,
+    IMAGES_SUCCEEDED,
+    MODEL_LATENCY,
+    REGIONS_IN_FLIGHT,
+    TILE_FAILURES,
+    TILES_PROCESSED,
+    WorkerMetric,
+)
+
+PERIOD = Duration.minutes(5)
+
+
+class WorkerMonitoring(Construct):
+    """Alarms that notify ``alarm_topic`` and one dashboard."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        namespace: str,
+        queues: Mapping[str, sqs.IQueue],
+        dead_letter_queues: Mapping[str, sqs.IQueue],
+        service: ecs.FargateService,
+        alarm_topic: sns.ITopic,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.namespace = namespace
+        notify = actions.SnsAction(alarm_topic)
+        self.alarms = [
+            self._alarm(
+                f"{name}NotEmpty",
+                queue.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum"),
+                f"Messages are waiting in the dead-letter queue {name}: inspect and redrive them.",
+            )
+            for name, queue in dead_letter_queues.items()
+        ]
+        self.alarms.append(
+            self._alarm(
+                "ImagesFailed",
+                self.metric(IMAGES_FAILED),
+                "At least one image ended FAILED: read its status row and the worker's logs.",
+            )
+        )
+        for alarm in self.alarms:
+            alarm.add_alarm_action(notify)
+        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=Duration.hours(3))
+        self.dashboard.add_widgets(
+            self._graph("Images", IMAGES_SUCCEEDED, IMAGES_PARTIAL, IMAGES_FAILED),
+            self._graph("Image processing time", IMAGE_DURATION),
+            self._graph("Tiles", TILES_PROCESSED, TILE_FAILURES),
+            self._graph("Model latency", MODEL_LATENCY),
+        )
+        self.dashboard.add_widgets(
+            _queue_graph("Messages waiting", queues),
+            _queue_graph("Dead letters", dead_letter_queues),
+            self._graph("Regions in flight", REGIONS_IN_FLIGHT),
+            cloudwatch.GraphWidget(
+                title="Tasks: CPU and memory",
+                left=[service.metric_cpu_utilization(), service.metric_memory_utilization()],
+                width=6,
+            ),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=18),
+            self._graph("Extension fallbacks", EXTENSION_FALLBACKS),
+        )
+
+    def metric(self, metric: WorkerMetric) -> cloudwatch.Metric:
+        """One of the worker's metrics in this deployment's namespace."""
+        return cloudwatch.Metric(
+            namespace=self.namespace,
+            metric_name=metric.name,
+            statistic=metric.statistic,
+            period=PERIOD,
+        )
+
+    def _alarm(self, name: str, metric: cloudwatch.IMetric, description: str) -> cloudwatch.Alarm:
+        return cloudwatch.Alarm(
+            self,
+            name,
+            metric=metric,
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=description,
+        )
+
+    def _graph(self, title: str, *metrics: WorkerMetric) -> cloudwatch.GraphWidget:
+        return cloudwatch.GraphWidget(title=title, left=[self.metric(metric) for metric in metrics], width=6)
+
+
+def _queue_graph(title: str, queues: Mapping[str, sqs.IQueue]) -> cloudwatch.GraphWidget:
+    return cloudwatch.GraphWidget(
+        title=title,
+        left=[
+            queue.metric_approximate_number_of_messages_visible(
+                period=PERIOD, statistic="Maximum", label=name
+            )
+            for name, queue in queues.items()
+        ],
+        width=6,
+    )

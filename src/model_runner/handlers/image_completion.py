@@ -1,0 +1,169 @@
+"""Completing an image once its last region has an outcome: distil, geolocate, write, report.
+
+Only the worker whose region completed the image (by the job table's conditional count) gets
+here, and only the one whose terminal write wins reports it, so an image has exactly one terminal
+status even when messages are redelivered. The workspace is cleared after that write.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from model_runner.api import KinesisSink, RegionRequest, S3Sink
+from model_runner.api import Sink as SinkDefinition
+from model_runner.aws.detection_store import DetectionStore
+from model_runner.aws.job_table import ImageRecord, JobTable
+from model_runner.errors import ModelRunnerError
+from model_runner.events import EventBus, JobCompleted, JobFailed
+from model_runner.features import DetectionBatch, DistillationOptions, distill
+from model_runner.features.output import OutputContext, output_features
+from model_runner.imagery import ImageCache, geolocate
+from model_runner.sinks import ClientFactory, KinesisSinkSpec, S3SinkSpec, SinkError, build_sinks
+from model_runner.status import Status, image_status
+
+logger = logging.getLogger(__name__)
+
+
+class ImageCompletion:
+    """Finishes images: their features to the sinks, their terminal status to the table and bus."""
+
+    def __init__(
+        self,
+        job_table: JobTable,
+        detection_store: DetectionStore,
+        events: EventBus,
+        clients: ClientFactory,
+        image_cache: ImageCache,
+    ) -> None:
+        self._job_table = job_table
+        self._images = image_cache
+        self._store = detection_store
+        self._events = events
+        self._clients = clients
+
+    def complete(self, request: RegionRequest, record: ImageRecord) -> None:
+        """Finish an image all of whose regions have an outcome (a no-op if it already finished)."""
+        if record.status.is_terminal:
+            return
+        status = image_status(record.region_outcomes.values())
+        features = 0
+        if status is Status.FAILED:
+            message = f"all {record.region_count} regions failed"
+        else:
+            try:
+                written = self._write_features(request, record)
+            except ModelRunnerError as error:
+                status, message = Status.FAILED, str(error)
+            else:
+                features = written.features
+                status = _worst(status, written.status)
+                message = written.message(record)
+        self._finish(record, status, message, features)
+
+    def fail(self, *, job_id: str, job_name: str | None, image_id: str, image_url: str, reason: str) -> None:
+        """Record an image that cannot be processed at all as FAILED with ``reason`` (once)."""
+        record, _ = self._job_table.start_image(
+            image_id=image_id, job_id=job_id, job_name=job_name, image_url=image_url, region_count=0
+        )
+        self._finish(record, Status.FAILED, reason, 0)
+
+    def _finish(self, record: ImageRecord, status: Status, message: str, features: int) -> None:
+        if not self._job_table.finish_image(record.image_id, status, message):
+            logger.info("image %s already has its terminal status; not reporting %s", record.image_id, status)
+            return
+        duration = time.time() - record.started_at
+        if status is Status.FAILED:
+            self._events.emit(JobFailed(record.job_id, record.image_id, message, duration, record.job_name))
+        else:
+            self._events.emit(
+                JobCompleted(
+                    record.job_id, record.image_id, status, duration, features, message, record.job_name
+                )
+            )
+        self._store.clear(record.image_id)
+
+    def _write_features(self, request: RegionRequest, record: ImageRecord) -> _Written:
+        image = self._images.get(request.image_url, request.image_read_role)
+        detections = [feature for region in self._store.load(record.image_id) for feature in region]
+        batch = DetectionBatch.from_tile(detections, (0.0, 0.0))
+        algorithm = request.distillation
+        if algorithm is not None and len(batch.scores):
+            batch = distill(
+                batch,
+                DistillationOptions(
+                    algorithm=algorithm.algorithm_type.value,
+                    iou_threshold=algorithm.iou_threshold,
+                    skip_box_threshold=algorithm.skip_box_threshold,
+                    sigma=algorithm.sigma,
+                ),
+            )
+        records = list(batch.records())
+        shapes = geolocate(image.sensor_model(), [detection.geometry for detection in records])
+        source = image.source_metadata()
+        context = OutputContext(
+            job_id=request.job_id,
+            image_id=record.image_id,
+            inference_time=datetime.fromtimestamp(record.started_at, UTC).isoformat(),
+            feature_properties=request.feature_properties,
+            source_metadata=[source] if source else None,
+        )
+        features = output_features(records, shapes, context)
+        return self._write(request, record.image_id, features)
+
+    def _write(self, request: RegionRequest, image_id: str, features: Sequence[dict[str, Any]]) -> _Written:
+        sinks = build_sinks([_sink_spec(definition) for definition in request.sinks], self._clients)
+        written = _Written(features=len(features))
+        for sink in sinks:
+            try:
+                report = sink.write(request.job_id, image_id, features)
+            except SinkError as error:
+                written.failures.append(f"{sink.description}: {error}")
+            else:
+                written.locations.append(report.location)
+        return written
+
+
+@dataclass
+class _Written:
+    """What the sinks of one image did."""
+
+    features: int
+    locations: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> Status:
+        if not self.failures:
+            return Status.SUCCESS
+        return Status.PARTIAL if self.locations else Status.FAILED
+
+    def message(self, record: ImageRecord) -> str:
+        failed = sum(outcome is not Status.SUCCESS for outcome in record.region_outcomes.values())
+        text = f"{self.features} features from {record.region_count} regions ({failed} not fully processed)"
+        if self.locations:
+            text += " written to " + ", ".join(self.locations)
+        if self.failures:
+            text += "; sink failures: " + "; ".join(self.failures)
+        return text
+
+
+def _worst(first: Status, second: Status) -> Status:
+    order = (Status.SUCCESS, Status.PARTIAL, Status.FAILED)
+    return max(first, second, key=order.index)
+
+
+def _sink_spec(definition: SinkDefinition) -> S3SinkSpec | KinesisSinkSpec:
+    if isinstance(definition, S3Sink):
+        return S3SinkSpec(bucket=definition.bucket, prefix=definition.prefix, role_arn=definition.role)
+    if isinstance(definition, KinesisSink):
+        return KinesisSinkSpec(
+            stream=definition.stream,
+            batch_size=definition.batch_size or KinesisSinkSpec.batch_size,
+            role_arn=definition.assumed_role,
+        )
+    raise TypeError(f"unknown sink definition {definition!r}")

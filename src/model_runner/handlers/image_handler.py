@@ -1,0 +1,135 @@
+"""The base image handler: accepts each image of a request, splits it into regions, fans them out.
+
+Every image of ``imageUrls`` is its own image of the job. Its regions after the first go to the
+region queue for any worker; this worker processes the first itself. An image that cannot be
+processed at all (unreadable, no georeferencing, a region of interest outside it) ends FAILED with
+the reason, and the other images of the request go on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from model_runner.api import ImageRequest, RegionRequest, image_id_for
+from model_runner.aws.job_table import JobTable
+from model_runner.aws.region_table import RegionTable
+from model_runner.aws.sqs import MessageQueue
+from model_runner.config import WorkerSettings
+from model_runner.errors import InvalidRequestError, ModelRunnerError, QueueAction
+from model_runner.events import EventBus, JobStarted
+from model_runner.handlers.dependencies import resolve
+from model_runner.handlers.image_completion import ImageCompletion
+from model_runner.handlers.region_handler import RegionRequestHandler
+from model_runner.imagery import ImageCache, ImageSource, roi_to_pixel_polygon
+from model_runner.inference.detectors import EndpointUtils
+from model_runner.tiling import Region, TilingStrategy, Window, regions_meeting, roi_window
+
+
+class ImageRequestHandler:
+    """Processes an image request; extensions subclass it and override the hooks."""
+
+    def __init__(
+        self,
+        job_table: JobTable,
+        image_status_monitor: EventBus,
+        endpoint_statistics_table: Any,
+        tiling_strategy: TilingStrategy,
+        region_request_queue: MessageQueue,
+        region_request_table: RegionTable,
+        endpoint_utils: EndpointUtils,
+        config: WorkerSettings,
+        region_request_handler: RegionRequestHandler,
+        *,
+        image_cache: ImageCache | None = None,
+        image_completion: ImageCompletion | None = None,
+    ) -> None:
+        self.job_table = job_table
+        self.image_status_monitor = image_status_monitor
+        self.endpoint_statistics_table = endpoint_statistics_table
+        self.tiling_strategy = tiling_strategy
+        self.region_request_queue = region_request_queue
+        self.region_request_table = region_request_table
+        self.endpoint_utils = endpoint_utils
+        self.config = config
+        self.region_request_handler = region_request_handler
+        self.image_cache: ImageCache = resolve(self, "image_cache", image_cache)
+        self.image_completion: ImageCompletion = resolve(self, "image_completion", image_completion)
+
+    def pre_processing_hook(self, image_request: ImageRequest) -> None:
+        """Called before the images of a request are processed; the base does nothing."""
+
+    def post_processing_hook(self, image_request: ImageRequest) -> None:
+        """Called after every image of a request was accepted; the base does nothing."""
+
+    def process_image_request(self, image_request: ImageRequest, request_type: str | None = None) -> None:
+        """Accept every image of the request; ``request_type`` is handed on to its regions."""
+        self.pre_processing_hook(image_request)
+        for image_url in image_request.image_urls:
+            self.process_image(image_request, image_url, request_type)
+        self.post_processing_hook(image_request)
+
+    def process_image(self, image_request: ImageRequest, image_url: str, request_type: str | None) -> None:
+        """Split one image into regions, record it, fan the regions out and process the first."""
+        image_id = image_id_for(image_request.job_id, image_url)
+        try:
+            image = self.image_cache.get(image_url, image_request.image_read_role)
+            regions = self.plan_regions(image_request, image, image_id)
+        except ModelRunnerError as error:
+            if error.action is not QueueAction.FAIL_JOB:
+                raise
+            self.image_completion.fail(
+                job_id=image_request.job_id,
+                job_name=image_request.job_name,
+                image_id=image_id,
+                image_url=image_url,
+                reason=str(error),
+            )
+            return
+        record, created = self.job_table.start_image(
+            image_id=image_id,
+            job_id=image_request.job_id,
+            job_name=image_request.job_name,
+            image_url=image_url,
+            region_count=len(regions),
+        )
+        if created:
+            self.image_status_monitor.emit(
+                JobStarted(image_request.job_id, image_id, image_url, len(regions), image_request.job_name)
+            )
+        if record.status.is_terminal:
+            return
+        requests = [
+            RegionRequest.for_region(image_request, image_url, region, request_type) for region in regions
+        ]
+        self.region_request_queue.send_many(
+            [request.model_dump(by_alias=True, mode="json") for request in requests[1:]]
+        )
+        self.region_request_handler.handle(requests[0])
+
+    def plan_regions(self, image_request: ImageRequest, image: ImageSource, image_id: str) -> list[Region]:
+        """The regions of the image (or of its region of interest), in row-major order."""
+        whole = Window(0, 0, image.width, image.height)
+        sensor_model = image.sensor_model()
+        roi = None
+        area: Window | None = whole
+        if image_request.region_of_interest is not None:
+            roi = roi_to_pixel_polygon(sensor_model, image_request.region_of_interest)
+            area = roi_window(roi, whole)
+        regions = []
+        if area is not None:
+            regions = self.tiling_strategy.regions(
+                area,
+                self.config.region_size,
+                image_request.tile_size,
+                image_request.overlap,
+                image_id=image_id,
+            )
+        if roi is not None:
+            regions = regions_meeting(regions, roi)
+        if not regions:
+            size = f"{image.width} x {image.height} pixels"
+            raise InvalidRequestError(
+                [f"regionOfInterest: does not overlap image {image.url} ({size})"],
+                job_id=image_request.job_id,
+            )
+        return regions

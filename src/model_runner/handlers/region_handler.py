@@ -1,0 +1,191 @@
+"""The base region handler: one region's tiles through the model, its outcome recorded once.
+
+A region's detections go to the image's workspace (not distilled yet: the image is distilled as a
+whole when it completes, so NMS and Soft-NMS apply once, with the request's own parameters, across
+region boundaries too). The region's terminal status is a conditional write, and its count in the
+image row another, so a redelivered region message changes nothing it already did.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from model_runner.api import RegionRequest
+from model_runner.aws.detection_store import DetectionStore
+from model_runner.aws.job_table import JobTable
+from model_runner.aws.region_table import RegionRecord, RegionTable
+from model_runner.config import WorkerSettings
+from model_runner.errors import ModelRunnerError, QueueAction
+from model_runner.events import EventBus, Progress, RegionCompleted, RegionStarted, TileFailed
+from model_runner.features import DetectionBatch
+from model_runner.handlers.dependencies import resolve
+from model_runner.handlers.image_completion import ImageCompletion
+from model_runner.handlers.tile_work import run_tiles
+from model_runner.imagery import ImageCache, ImageSource, SensorModel, roi_to_pixel_polygon
+from model_runner.inference.detectors import EndpointUtils
+from model_runner.status import Status, region_status
+from model_runner.tiling import Tile, TilingStrategy, tiles_meeting
+
+
+class WorkInterruptedError(ModelRunnerError):
+    """The worker is shutting down: the region is given back to the queue for another worker."""
+
+    action = QueueAction.RETRY
+
+
+class RegionRequestHandler:
+    """Processes one region of an image; extensions subclass it and override the hooks."""
+
+    def __init__(
+        self,
+        region_request_table: RegionTable,
+        job_table: JobTable,
+        region_status_monitor: EventBus,
+        endpoint_statistics_table: Any,
+        tiling_strategy: TilingStrategy,
+        endpoint_utils: EndpointUtils,
+        config: WorkerSettings,
+        *,
+        image_cache: ImageCache | None = None,
+        detection_store: DetectionStore | None = None,
+        image_completion: ImageCompletion | None = None,
+        shutdown: threading.Event | None = None,
+    ) -> None:
+        self.region_request_table = region_request_table
+        self.job_table = job_table
+        self.region_status_monitor = region_status_monitor
+        self.endpoint_statistics_table = endpoint_statistics_table
+        self.tiling_strategy = tiling_strategy
+        self.endpoint_utils = endpoint_utils
+        self.config = config
+        self.image_cache: ImageCache = resolve(self, "image_cache", image_cache)
+        self.detection_store: DetectionStore = resolve(self, "detection_store", detection_store)
+        self.image_completion: ImageCompletion = resolve(self, "image_completion", image_completion)
+        self.shutdown: threading.Event = resolve(self, "shutdown", shutdown)
+
+    def pre_processing_hook(self, region_request: RegionRequest) -> None:
+        """Called before a region's tiles are processed; the base does nothing."""
+
+    def post_processing_hook(self, region_request: RegionRequest, region_record: RegionRecord) -> None:
+        """Called once a region's outcome is recorded; the base does nothing."""
+
+    def handle(self, region_request: RegionRequest) -> RegionRecord:
+        """Everything one region message asks: process the region unless it already finished,
+        count its outcome in the image, and complete the image when it was the last region.
+
+        A region that cannot be processed at all (its image unreadable, its model type not
+        served) is recorded FAILED with the reason; transient faults propagate for a retry.
+        """
+        try:
+            image = self.image_cache.get(region_request.image_url, region_request.image_read_role)
+            sensor_model = image.sensor_model()
+            tiles = self.region_tiles(region_request, sensor_model)
+            item = self.region_request_table.start_region(
+                region_request.image_id, region_request.region_id, total_tiles=len(tiles)
+            )
+            if not item.status.is_terminal:
+                item = self.process_region_request(region_request, item, image, sensor_model)
+        except ModelRunnerError as error:
+            if error.action is not QueueAction.FAIL_JOB:
+                raise
+            return self.fail(region_request, str(error))
+        self.count_region(region_request, item)
+        return item
+
+    def fail(self, region_request: RegionRequest, reason: str) -> RegionRecord:
+        """Record a region that cannot be processed at all (its image unreadable, ...) as FAILED."""
+        image_id, region_id = region_request.image_id, region_request.region_id
+        item = self.region_request_table.start_region(image_id, region_id, total_tiles=0)
+        if not item.status.is_terminal:
+            item = self.region_request_table.finish_region(
+                image_id, region_id, Status.FAILED, failed_tiles=0, failures=[reason]
+            )
+            self.region_status_monitor.emit(
+                RegionCompleted(
+                    region_request.job_id, image_id, region_id, item.status, 0, 0, 0.0, item.failures
+                )
+            )
+        self.count_region(region_request, item)
+        return item
+
+    def process_region_request(
+        self,
+        region_request: RegionRequest,
+        region_request_item: RegionRecord,
+        raster_dataset: ImageSource,
+        sensor_model: SensorModel | None = None,
+        metrics: Any = None,
+    ) -> RegionRecord:
+        """Run the region's tiles through the model and record the region's outcome."""
+        self.pre_processing_hook(region_request)
+        started = time.monotonic()
+        model = sensor_model or raster_dataset.sensor_model()
+        tiles = self.region_tiles(region_request, model)
+        job_id, image_id, region_id = region_request.job_id, region_request.image_id, region_request.region_id
+        self.region_status_monitor.emit(RegionStarted(job_id, image_id, region_id, len(tiles)))
+        detector = self.endpoint_utils.detector(
+            region_request.image_processor, region_request.image_processor_parameters
+        )
+        results = run_tiles(
+            tiles,
+            raster_dataset,
+            region_request,
+            detector,
+            concurrency=self.config.tile_workers,
+            stop=self.shutdown,
+            on_failure=lambda tile_id, reason: self.region_status_monitor.emit(
+                TileFailed(job_id, image_id, region_id, tile_id, reason)
+            ),
+        )
+        if results.total < len(tiles):
+            raise WorkInterruptedError(
+                f"region {region_id}: stopped after {results.total} of {len(tiles)} tiles"
+            )
+        detections = list(DetectionBatch.concat(results.batches).records()) if results.batches else []
+        self.detection_store.put(image_id, region_id, detections)
+        reasons = [reason for _, reason in results.failures]
+        record = self.region_request_table.finish_region(
+            image_id,
+            region_id,
+            region_status(results.succeeded, len(results.failures)),
+            failed_tiles=len(reasons),
+            failures=reasons,
+        )
+        self.region_status_monitor.emit(
+            RegionCompleted(
+                job_id,
+                image_id,
+                region_id,
+                record.status,
+                total_tiles=len(tiles),
+                failed_tiles=record.failed_tiles,
+                duration_s=time.monotonic() - started,
+                failures=record.failures,
+                model_latencies_ms=results.model_latencies_ms,
+            )
+        )
+        self.post_processing_hook(region_request, record)
+        return record
+
+    def region_tiles(self, region_request: RegionRequest, sensor_model: SensorModel) -> list[Tile]:
+        """The tiles of the region, less those outside the region of interest."""
+        tiles = self.tiling_strategy.tiles(region_request.region())
+        if region_request.region_of_interest is not None:
+            roi = roi_to_pixel_polygon(sensor_model, region_request.region_of_interest)
+            tiles = tiles_meeting(tiles, roi)
+        return list(tiles)
+
+    def count_region(self, region_request: RegionRequest, region: RegionRecord) -> None:
+        """Count the region's outcome in its image (once) and complete the image if it was the last."""
+        record, _ = self.job_table.record_region(
+            region_request.image_id, region_request.region_id, region.status
+        )
+        self.region_status_monitor.emit(
+            Progress(
+                region_request.job_id, region_request.image_id, len(record.regions_done), record.region_count
+            )
+        )
+        if record.complete:
+            self.image_completion.complete(region_request, record)

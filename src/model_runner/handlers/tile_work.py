@@ -1,0 +1,101 @@
+"""The tiles of one region through the model: read and encode on one thread, call the model on N.
+
+Reading and encoding (GDAL) run on the executor's single producer thread, so the shared dataset is
+never used concurrently, and overlap with the model calls in flight. Every tile ends as detections
+or as a failure with its reason: a tile that fails to read or encode is a failed tile too.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from contextlib import closing
+from dataclasses import dataclass, field
+
+from model_runner.api import RegionRequest, parse_model_response
+from model_runner.errors import ModelRunnerError
+from model_runner.features import DetectionBatch
+from model_runner.imagery import ImageSource, TileCompression, TileFormat, content_type, encode_tile
+from model_runner.inference.bounded_executor import run_bounded
+from model_runner.inference.detectors import Detector
+from model_runner.tiling import Tile
+
+
+@dataclass(frozen=True)
+class EncodedTile:
+    """A tile ready to send: its identity, its origin in the image and its bytes."""
+
+    tile: Tile
+    body: bytes
+
+
+@dataclass
+class TileResults:
+    """What the tiles of a region gave: detections per successful tile, reasons per failed one."""
+
+    batches: list[DetectionBatch] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    """(tile id, reason) of every failed tile."""
+    model_latencies_ms: list[float] = field(default_factory=list)
+    """Duration of each successful model call."""
+
+    @property
+    def succeeded(self) -> int:
+        """Tiles whose detections came back."""
+        return len(self.batches)
+
+    @property
+    def total(self) -> int:
+        """Tiles processed, successful or not."""
+        return self.succeeded + len(self.failures)
+
+
+def run_tiles(
+    tiles: Iterable[Tile],
+    image: ImageSource,
+    request: RegionRequest,
+    detector: Detector,
+    *,
+    concurrency: int,
+    stop: threading.Event | None = None,
+    on_failure: Callable[[str, str], None] | None = None,
+) -> TileResults:
+    """Send every tile of ``tiles`` to ``detector`` and gather the outcome of each."""
+    tile_format = TileFormat(request.image_processor_tile_format.value)
+    compression = TileCompression(request.image_processor_tile_compression.value)
+    mime = content_type(tile_format)
+    needs_range = image.dtype.itemsize > 1
+
+    def prepare(tile: Tile) -> EncodedTile:
+        pixels = image.read(tile.window)
+        value_range = image.value_range() if needs_range else None
+        return EncodedTile(tile, encode_tile(pixels, tile_format, compression, value_range=value_range))
+
+    def call(encoded: EncodedTile) -> tuple[DetectionBatch, float]:
+        started = time.perf_counter()
+        answer = detector.detect(encoded.body, mime)
+        latency_ms = (time.perf_counter() - started) * 1000
+        origin = (float(encoded.tile.window.x), float(encoded.tile.window.y))
+        return DetectionBatch.from_tile(parse_model_response(answer), origin), latency_ms
+
+    results = TileResults()
+    with closing(run_bounded(tiles, prepare, call, concurrency=concurrency, stop=stop)) as outcomes:
+        for outcome in outcomes:
+            if outcome.result is not None:
+                batch, latency_ms = outcome.result
+                results.batches.append(batch)
+                results.model_latencies_ms.append(latency_ms)
+                continue
+            reason = f"tile {outcome.key.window.key}: {_reason(outcome.error)}"
+            results.failures.append((outcome.key.id, reason))
+            if on_failure is not None:
+                on_failure(outcome.key.id, reason)
+    return results
+
+
+def _reason(error: BaseException | None) -> str:
+    """Our own errors already read as reasons; anything else is named by its type."""
+    if isinstance(error, ModelRunnerError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"

@@ -1,0 +1,65 @@
+"""The images a worker has open: each opened once, then shared by every region that reads it.
+
+Keyed by (url, read role), so a role's credentials are used for its own images only. The least
+recently used image is closed when more than ``capacity`` are open. Credentials are asked for on
+every use and handed to the open image when they changed (assumed roles refresh themselves).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Protocol
+
+from model_runner.imagery.credentials import S3Credentials
+from model_runner.imagery.source import ImageSource, open_image
+
+
+class CredentialSource(Protocol):
+    """Gives current credentials for a role (None: the worker's own) and the S3 endpoint to use."""
+
+    @property
+    def endpoint_url(self) -> str | None: ...
+
+    def credentials(self, role_arn: str | None = None) -> S3Credentials | None: ...
+
+
+class ImageCache:
+    """Open images by (url, role); thread-safe."""
+
+    def __init__(self, credentials: CredentialSource, capacity: int = 4) -> None:
+        self._credentials = credentials
+        self._capacity = capacity
+        self._open: OrderedDict[tuple[str, str | None], tuple[ImageSource, S3Credentials | None]] = (
+            OrderedDict()
+        )
+        self._lock = threading.Lock()
+        self.opened = 0
+        """How many times an image was actually opened (for tests and metrics)."""
+
+    def get(self, url: str, role_arn: str | None = None) -> ImageSource:
+        """The open image at ``url``, read as ``role_arn``; opens it on first use."""
+        key = (url, role_arn)
+        credentials = self._credentials.credentials(role_arn) if url.startswith("s3://") else None
+        with self._lock:
+            if key in self._open:
+                source, used = self._open[key]
+                self._open.move_to_end(key)
+                if credentials is not None and credentials != used:
+                    source.renew_credentials(credentials)
+                    self._open[key] = (source, credentials)
+                return source
+            source = open_image(url, credentials=credentials, s3_endpoint=self._credentials.endpoint_url)
+            self.opened += 1
+            self._open[key] = (source, credentials)
+            while len(self._open) > self._capacity:
+                _, (oldest, _) = self._open.popitem(last=False)
+                oldest.close()
+            return source
+
+    def close(self) -> None:
+        """Close every open image."""
+        with self._lock:
+            for source, _ in self._open.values():
+                source.close()
+            self._open.clear()

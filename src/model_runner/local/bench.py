@@ -1,0 +1,155 @@
+"""``model-runner bench``: the whole pipeline against a bare loop, on the same tiles, in one run.
+
+It generates an N x N georeferenced image, runs one job through the local stack (queues, tables,
+workspace, sinks, a built-in model) and then a bare loop that only reads, encodes and posts the
+same tiles to the same model with the same concurrency. The ratio of the two rates is the
+pipeline's overhead. The last line on standard output is one JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import threading
+import time
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+from model_runner.config import load_settings
+from model_runner.events import JobCompleted, JobFailed, LifecycleEvent, RegionCompleted
+from model_runner.imagery import TileCompression, TileFormat, content_type, encode_tile, open_image
+from model_runner.inference.bounded_executor import run_bounded
+from model_runner.inference.http_client import HttpModelClient
+from model_runner.inference.http_policy import HttpCallPolicy
+from model_runner.local import ModelSpec, start_local_stack
+from model_runner.local.synthetic_image import generate_image
+from model_runner.tiling import GridTilingStrategy, Tile, Window
+from model_runner.worker.wiring import build_worker
+
+TIMEOUT_S = 3600
+
+
+class _Outcome:
+    """Observer waiting for the job's end and counting its tiles."""
+
+    def __init__(self) -> None:
+        self.tiles = 0
+        self.event: JobCompleted | JobFailed | None = None
+        self.done = threading.Event()
+
+    def on_event(self, event: LifecycleEvent) -> None:
+        if isinstance(event, RegionCompleted):
+            self.tiles += event.total_tiles
+        elif isinstance(event, JobCompleted | JobFailed):
+            self.event = event
+            self.done.set()
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    """Run both measurements and print their figures; 0 when the job succeeded."""
+    if args.mode != "http":
+        print(f"model-runner bench: --mode {args.mode} is not available in this build", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="model-runner-bench-") as scratch:
+        print(f"generating a {args.size} x {args.size} image", file=sys.stderr)
+        image = generate_image(Path(scratch) / "bench.tif", args.size, args.size)
+        spec = ModelSpec(kind=args.model, latency_ms=args.latency_ms)
+        with start_local_stack({"bench": spec}) as stack:
+            os.environ.update(
+                {name: stack.env[name] for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+            )
+            env = {
+                **stack.env,
+                "QUEUE_WAIT_SECONDS": "1",
+                "WORKERS": str(args.workers),
+                "LOG_LEVEL": "WARNING",
+                "LOG_FORMAT": "text",
+                "METRICS_ENABLED": "false",
+            }
+            pipeline = _pipeline(args, env, str(image), stack.model_url("bench"))
+            raw = _bare_loop(args, str(image), stack.model_url("bench"))
+    figures = {
+        **pipeline,
+        "raw_tiles": raw["tiles"],
+        "raw_seconds": raw["seconds"],
+        "raw_tiles_per_s": raw["tiles_per_s"],
+        "pipeline_to_raw": round(pipeline["tiles_per_s"] / raw["tiles_per_s"], 3)
+        if raw["tiles_per_s"]
+        else None,
+        "size": args.size,
+        "tile_size": args.tile_size,
+        "overlap": args.overlap,
+        "workers": args.workers,
+        "model": args.model,
+        "format": args.format,
+    }
+    print(json.dumps(figures))
+    return 0 if pipeline["status"] == "SUCCESS" else 1
+
+
+def _pipeline(args: argparse.Namespace, env: dict[str, str], image: str, model_url: str) -> dict[str, Any]:
+    outcome = _Outcome()
+    runtime = build_worker(load_settings(env), observers=[outcome])
+    worker = threading.Thread(target=runtime.worker.run, name="bench-worker")
+    body = {
+        "jobId": f"bench-{int(time.time())}",
+        "imageUrls": [image],
+        "imageProcessor": {"name": model_url, "type": "HTTP_ENDPOINT"},
+        "imageProcessorTileSize": args.tile_size,
+        "imageProcessorTileOverlap": args.overlap,
+        "imageProcessorTileFormat": args.format,
+        "imageProcessorTileCompression": args.compression,
+        "outputs": [{"type": "S3", "bucket": "mr-results", "prefix": "bench"}],
+    }
+    cpu_before = time.process_time()
+    started = time.monotonic()
+    worker.start()
+    try:
+        runtime.clients.client("sqs").send_message(QueueUrl=env["IMAGE_QUEUE"], MessageBody=json.dumps(body))
+        outcome.done.wait(TIMEOUT_S)
+        seconds = time.monotonic() - started
+    finally:
+        runtime.shutdown.set()
+        worker.join()
+        runtime.close()
+    return {
+        "status": outcome.event.status.value if outcome.event else "TIMED_OUT",
+        "tiles": outcome.tiles,
+        "features": outcome.event.features if isinstance(outcome.event, JobCompleted) else 0,
+        "seconds": round(seconds, 3),
+        "tiles_per_s": round(outcome.tiles / seconds, 2),
+        "cpu_s": round(time.process_time() - cpu_before, 2),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def _bare_loop(args: argparse.Namespace, image_path: str, model_url: str) -> dict[str, Any]:
+    """Read, encode and post every tile of the image: no AWS, no features, same concurrency."""
+    image = open_image(image_path)
+    tile_format, compression = TileFormat(args.format), TileCompression(args.compression)
+    mime = content_type(tile_format)
+    policy = HttpCallPolicy(connect_timeout_s=5, read_timeout_s=60, max_retries=0, connections=args.workers)
+    area = Window(0, 0, image.width, image.height)
+    strategy = GridTilingStrategy()
+    regions = strategy.regions(area, (image.width, image.height), args.tile_size, args.overlap)
+    tiles = [tile for region in regions for tile in strategy.tiles(region)]
+
+    def prepare(tile: Tile) -> bytes:
+        return encode_tile(image.read(tile.window), tile_format, compression)
+
+    started = time.monotonic()
+    with HttpModelClient(policy) as client:
+
+        def call(body: bytes) -> bytes:
+            return client.invoke(model_url, body, mime)
+
+        with closing(run_bounded(tiles, prepare, call, concurrency=args.workers)) as outcomes:
+            done = sum(1 for outcome in outcomes if outcome.succeeded)
+    seconds = time.monotonic() - started
+    image.close()
+    return {"tiles": done, "seconds": round(seconds, 3), "tiles_per_s": round(done / seconds, 2)}

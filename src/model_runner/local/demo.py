@@ -1,0 +1,163 @@
+"""``model-runner demo``: one job end to end on the embedded local stack, no AWS account needed.
+
+It starts the moto server and the chosen built-in model, puts the image in the stack's S3 bucket
+(so the worker reads it through /vsis3 like a real one), queues an ImageRequest, runs a worker
+until the image has its terminal status, and writes the result FeatureCollection to
+``DIR/<jobId>.geojson``. Progress goes to standard error; the last line on standard output is one
+JSON object with the outcome. Exit status 0 on SUCCESS only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from model_runner.api import image_id_for, parse_image_request
+from model_runner.config import load_settings
+from model_runner.events import JobCompleted, JobFailed, LifecycleEvent, Progress, RegionCompleted
+from model_runner.local import LocalStack, ModelSpec, start_local_stack
+from model_runner.local.synthetic_image import generate_image
+from model_runner.sinks import object_key
+from model_runner.worker.wiring import build_worker
+
+RESULTS_BUCKET = "mr-results"
+IMAGES_BUCKET = "mr-images"
+RESULTS_PREFIX = "demo"
+DEMO_REGION_SIZE = "1024"
+DEFAULT_IMAGE_SIZE = 2048
+TIMEOUT_S = 600
+MODES = {"http": "HTTP_ENDPOINT"}
+
+
+class DemoProgress:
+    """Observer that shows the job's progress on one line of standard error."""
+
+    def __init__(self) -> None:
+        self.tiles = 0
+        self.failed_tiles = 0
+        self.outcome: JobCompleted | JobFailed | None = None
+        self.finished = threading.Event()
+
+    def on_event(self, event: LifecycleEvent) -> None:
+        if isinstance(event, RegionCompleted):
+            self.tiles += event.total_tiles
+            self.failed_tiles += event.failed_tiles
+        elif isinstance(event, Progress):
+            print(
+                f"\rregions {event.completed}/{event.total}, tiles {self.tiles} ({self.failed_tiles} failed)",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
+        elif isinstance(event, JobCompleted | JobFailed):
+            self.outcome = event
+            self.finished.set()
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """Run the demo job; returns 0 when it ends SUCCESS."""
+    if args.mode not in MODES:
+        print(f"model-runner demo: --mode {args.mode} is not available in this build", file=sys.stderr)
+        return 2
+    model = ModelSpec(kind=args.model, latency_ms=args.latency_ms, failure_mode="mixed")
+    started = time.monotonic()
+    with (
+        tempfile.TemporaryDirectory(prefix="model-runner-demo-") as scratch,
+        start_local_stack({"demo": model}) as stack,
+    ):
+        # boto3 takes credentials from the process environment: the stack's are dummies.
+        os.environ.update({name: stack.env[name] for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")})
+        image = args.image or generate_image(
+            Path(scratch) / "demo.tif", DEFAULT_IMAGE_SIZE, DEFAULT_IMAGE_SIZE
+        )
+        image_url = _upload(stack, Path(image))
+        body = _request(args, stack, image_url)
+        request, _ = parse_image_request(body)
+        progress = DemoProgress()
+        env = {
+            **stack.env,
+            "QUEUE_WAIT_SECONDS": "1",
+            "REGION_SIZE": DEMO_REGION_SIZE,
+            "LOG_LEVEL": "WARNING",
+            "LOG_FORMAT": "text",
+            "METRICS_ENABLED": "false",
+        }
+        runtime = build_worker(load_settings(env), observers=[progress])
+        worker = threading.Thread(target=runtime.worker.run, name="demo-worker")
+        worker.start()
+        try:
+            stack.boto3_client("sqs").send_message(
+                QueueUrl=stack.env["IMAGE_QUEUE"], MessageBody=json.dumps(body)
+            )
+            progress.finished.wait(TIMEOUT_S)
+        finally:
+            runtime.shutdown.set()
+            worker.join()
+            runtime.close()
+        print(file=sys.stderr)
+        summary = _summary(request.job_id, progress, time.monotonic() - started)
+        summary["image"] = request.image_urls[0]
+        if progress.outcome is not None and progress.outcome.status.value != "FAILED":
+            summary["output"] = str(
+                _save(stack, args.output, request.job_id, image_id_for(request.job_id, image_url))
+            )
+    print(json.dumps(summary))
+    return 0 if summary["status"] == "SUCCESS" else 1
+
+
+def _upload(stack: LocalStack, image: Path) -> str:
+    """Put the image in the stack's image bucket; returns its s3:// URL."""
+    key = f"demo/{image.name}"
+    stack.boto3_client("s3").upload_file(str(image), IMAGES_BUCKET, key)
+    return f"s3://{IMAGES_BUCKET}/{key}"
+
+
+def _request(args: argparse.Namespace, stack: LocalStack, image_url: str) -> dict[str, Any]:
+    """The ImageRequest: the --request file (completed where it leaves things out) or the flags."""
+    if args.request is not None:
+        body: dict[str, Any] = json.loads(Path(args.request).read_text())
+    else:
+        body = {
+            "jobName": "model-runner demo",
+            "imageProcessorTileSize": args.tile_size,
+            "imageProcessorTileOverlap": args.overlap,
+            "imageProcessorTileFormat": args.format,
+            "imageProcessorTileCompression": args.compression,
+        }
+    body.setdefault("jobId", f"demo-{uuid.uuid4().hex[:8]}")
+    body.setdefault("imageUrls", [image_url])
+    body.setdefault("imageProcessor", {"name": stack.model_url("demo"), "type": MODES[args.mode]})
+    body.setdefault("outputs", [{"type": "S3", "bucket": RESULTS_BUCKET, "prefix": RESULTS_PREFIX}])
+    return body
+
+
+def _summary(job_id: str, progress: DemoProgress, seconds: float) -> dict[str, Any]:
+    outcome = progress.outcome
+    return {
+        "job_id": job_id,
+        "status": outcome.status.value if outcome else "TIMED_OUT",
+        "tiles": progress.tiles,
+        "failed_tiles": progress.failed_tiles,
+        "features": outcome.features if isinstance(outcome, JobCompleted) else 0,
+        "seconds": round(seconds, 2),
+        "message": (outcome.message if isinstance(outcome, JobCompleted) else outcome.reason)
+        if outcome
+        else "",
+    }
+
+
+def _save(stack: LocalStack, folder: Path, job_id: str, image_id: str) -> Path:
+    """Copy the result FeatureCollection from the stack's results bucket to DIR/<jobId>.geojson."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{job_id}.geojson"
+    key = object_key(RESULTS_PREFIX, job_id, image_id)
+    stack.boto3_client("s3").download_file(RESULTS_BUCKET, key, str(target))
+    return target

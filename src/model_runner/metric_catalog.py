@@ -1,0 +1,50 @@
+"""The metrics the worker emits (CloudWatch embedded metric format, no dimensions), by name.
+
+The worker writes each as an EMF log record in its METRICS_NAMESPACE; the CDK app's alarms and
+dashboard read this same catalogue, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class WorkerMetric:
+    """One metric: its name, unit, the statistic that summarises it, and when it is emitted."""
+
+    name: str
+    unit: str
+    statistic: str
+    meaning: str
+
+
+IMAGES_SUCCEEDED = WorkerMetric("ImagesSucceeded", "Count", "Sum", "1 when an image ends SUCCESS")
+IMAGES_PARTIAL = WorkerMetric("ImagesPartial", "Count", "Sum", "1 when an image ends PARTIAL")
+IMAGES_FAILED = WorkerMetric("ImagesFailed", "Count", "Sum", "1 when an image ends FAILED")
+IMAGE_DURATION = WorkerMetric(
+    "ImageProcessingTime", "Seconds", "Average", "seconds from STARTED to an image's terminal status"
+)
+REGIONS_IN_FLIGHT = WorkerMetric(
+    "RegionsInFlight", "Count", "Maximum", "regions this worker is processing, after each change"
+)
+TILES_PROCESSED = WorkerMetric("TilesProcessed", "Count", "Sum", "tiles whose model call succeeded")
+TILE_FAILURES = WorkerMetric(
+    "TileFailures", "Count", "Sum", "tiles that failed (encoding, model call after retries, parsing)"
+)
+MODEL_LATENCY = WorkerMetric("ModelLatency", "Milliseconds", "p90", "duration of one successful model call")
+EXTENSION_FALLBACKS = WorkerMetric(
+    "ExtensionFallbacks", "Count", "Sum", "1 when an extension failed and the base handlers were used"
+)
+
+WORKER_METRICS = (
+    IMAGES_SUCCEEDED,
+    IMAGES_PARTIAL,
+    IMAGES_FAILED,
+    IMAGE_DURATION,
+    REGIONS_IN_FLIGHT,
+    TILES_PROCESSED,
+    TILE_FAILURES,
+    MODEL_LATENCY,
+    EXTENSION_FALLBACKS,
+)

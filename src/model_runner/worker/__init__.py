@@ -1,0 +1,1 @@
+"""The worker process: wiring, the polling loop, heartbeats and graceful shutdown."""

@@ -1,0 +1,247 @@
+"""Handler and observer registration.
+
+Each request type (``http``, ``sm_endpoint``, ``async_sm_endpoint`` or a third party's) has
+exactly one region handler and one image handler. A handler class registers itself with
+:func:`register_handler`; a second registration for a taken slot, or a reused name, is refused
+unless it says ``override=True``. Observers of the worker's lifecycle events register with
+:func:`register_observer`.
+
+The registry validates a class when it is registered: a region handler must derive from
+:class:`model_runner.handlers.RegionRequestHandler`, an image handler from
+:class:`model_runner.handlers.ImageRequestHandler`, an observer must have ``on_event``.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from osml_extensions.errors import RegistrationError, UnknownRequestTypeError
+
+HandlerClass = TypeVar("HandlerClass", bound=type)
+
+BASE_REQUEST_TYPE = "http"
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+
+
+class HandlerType(enum.Enum):
+    """The two kinds of handler every request type has."""
+
+    REGION_REQUEST_HANDLER = "region_request_handler"
+    IMAGE_REQUEST_HANDLER = "image_request_handler"
+
+
+@dataclass(frozen=True)
+class HandlerRegistration:
+    """One registered handler class and what it was registered for."""
+
+    request_type: str
+    handler_type: HandlerType
+    name: str
+    handler_class: type
+    supported_endpoints: tuple[str, ...] = ()
+    description: str = ""
+    override: bool = False
+
+    @property
+    def source(self) -> str:
+        """Where the class is defined (module and qualified name)."""
+        return f"{self.handler_class.__module__}:{self.handler_class.__qualname__}"
+
+
+@dataclass(frozen=True)
+class ObserverRegistration:
+    """One registered observer of lifecycle events: a class built by injection, or an instance."""
+
+    name: str
+    observer: Any
+    description: str = ""
+
+    @property
+    def source(self) -> str:
+        """Where the observer is defined."""
+        kind = self.observer if isinstance(self.observer, type) else type(self.observer)
+        return f"{kind.__module__}:{kind.__qualname__}"
+
+
+class HandlerRegistry:
+    """Handlers by (request type, handler type), and observers by name. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[tuple[str, HandlerType], HandlerRegistration] = {}
+        self._observers: dict[str, ObserverRegistration] = {}
+        self._lock = threading.RLock()
+
+    def register(
+        self,
+        handler_class: type,
+        *,
+        request_type: str,
+        handler_type: HandlerType,
+        name: str,
+        supported_endpoints: Iterable[str] | None = None,
+        description: str = "",
+        override: bool = False,
+    ) -> HandlerRegistration:
+        """Register ``handler_class`` for one slot; see the module docstring for the rules."""
+        if not isinstance(handler_type, HandlerType):
+            raise RegistrationError(
+                f"handler_type must be HandlerType.REGION_REQUEST_HANDLER or "
+                f"HandlerType.IMAGE_REQUEST_HANDLER, not {handler_type!r}"
+            )
+        _check_identifier("request_type", request_type)
+        _check_identifier("name", name)
+        _check_handler_class(handler_class, handler_type)
+        registration = HandlerRegistration(
+            request_type=request_type,
+            handler_type=handler_type,
+            name=name,
+            handler_class=handler_class,
+            supported_endpoints=tuple(supported_endpoints or ()),
+            description=description,
+            override=override,
+        )
+        with self._lock:
+            slot = (request_type, handler_type)
+            taken = self._handlers.get(slot)
+            if taken is not None and taken.handler_class is handler_class and taken.name == name:
+                return taken  # the same module imported twice: not a conflict
+            if taken is not None and not override:
+                raise RegistrationError(
+                    f"request type {request_type!r} already has a {handler_type.value} "
+                    f"({taken.name!r}, {taken.source}); pass override=True to replace it with {name!r}"
+                )
+            same_name = next(
+                (item for key, item in self._handlers.items() if item.name == name and key != slot), None
+            )
+            if same_name is not None and not override:
+                raise RegistrationError(
+                    f"handler name {name!r} is already used by {same_name.source} for "
+                    f"{same_name.request_type!r}; choose another name or pass override=True"
+                )
+            if same_name is not None:
+                del self._handlers[(same_name.request_type, same_name.handler_type)]
+            self._handlers[slot] = registration
+        return registration
+
+    def register_observer(self, observer: Any, *, name: str, description: str = "") -> ObserverRegistration:
+        """Register an observer class (built by injection when a worker starts) or instance."""
+        _check_identifier("name", name)
+        if not callable(getattr(observer, "on_event", None)):
+            raise RegistrationError(f"observer {name!r} has no on_event(event) method")
+        registration = ObserverRegistration(name=name, observer=observer, description=description)
+        with self._lock:
+            if name in self._observers and self._observers[name].observer is not observer:
+                raise RegistrationError(f"observer name {name!r} is already registered")
+            self._observers[name] = registration
+        return registration
+
+    def handler(self, request_type: str, handler_type: HandlerType) -> HandlerRegistration:
+        """The registration of one slot; raises with the known request types when there is none."""
+        with self._lock:
+            found = self._handlers.get((request_type, handler_type))
+        if found is None:
+            known = ", ".join(self.request_types()) or "none"
+            raise UnknownRequestTypeError(
+                f"no {handler_type.value} is registered for request type {request_type!r} "
+                f"(known request types: {known})"
+            )
+        return found
+
+    def request_types(self) -> list[str]:
+        """Every request type with at least one registered handler, sorted."""
+        with self._lock:
+            return sorted({request_type for request_type, _ in self._handlers})
+
+    def handlers(self) -> list[HandlerRegistration]:
+        """Every handler registration, by request type then handler type."""
+        with self._lock:
+            return sorted(
+                self._handlers.values(), key=lambda item: (item.request_type, item.handler_type.value)
+            )
+
+    def observers(self) -> list[ObserverRegistration]:
+        """Every observer registration, by name."""
+        with self._lock:
+            return sorted(self._observers.values(), key=lambda item: item.name)
+
+
+def _check_identifier(what: str, value: object) -> None:
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise RegistrationError(
+            f"{what} must be a non-empty identifier (letters, digits, '_', '-', '.'), not {value!r}"
+        )
+
+
+def _check_handler_class(handler_class: object, handler_type: HandlerType) -> None:
+    from model_runner.handlers import ImageRequestHandler, RegionRequestHandler
+
+    expected: type = (
+        RegionRequestHandler if handler_type is HandlerType.REGION_REQUEST_HANDLER else ImageRequestHandler
+    )
+    if not isinstance(handler_class, type) or not issubclass(handler_class, expected):
+        raise RegistrationError(
+            f"{handler_class!r} cannot be a {handler_type.value}: it must be a class deriving from "
+            f"{expected.__module__}.{expected.__qualname__}"
+        )
+
+
+_registry: HandlerRegistry | None = None
+_registry_lock = threading.Lock()
+
+
+def get_registry() -> HandlerRegistry:
+    """The process-wide registry that :func:`register_handler` fills."""
+    global _registry  # noqa: PLW0603 - the one process-wide registry, created on first use
+    with _registry_lock:
+        if _registry is None:
+            _registry = HandlerRegistry()
+        return _registry
+
+
+def reset_registry() -> HandlerRegistry:
+    """Replace the process-wide registry with an empty one (for tests); returns the new one."""
+    global _registry  # noqa: PLW0603
+    with _registry_lock:
+        _registry = HandlerRegistry()
+        return _registry
+
+
+def register_handler(
+    request_type: str,
+    handler_type: HandlerType,
+    name: str,
+    supported_endpoints: Iterable[str] | None = None,
+    description: str = "",
+    *,
+    override: bool = False,
+) -> Callable[[HandlerClass], HandlerClass]:
+    """Class decorator: register the class in the process-wide registry and return it unchanged."""
+
+    def decorate(handler_class: HandlerClass) -> HandlerClass:
+        get_registry().register(
+            handler_class,
+            request_type=request_type,
+            handler_type=handler_type,
+            name=name,
+            supported_endpoints=supported_endpoints,
+            description=description,
+            override=override,
+        )
+        return handler_class
+
+    return decorate
+
+
+def register_observer(name: str, description: str = "") -> Callable[[HandlerClass], HandlerClass]:
+    """Class decorator: register an observer class of lifecycle events (built by injection)."""
+
+    def decorate(observer_class: HandlerClass) -> HandlerClass:
+        get_registry().register_observer(observer_class, name=name, description=description)
+        return observer_class
+
+    return decorate
