@@ -18,7 +18,7 @@ Geometry = Mapping[str, Any]
 Box = tuple[float, float, float, float]
 """A pixel bounding box: min x, min y, max x, max y."""
 
-_NESTING = {
+POSITION_NESTING = {
     "Point": 0,
     "MultiPoint": 1,
     "LineString": 1,
@@ -28,7 +28,7 @@ _NESTING = {
 }
 """How many list levels hold a geometry type's positions."""
 
-COORDINATE_GEOMETRY_TYPES = tuple(_NESTING)
+COORDINATE_GEOMETRY_TYPES = tuple(POSITION_NESTING)
 """The geometry types made of coordinates: every supported type but GeometryCollection."""
 
 _PLAIN_LISTS = {list, tuple}
@@ -130,9 +130,9 @@ def _shift(coordinates: object, depth: int, dx: float, dy: float) -> list[Any]:
 
 
 def _nesting(kind: object) -> int:
-    if not isinstance(kind, str) or kind not in _NESTING:
+    if not isinstance(kind, str) or kind not in POSITION_NESTING:
         raise InvalidFeatureError(f"unsupported geometry type {kind!r}")
-    return _NESTING[kind]
+    return POSITION_NESTING[kind]
 
 
 def _members(collection: Geometry) -> list[Geometry]:

@@ -17,17 +17,9 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from model_runner.errors import InvalidRequestError, ModelRunnerError, QueueAction
+from model_runner.features.pixel_geometry import POSITION_NESTING
 from model_runner.imagery.sensor_model import SensorModel
 
-# How deep the lists of positions are nested in each GeoJSON geometry type.
-_POSITION_LIST_DEPTH = {
-    "Point": 0,
-    "MultiPoint": 1,
-    "LineString": 1,
-    "MultiLineString": 2,
-    "Polygon": 2,
-    "MultiPolygon": 3,
-}
 _ROI_EDGE_PIECES = 64  # densify each region-of-interest edge into at least this many pieces
 
 
@@ -139,12 +131,12 @@ def roi_to_pixel_polygon(model: SensorModel, wkt: str) -> BaseGeometry:
 def _flatten(geometry: Mapping[str, Any], index: int, blocks: list[NDArray[np.float64]]) -> _Skeleton:
     """Append each list of positions of ``geometry`` to ``blocks``; return its skeleton."""
     geometry_type = geometry.get("type") if isinstance(geometry, Mapping) else None
-    if geometry_type not in _POSITION_LIST_DEPTH:
+    if geometry_type not in POSITION_NESTING:
         raise PixelGeometryError(f"pixel geometry {index}: unsupported type {geometry_type!r}")
     if geometry_type == "Point":
         return _Position(_append_positions([geometry.get("coordinates")], index, blocks))
     blocks_before = len(blocks)
-    skeleton = _flatten_lists(geometry.get("coordinates"), _POSITION_LIST_DEPTH[geometry_type], index, blocks)
+    skeleton = _flatten_lists(geometry.get("coordinates"), POSITION_NESTING[geometry_type], index, blocks)
     if len(blocks) == blocks_before:
         raise PixelGeometryError(f"pixel geometry {index}: a {geometry_type} without positions")
     return skeleton
