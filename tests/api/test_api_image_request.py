@@ -18,6 +18,7 @@ from model_runner.api import (
     parse_image_request,
 )
 from model_runner.errors import InvalidRequestError, QueueAction, UnreadableMessageError
+from model_runner.features import DistillationOptions
 
 ROLE = "arn:aws:iam::123456789012:role/reader"
 ROI = "POLYGON ((10 10, 11 10, 11 11, 10 11, 10 10))"
@@ -145,6 +146,15 @@ def test_user_distillation_values_survive_a_round_trip() -> None:
     assert again.distillation == request.distillation
     assert again.distillation is not None
     assert (again.distillation.iou_threshold, again.distillation.sigma) == (0.35, 0.4)
+
+
+def test_distillation_options_carry_the_user_values() -> None:
+    soft = parse(full()).distillation
+    default = parse(minimal()).distillation
+    assert soft is not None and default is not None
+
+    assert soft.options() == DistillationOptions("SOFT_NMS", 0.35, 0.02, 0.4)
+    assert default.options() == DistillationOptions()
 
 
 def test_snake_case_names_are_accepted_too() -> None:

@@ -1,26 +1,53 @@
-"""The format/compression table names real GDAL drivers and options, and drives request checks."""
+"""Intake accepts exactly the tile format/compression pairs the imagery encoder can write."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from osgeo import gdal
 
-from model_runner.api import TILE_ENCODINGS, TileCompression, TileFormat
+from model_runner.api import TileCompression, TileFormat, parse_image_request
+from model_runner.errors import InvalidRequestError
+from model_runner.imagery import SUPPORTED_COMPRESSIONS
 
 
-def test_every_format_has_an_uncompressed_encoding_with_a_gdal_driver() -> None:
-    assert set(TILE_ENCODINGS) == set(TileFormat)
-    for fmt, encodings in TILE_ENCODINGS.items():
-        assert TileCompression.NONE in encodings, fmt
-        for encoding in encodings.values():
-            driver = gdal.GetDriverByName(encoding.driver)
-            assert driver is not None, encoding.driver
-            options = driver.GetMetadataItem(gdal.DMD_CREATIONOPTIONLIST) or ""
-            for option in encoding.creation_options:
-                assert option.split("=")[0] in options, (fmt, option)
+def tiles(fmt: str, compression: str) -> dict[str, Any]:
+    return {
+        "jobId": "job-1",
+        "imageUrls": ["s3://images/scene.tif"],
+        "imageProcessor": {"name": "my-endpoint"},
+        "imageProcessorTileFormat": fmt,
+        "imageProcessorTileCompression": compression,
+        "outputs": [{"type": "S3", "bucket": "results"}],
+    }
 
 
-def test_the_facts_of_the_table() -> None:
-    assert set(TILE_ENCODINGS[TileFormat.PNG]) == {TileCompression.NONE}
-    assert TileCompression.J2K not in TILE_ENCODINGS[TileFormat.GTIFF]
-    assert TileCompression.LZW not in TILE_ENCODINGS[TileFormat.NITF]
-    assert TILE_ENCODINGS[TileFormat.NITF][TileCompression.J2K].creation_options == ("IC=C8",)
+@pytest.mark.parametrize("fmt", list(TileFormat))
+@pytest.mark.parametrize("compression", list(TileCompression))
+def test_a_pair_is_accepted_in_any_case_exactly_when_the_encoder_supports_it(
+    fmt: TileFormat, compression: TileCompression
+) -> None:
+    body = tiles(fmt.lower(), compression.capitalize())
+    if compression in SUPPORTED_COMPRESSIONS[fmt]:
+        request = parse_image_request(body)[0]
+        assert (request.image_processor_tile_format, request.image_processor_tile_compression) == (
+            fmt,
+            compression,
+        )
+        return
+    with pytest.raises(InvalidRequestError) as caught:
+        parse_image_request(body)
+    assert caught.value.problems[0].startswith(
+        f"imageProcessorTileCompression: {fmt} tiles cannot be compressed with {compression}; use one of: "
+    )
+
+
+def test_j2k_is_refused_at_intake_without_a_jpeg2000_driver(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = gdal.GetDriverByName
+    monkeypatch.setattr(gdal, "GetDriverByName", lambda name: None if name == "JP2OpenJPEG" else real(name))
+    with pytest.raises(InvalidRequestError) as caught:
+        parse_image_request(tiles("NITF", "J2K"))
+    assert caught.value.problems == (
+        "imageProcessorTileCompression: J2K needs GDAL's JP2OpenJPEG driver, which is not installed",
+    )

@@ -69,7 +69,7 @@ def test_nms_keeps_features_without_a_class_and_points() -> None:
     unclassified = PixelFeature.of(detection((0, 0, 10, 10), "x", 1).geometry)
     batch = tile(detection((0, 0, 10, 10), "car", 0.9), unclassified, point, point)
 
-    assert len(distill(batch, DistillationOptions("NMS", iou_threshold=0.0))) == 4
+    assert len(distill(batch, DistillationOptions("NMS", iou_threshold=0.01))) == 4
 
 
 def test_soft_nms_decays_overlapping_scores_by_the_gaussian_and_reports_the_decayed_score() -> None:
@@ -132,7 +132,10 @@ def test_empty_batch_distills_to_empty() -> None:
     [
         ({"algorithm": "WBF"}, "algorithmType"),
         ({"iou_threshold": 1.5}, "iouThreshold"),
+        ({"iou_threshold": 0.0}, "iouThreshold"),
         ({"skip_box_threshold": -0.1}, "skipBoxThreshold"),
+        ({"skip_box_threshold": 1.0}, "skipBoxThreshold"),
+        ({"sigma": float("inf")}, "sigma"),
         ({"sigma": 0.0}, "sigma"),
         ({"sigma": float("nan")}, "sigma"),
     ],

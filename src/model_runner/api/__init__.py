@@ -15,12 +15,11 @@ from model_runner.api.problems import format_problems
 from model_runner.api.processor import SAGEMAKER_PARAMETERS, ImageProcessor, ModelInvocationType
 from model_runner.api.region_request import PixelWindow, RegionRequest, image_id_for
 from model_runner.api.sinks import KinesisSink, S3Sink, Sink
-from model_runner.api.tiles import TILE_ENCODINGS, TileCompression, TileEncoding, TileFormat
 from model_runner.api.validate_file import validate_file
+from model_runner.imagery.encoding import TileCompression, TileFormat
 
 __all__ = [
     "SAGEMAKER_PARAMETERS",
-    "TILE_ENCODINGS",
     "DistillationAlgorithm",
     "DistillationAlgorithmType",
     "ImageProcessor",
@@ -36,7 +35,6 @@ __all__ = [
     "S3Sink",
     "Sink",
     "TileCompression",
-    "TileEncoding",
     "TileFormat",
     "format_problems",
     "image_id_for",

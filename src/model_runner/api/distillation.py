@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator
 
 from model_runner.api.wire import WireEnum, WireModel
+from model_runner.features.distillation import (
+    IOU_THRESHOLD,
+    SIGMA,
+    SKIP_BOX_THRESHOLD,
+    Bounds,
+    DistillationOptions,
+)
 
 
 class DistillationAlgorithmType(WireEnum):
@@ -22,13 +29,34 @@ class PostProcessingStepType(WireEnum):
     FEATURE_DISTILLATION = "FEATURE_DISTILLATION"
 
 
+def _within(bounds: Bounds) -> AfterValidator:
+    """A check that a number is within ``bounds``."""
+
+    def check(value: float) -> float:
+        problem = bounds.problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    return AfterValidator(check)
+
+
+_DEFAULTS = DistillationOptions()
+
+
 class DistillationAlgorithm(WireModel):
-    """The distillation algorithm and its parameters."""
+    """The distillation algorithm and its parameters; bounds and defaults are those of the features."""
 
     algorithm_type: DistillationAlgorithmType
-    iou_threshold: Annotated[float, Field(gt=0, le=1)] = 0.75
-    skip_box_threshold: Annotated[float, Field(ge=0, lt=1)] = 0.0001
-    sigma: Annotated[float, Field(gt=0)] = 0.1
+    iou_threshold: Annotated[float, _within(IOU_THRESHOLD)] = _DEFAULTS.iou_threshold
+    skip_box_threshold: Annotated[float, _within(SKIP_BOX_THRESHOLD)] = _DEFAULTS.skip_box_threshold
+    sigma: Annotated[float, _within(SIGMA)] = _DEFAULTS.sigma
+
+    def options(self) -> DistillationOptions:
+        """The algorithm as :func:`~model_runner.features.distill` takes it."""
+        return DistillationOptions(
+            self.algorithm_type.value, self.iou_threshold, self.skip_box_threshold, self.sigma
+        )
 
 
 class PostProcessingStep(WireModel):

@@ -15,8 +15,9 @@ from model_runner.api.distillation import (
 from model_runner.api.processor import ImageProcessor, parameter_problems
 from model_runner.api.region_of_interest import RegionOfInterestWkt, parse_region_of_interest
 from model_runner.api.sinks import Sink, Sinks
-from model_runner.api.tiles import TileCompression, TileFormat, compression_problem
+from model_runner.api.tiles import AnyCaseTileCompression, AnyCaseTileFormat
 from model_runner.api.wire import RoleArn, WireModel, keyed_error
+from model_runner.imagery.encoding import TileCompression, TileFormat, encoding_problem
 
 MIN_TILE_SIZE = 64
 MAX_TILE_SIZE = 8192
@@ -46,8 +47,8 @@ class JobOptions(WireModel):
     image_processor_parameters: dict[str, JsonValue] = Field(default_factory=dict)
     image_processor_tile_size: Annotated[int, Field(ge=MIN_TILE_SIZE, le=MAX_TILE_SIZE)] = 1024
     image_processor_tile_overlap: Annotated[int, Field(ge=0)] = 50
-    image_processor_tile_format: TileFormat = TileFormat.NITF
-    image_processor_tile_compression: TileCompression = TileCompression.NONE
+    image_processor_tile_format: AnyCaseTileFormat = TileFormat.NITF
+    image_processor_tile_compression: AnyCaseTileCompression = TileCompression.NONE
     region_of_interest: RegionOfInterestWkt | None = None
     feature_properties: tuple[dict[str, JsonValue], ...] = ()
     post_processing: Annotated[tuple[PostProcessingStep, ...], AfterValidator(_check_one_distillation)] = (
@@ -62,8 +63,8 @@ class JobOptions(WireModel):
                 "imageProcessorTileOverlap",
                 f"must be less than imageProcessorTileSize ({self.image_processor_tile_size})",
             )
-        problem = compression_problem(self.image_processor_tile_format, self.image_processor_tile_compression)
-        if problem:
+        problem = encoding_problem(self.image_processor_tile_format, self.image_processor_tile_compression)
+        if problem is not None:
             raise keyed_error("imageProcessorTileCompression", problem)
         return self
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from model_runner.errors import InvalidRequestError
 from model_runner.features.detection_batch import DetectionBatch
@@ -12,6 +12,34 @@ from model_runner.features.nms import nms
 from model_runner.features.soft_nms import soft_nms
 
 Algorithm = Literal["NMS", "SOFT_NMS"]
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The finite values an option may take: above ``low`` and below ``high``, each end included or not."""
+
+    low: float
+    high: float = math.inf
+    low_included: bool = False
+    high_included: bool = False
+
+    def problem(self, value: float) -> str | None:
+        """Why ``value`` is out of bounds, or None when it is within them."""
+        if not math.isfinite(value):
+            return "must be a finite number"
+        if value < self.low or (value == self.low and not self.low_included):
+            return f"must be greater than {'or equal to ' if self.low_included else ''}{self.low:g}"
+        if value > self.high or (value == self.high and not self.high_included):
+            return f"must be less than {'or equal to ' if self.high_included else ''}{self.high:g}"
+        return None
+
+
+IOU_THRESHOLD = Bounds(0.0, 1.0, high_included=True)
+"""NMS suppresses a box overlapping a better one of its class by more than this IoU."""
+SKIP_BOX_THRESHOLD = Bounds(0.0, 1.0, low_included=True)
+"""Soft-NMS drops a box whose (decayed) score falls below this."""
+SIGMA = Bounds(0.0)
+"""Width of Soft-NMS's Gaussian decay."""
 
 
 @dataclass(frozen=True)
@@ -30,14 +58,16 @@ class DistillationOptions:
 
     def __post_init__(self) -> None:
         problems = []
-        if self.algorithm not in ("NMS", "SOFT_NMS"):
-            problems.append(f"algorithmType must be NMS or SOFT_NMS, got {self.algorithm!r}")
-        if not (math.isfinite(self.iou_threshold) and 0.0 <= self.iou_threshold <= 1.0):
-            problems.append(f"iouThreshold must be between 0 and 1, got {self.iou_threshold}")
-        if not (math.isfinite(self.skip_box_threshold) and self.skip_box_threshold >= 0.0):
-            problems.append(f"skipBoxThreshold must be 0 or more, got {self.skip_box_threshold}")
-        if not (math.isfinite(self.sigma) and self.sigma > 0.0):
-            problems.append(f"sigma must be greater than 0, got {self.sigma}")
+        if self.algorithm not in get_args(Algorithm):
+            problems.append(f"algorithmType: must be NMS or SOFT_NMS, got {self.algorithm!r}")
+        for key, value, bounds in (
+            ("iouThreshold", self.iou_threshold, IOU_THRESHOLD),
+            ("skipBoxThreshold", self.skip_box_threshold, SKIP_BOX_THRESHOLD),
+            ("sigma", self.sigma, SIGMA),
+        ):
+            problem = bounds.problem(value)
+            if problem is not None:
+                problems.append(f"{key}: {problem}, got {value}")
         if problems:
             raise InvalidRequestError(problems)
 

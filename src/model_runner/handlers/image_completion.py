@@ -20,7 +20,7 @@ from model_runner.aws.detection_store import DetectionStore
 from model_runner.aws.job_table import ImageRecord, JobTable
 from model_runner.errors import ModelRunnerError
 from model_runner.events import EventBus, JobCompleted, JobFailed
-from model_runner.features import DetectionBatch, DistillationOptions, distill
+from model_runner.features import DetectionBatch, distill
 from model_runner.features.output import OutputContext, output_features
 from model_runner.imagery import ImageCache, geolocate
 from model_runner.sinks import ClientFactory, KinesisSinkSpec, S3SinkSpec, SinkError, build_sinks
@@ -93,15 +93,7 @@ class ImageCompletion:
         batch = DetectionBatch.from_tile(detections, (0.0, 0.0))
         algorithm = request.distillation
         if algorithm is not None and len(batch.scores):
-            batch = distill(
-                batch,
-                DistillationOptions(
-                    algorithm=algorithm.algorithm_type.value,
-                    iou_threshold=algorithm.iou_threshold,
-                    skip_box_threshold=algorithm.skip_box_threshold,
-                    sigma=algorithm.sigma,
-                ),
-            )
+            batch = distill(batch, algorithm.options())
         records = list(batch.records())
         shapes = geolocate(image.sensor_model(), [detection.geometry for detection in records])
         source = image.source_metadata()

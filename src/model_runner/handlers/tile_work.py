@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from model_runner.api import RegionRequest, parse_model_response
 from model_runner.errors import ModelRunnerError
 from model_runner.features import DetectionBatch
-from model_runner.imagery import ImageSource, TileCompression, TileFormat, content_type, encode_tile
+from model_runner.imagery import ImageSource, content_type, encode_tile
 from model_runner.inference.bounded_executor import run_bounded
 from model_runner.inference.detectors import Detector
 from model_runner.tiling import Tile
@@ -62,8 +62,8 @@ def run_tiles(
     on_failure: Callable[[str, str], None] | None = None,
 ) -> TileResults:
     """Send every tile of ``tiles`` to ``detector`` and gather the outcome of each."""
-    tile_format = TileFormat(request.image_processor_tile_format.value)
-    compression = TileCompression(request.image_processor_tile_compression.value)
+    tile_format = request.image_processor_tile_format
+    compression = request.image_processor_tile_compression
     mime = content_type(tile_format)
     needs_range = image.dtype.itemsize > 1
 

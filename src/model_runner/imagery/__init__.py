@@ -11,6 +11,7 @@ from model_runner.imagery.encoding import (
     check_encoding,
     content_type,
     encode_tile,
+    encoding_problem,
 )
 from model_runner.imagery.geolocation import (
     GeolocatedShape,
@@ -40,6 +41,7 @@ __all__ = [
     "check_encoding",
     "content_type",
     "encode_tile",
+    "encoding_problem",
     "geolocate",
     "open_image",
     "roi_to_pixel_polygon",

@@ -110,17 +110,22 @@ def content_type(fmt: TileFormat) -> str:
     return CONTENT_TYPES[fmt]
 
 
+def encoding_problem(fmt: TileFormat, compression: TileCompression) -> str | None:
+    """Why tiles of ``fmt`` cannot use ``compression`` on this worker, or None when they can."""
+    supported = SUPPORTED_COMPRESSIONS[fmt]
+    if compression not in supported:
+        allowed = ", ".join(sorted(supported))
+        return f"{fmt} tiles cannot be compressed with {compression}; use one of: {allowed}"
+    if compression is TileCompression.J2K and gdal.GetDriverByName(JPEG2000_DRIVER) is None:
+        return f"J2K needs GDAL's {JPEG2000_DRIVER} driver, which is not installed"
+    return None
+
+
 def check_encoding(fmt: TileFormat, compression: TileCompression) -> None:
     """Raise :class:`UnsupportedEncodingError` unless tiles of ``fmt`` can use ``compression``."""
-    if compression not in SUPPORTED_COMPRESSIONS[fmt]:
-        allowed = ", ".join(sorted(SUPPORTED_COMPRESSIONS[fmt]))
-        raise UnsupportedEncodingError(
-            [f"imageProcessorTileCompression: {fmt} tiles cannot use {compression} (allowed: {allowed})"]
-        )
-    if compression is TileCompression.J2K and gdal.GetDriverByName(JPEG2000_DRIVER) is None:
-        raise UnsupportedEncodingError(
-            [f"imageProcessorTileCompression: J2K needs GDAL's {JPEG2000_DRIVER} driver, not installed"]
-        )
+    problem = encoding_problem(fmt, compression)
+    if problem is not None:
+        raise UnsupportedEncodingError([f"imageProcessorTileCompression: {problem}"])
 
 
 def encode_tile(
