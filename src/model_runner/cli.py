@@ -11,8 +11,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-TILE_FORMATS = ("NITF", "GTIFF", "PNG", "JPEG")
-TILE_COMPRESSIONS = ("NONE", "JPEG", "J2K", "LZW")
 MODEL_MODES = ("http", "sm", "async")
 BUILT_IN_MODELS = ("centerpoint", "flood", "failure")
 
@@ -59,8 +57,8 @@ def _add_job_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mode", choices=MODEL_MODES, default="http", help="how the model is called")
     parser.add_argument("--tile-size", type=int, default=512, help="tile edge in pixels")
     parser.add_argument("--overlap", type=int, default=32, help="minimum tile overlap in pixels")
-    parser.add_argument("--format", choices=TILE_FORMATS, default="GTIFF", help="tile format")
-    parser.add_argument("--compression", choices=TILE_COMPRESSIONS, default="NONE", help="tile compression")
+    parser.add_argument("--format", default="GTIFF", help="tile format: NITF, GTIFF, PNG or JPEG")
+    parser.add_argument("--compression", default="NONE", help="tile compression: NONE, JPEG, J2K or LZW")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="latency the model adds per tile")
 
 

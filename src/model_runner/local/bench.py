@@ -21,33 +21,17 @@ from pathlib import Path
 from typing import Any
 
 from model_runner.config import load_settings
-from model_runner.events import JobCompleted, JobFailed, LifecycleEvent, RegionCompleted
 from model_runner.imagery import TileCompression, TileFormat, content_type, encode_tile, open_image
 from model_runner.inference.bounded_executor import run_bounded
 from model_runner.inference.http_client import HttpModelClient
 from model_runner.inference.http_policy import HttpCallPolicy
 from model_runner.local import ModelSpec, start_local_stack
+from model_runner.local.job_watch import JobWatch
 from model_runner.local.synthetic_image import generate_image
 from model_runner.tiling import GridTilingStrategy, Tile, Window
 from model_runner.worker.wiring import build_worker
 
 TIMEOUT_S = 3600
-
-
-class _Outcome:
-    """Observer waiting for the job's end and counting its tiles."""
-
-    def __init__(self) -> None:
-        self.tiles = 0
-        self.event: JobCompleted | JobFailed | None = None
-        self.done = threading.Event()
-
-    def on_event(self, event: LifecycleEvent) -> None:
-        if isinstance(event, RegionCompleted):
-            self.tiles += event.total_tiles
-        elif isinstance(event, JobCompleted | JobFailed):
-            self.event = event
-            self.done.set()
 
 
 def run_bench(args: argparse.Namespace) -> int:
@@ -93,7 +77,7 @@ def run_bench(args: argparse.Namespace) -> int:
 
 
 def _pipeline(args: argparse.Namespace, env: dict[str, str], image: str, model_url: str) -> dict[str, Any]:
-    outcome = _Outcome()
+    outcome = JobWatch()
     runtime = build_worker(load_settings(env), observers=[outcome])
     worker = threading.Thread(target=runtime.worker.run, name="bench-worker")
     body = {
@@ -111,16 +95,16 @@ def _pipeline(args: argparse.Namespace, env: dict[str, str], image: str, model_u
     worker.start()
     try:
         runtime.clients.client("sqs").send_message(QueueUrl=env["IMAGE_QUEUE"], MessageBody=json.dumps(body))
-        outcome.done.wait(TIMEOUT_S)
+        outcome.finished.wait(TIMEOUT_S)
         seconds = time.monotonic() - started
     finally:
         runtime.shutdown.set()
         worker.join()
         runtime.close()
     return {
-        "status": outcome.event.status.value if outcome.event else "TIMED_OUT",
+        "status": outcome.status,
         "tiles": outcome.tiles,
-        "features": outcome.event.features if isinstance(outcome.event, JobCompleted) else 0,
+        "features": outcome.features,
         "seconds": round(seconds, 3),
         "tiles_per_s": round(outcome.tiles / seconds, 2),
         "cpu_s": round(time.process_time() - cpu_before, 2),

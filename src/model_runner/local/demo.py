@@ -22,8 +22,9 @@ from typing import Any
 
 from model_runner.api import image_id_for, parse_image_request
 from model_runner.config import load_settings
-from model_runner.events import JobCompleted, JobFailed, LifecycleEvent, Progress, RegionCompleted
+from model_runner.errors import InvalidRequestError
 from model_runner.local import LocalStack, ModelSpec, start_local_stack
+from model_runner.local.job_watch import JobWatch
 from model_runner.local.synthetic_image import generate_image
 from model_runner.sinks import object_key
 from model_runner.worker.wiring import build_worker
@@ -35,31 +36,6 @@ DEMO_REGION_SIZE = "1024"
 DEFAULT_IMAGE_SIZE = 2048
 TIMEOUT_S = 600
 MODES = {"http": "HTTP_ENDPOINT"}
-
-
-class DemoProgress:
-    """Observer that shows the job's progress on one line of standard error."""
-
-    def __init__(self) -> None:
-        self.tiles = 0
-        self.failed_tiles = 0
-        self.outcome: JobCompleted | JobFailed | None = None
-        self.finished = threading.Event()
-
-    def on_event(self, event: LifecycleEvent) -> None:
-        if isinstance(event, RegionCompleted):
-            self.tiles += event.total_tiles
-            self.failed_tiles += event.failed_tiles
-        elif isinstance(event, Progress):
-            print(
-                f"\rregions {event.completed}/{event.total}, tiles {self.tiles} ({self.failed_tiles} failed)",
-                end="",
-                file=sys.stderr,
-                flush=True,
-            )
-        elif isinstance(event, JobCompleted | JobFailed):
-            self.outcome = event
-            self.finished.set()
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -80,8 +56,13 @@ def run_demo(args: argparse.Namespace) -> int:
         )
         image_url = _upload(stack, Path(image))
         body = _request(args, stack, image_url)
-        request, _ = parse_image_request(body)
-        progress = DemoProgress()
+        try:
+            request, _ = parse_image_request(body)
+        except InvalidRequestError as error:
+            for problem in error.problems:
+                print(f"model-runner demo: {problem}", file=sys.stderr)
+            return 2
+        progress = JobWatch(sys.stderr)
         env = {
             **stack.env,
             "QUEUE_WAIT_SECONDS": "1",
@@ -105,7 +86,7 @@ def run_demo(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
         summary = _summary(request.job_id, progress, time.monotonic() - started)
         summary["image"] = request.image_urls[0]
-        if progress.outcome is not None and progress.outcome.status.value != "FAILED":
+        if progress.status in ("SUCCESS", "PARTIAL"):
             summary["output"] = str(
                 _save(stack, args.output, request.job_id, image_id_for(request.job_id, image_url))
             )
@@ -139,18 +120,15 @@ def _request(args: argparse.Namespace, stack: LocalStack, image_url: str) -> dic
     return body
 
 
-def _summary(job_id: str, progress: DemoProgress, seconds: float) -> dict[str, Any]:
-    outcome = progress.outcome
+def _summary(job_id: str, progress: JobWatch, seconds: float) -> dict[str, Any]:
     return {
         "job_id": job_id,
-        "status": outcome.status.value if outcome else "TIMED_OUT",
+        "status": progress.status,
         "tiles": progress.tiles,
         "failed_tiles": progress.failed_tiles,
-        "features": outcome.features if isinstance(outcome, JobCompleted) else 0,
+        "features": progress.features,
         "seconds": round(seconds, 2),
-        "message": (outcome.message if isinstance(outcome, JobCompleted) else outcome.reason)
-        if outcome
-        else "",
+        "message": progress.message,
     }
 
 
