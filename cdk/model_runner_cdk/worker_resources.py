@@ -9,6 +9,7 @@ from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -70,6 +71,13 @@ class WorkerResources(Construct):
             spec.name: sns.Topic(self, spec.name, master_key=self.key, enforce_ssl=True)
             for spec in resources.topics
         }
+        for spec in resources.topics:
+            if spec.subscribed_queue:
+                self.topics[spec.name].add_subscription(
+                    subscriptions.SqsSubscription(
+                        self.queues[spec.subscribed_queue], raw_message_delivery=True
+                    )
+                )
         self.alarm_topic = sns.Topic(self, "AlarmTopic", master_key=self.key, enforce_ssl=True)
         self.access_logs = self._bucket("AccessLogs", access_logs=None)
         self.access_logs.add_lifecycle_rule(expiration=ACCESS_LOG_RETENTION)

@@ -77,6 +77,13 @@ class WorkerSettings(ExtensionSettings):
         "set by the local stack to its moto server. Unset in production.",
     )
 
+    sagemaker_runtime_endpoint_url: str | None = Field(
+        default=None,
+        validation_alias="AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME",
+        description="Send SageMaker runtime calls (InvokeEndpoint) to this URL instead of "
+        "AWS_ENDPOINT_URL or AWS; set by the local stack to its SageMaker emulator. Unset in production.",
+    )
+
     # --- Queues ----------------------------------------------------------------------------
     image_queue: str = Field(
         validation_alias="IMAGE_QUEUE", description="URL of the queue of ImageRequest messages."
@@ -185,6 +192,14 @@ class WorkerSettings(ExtensionSettings):
         description="Seconds a throttled region waits before it is offered to the queue again.",
     )
 
+    gdal_cache_mb: int = Field(
+        default=64,
+        ge=16,
+        validation_alias="GDAL_CACHEMAX",
+        description="Megabytes of GDAL's block cache; tiles are read once each, so a small cache "
+        "keeps the worker's memory bounded whatever the image size.",
+    )
+
     # --- Model calls -----------------------------------------------------------------------
     model_connect_timeout_s: float = Field(
         default=5.0,
@@ -204,6 +219,62 @@ class WorkerSettings(ExtensionSettings):
         le=10,
         validation_alias="MODEL_MAX_RETRIES",
         description="Retries of one tile after a connection error, HTTP 429 or 5xx, with backoff.",
+    )
+
+    # --- Asynchronous SageMaker endpoints (SM_ENDPOINT_ASYNC) --------------------------------
+    async_input_bucket: str | None = Field(
+        default=None,
+        validation_alias="ASYNC_INPUT_BUCKET",
+        description="S3 bucket the tiles for asynchronous endpoints are put in (the endpoints read "
+        "them there); required, with TILE_LEDGER_TABLE and ASYNC_NOTIFICATION_QUEUE, to serve "
+        "SM_ENDPOINT_ASYNC requests. Tiles and answers are removed once their region is recorded.",
+    )
+    async_input_prefix: str = Field(
+        default="async-input/",
+        validation_alias="ASYNC_INPUT_PREFIX",
+        description="Key prefix of the tiles in ASYNC_INPUT_BUCKET (then <region key>/<tile>).",
+    )
+    async_notification_queue: str | None = Field(
+        default=None,
+        validation_alias="ASYNC_NOTIFICATION_QUEUE",
+        description="URL of the SQS queue subscribed to the asynchronous endpoints' success and "
+        "error SNS topics; every worker applies the notifications it reads to the tile ledger.",
+    )
+    async_success_topic: str | None = Field(
+        default=None,
+        validation_alias="ASYNC_SUCCESS_TOPIC",
+        description="ARN of the deployment's SNS topic for asynchronous endpoints' success "
+        "notifications (their AsyncInferenceConfig SuccessTopic). The worker does not publish to "
+        "it: it reads what it delivers to ASYNC_NOTIFICATION_QUEUE.",
+    )
+    async_error_topic: str | None = Field(
+        default=None,
+        validation_alias="ASYNC_ERROR_TOPIC",
+        description="ARN of the deployment's SNS topic for asynchronous endpoints' error "
+        "notifications (their ErrorTopic); as ASYNC_SUCCESS_TOPIC.",
+    )
+    async_max_in_flight: int = Field(
+        default=32,
+        ge=1,
+        le=10000,
+        validation_alias="ASYNC_MAX_IN_FLIGHT",
+        description="Tiles submitted and not yet answered at once, per asynchronous endpoint, by "
+        "one worker (shared by the regions it processes).",
+    )
+    async_tile_deadline_s: float = Field(
+        default=1800.0,
+        gt=0,
+        validation_alias="ASYNC_TILE_DEADLINE_SECONDS",
+        description="Seconds a tile may wait for its answer after submission (or for the endpoint "
+        "to accept it, when throttled) before it is recorded as failed.",
+    )
+    async_poll_s: float = Field(
+        default=30.0,
+        gt=0,
+        validation_alias="ASYNC_POLL_SECONDS",
+        description="Seconds without a notification after which a submitted tile's output and "
+        "failure locations are checked directly (in case a notification was lost), and then again "
+        "every so often.",
     )
 
     # --- Observability ---------------------------------------------------------------------

@@ -56,6 +56,8 @@ class TopicSpec:
     name: str
     setting: str
     purpose: str = ""
+    subscribed_queue: str | None = None
+    """Name of the queue (of the same ResourceSet) that receives what the topic delivers."""
 
 
 @dataclass(frozen=True)
@@ -143,10 +145,30 @@ RESOURCES = ResourceSet(
             dead_letter_setting="REGION_DLQ",
             purpose="regions fanned out to other workers",
         ),
+        QueueSpec(
+            name="AsyncNotificationQueue",
+            setting="ASYNC_NOTIFICATION_QUEUE",
+            visibility_timeout_s=MESSAGE_VISIBILITY_S,
+            max_receive_count=MAX_RECEIVE_COUNT,
+            dead_letter_name="AsyncNotificationDLQ",
+            purpose="asynchronous endpoints' success and error notifications (from their topics)",
+        ),
     ),
     topics=(
         TopicSpec(name="ImageStatusTopic", setting="IMAGE_STATUS_TOPIC", purpose="image status events"),
         TopicSpec(name="RegionStatusTopic", setting="REGION_STATUS_TOPIC", purpose="region status events"),
+        TopicSpec(
+            name="AsyncSuccessTopic",
+            setting="ASYNC_SUCCESS_TOPIC",
+            purpose="asynchronous endpoints notify their answers here (their SuccessTopic)",
+            subscribed_queue="AsyncNotificationQueue",
+        ),
+        TopicSpec(
+            name="AsyncErrorTopic",
+            setting="ASYNC_ERROR_TOPIC",
+            purpose="asynchronous endpoints notify their failures here (their ErrorTopic)",
+            subscribed_queue="AsyncNotificationQueue",
+        ),
     ),
     buckets=(
         BucketSpec(
@@ -154,6 +176,12 @@ RESOURCES = ResourceSet(
             setting="WORKSPACE_BUCKET",
             expire_days=7,
             purpose="detections of regions of images in progress, until the image completes",
+        ),
+        BucketSpec(
+            name="mr-async",
+            setting="ASYNC_INPUT_BUCKET",
+            expire_days=2,
+            purpose="tiles for asynchronous endpoints (and, locally, their answers) until their region ends",
         ),
         BucketSpec(name="mr-results", purpose="feature collections written by the S3 sink"),
         BucketSpec(name="mr-images", purpose="source imagery read through /vsis3"),

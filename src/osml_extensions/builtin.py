@@ -1,28 +1,108 @@
-"""The built-in request types: ``http`` is the base handler pair itself."""
+"""The built-in extensions: the ``http``, ``sm_endpoint`` and ``async_sm_endpoint`` handler pairs,
+and the observers that publish status to SNS, write structured logs and emit metrics.
+
+They are registered like any extension's (so ``model-runner extensions`` lists them with their
+source), but only into free slots: an extension registered with ``override=True`` keeps its slot.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from model_runner.aws.clients import AwsClients
+from model_runner.aws.sns import StatusTopic
+from model_runner.config import WorkerSettings
 from model_runner.handlers import ImageRequestHandler, RegionRequestHandler
+from model_runner.observability import LogObserver, MetricsObserver
+from model_runner.status.publisher import StatusPublisher
 from osml_extensions.registry import BASE_REQUEST_TYPE, HandlerRegistry, HandlerType
+from osml_extensions.sagemaker.async_handlers import (
+    ASYNC_ENDPOINTS,
+    ASYNC_REQUEST_TYPE,
+    AsyncSageMakerImageHandler,
+    AsyncSageMakerRegionHandler,
+)
+from osml_extensions.sagemaker.handlers import (
+    SAGEMAKER_ENDPOINTS,
+    SAGEMAKER_REQUEST_TYPE,
+    SageMakerImageHandler,
+    SageMakerRegionHandler,
+)
 
 BASE_ENDPOINTS = ("HTTP_ENDPOINT", "SM_ENDPOINT")
 
 
 def register_builtins(registry: HandlerRegistry) -> None:
-    """Register the base pair as ``http`` (again after a registry reset: idempotent)."""
-    registry.register(
-        RegionRequestHandler,
-        request_type=BASE_REQUEST_TYPE,
-        handler_type=HandlerType.REGION_REQUEST_HANDLER,
-        name="base_region_handler",
-        supported_endpoints=BASE_ENDPOINTS,
-        description="Tiles of a region through the model, detections to the image workspace",
+    """Register the built-in pairs and observers where nothing else did (idempotent)."""
+    _register_pair(
+        registry,
+        BASE_REQUEST_TYPE,
+        (RegionRequestHandler, "base_region_handler", "Tiles of a region through the model"),
+        (ImageRequestHandler, "base_image_handler", "Splits each image into regions, fans them out"),
+        BASE_ENDPOINTS,
     )
-    registry.register(
-        ImageRequestHandler,
-        request_type=BASE_REQUEST_TYPE,
-        handler_type=HandlerType.IMAGE_REQUEST_HANDLER,
-        name="base_image_handler",
-        supported_endpoints=BASE_ENDPOINTS,
-        description="Splits each image into regions, fans them out, processes the first",
+    _register_pair(
+        registry,
+        SAGEMAKER_REQUEST_TYPE,
+        (SageMakerRegionHandler, "sm_endpoint_region_handler", "Regions whose model is a SageMaker endpoint"),
+        (SageMakerImageHandler, "sm_endpoint_image_handler", "Images whose model is a SageMaker endpoint"),
+        SAGEMAKER_ENDPOINTS,
     )
+    _register_pair(
+        registry,
+        ASYNC_REQUEST_TYPE,
+        (
+            AsyncSageMakerRegionHandler,
+            "async_sm_endpoint_region_handler",
+            "Regions whose model is a SageMaker asynchronous endpoint (tile ledger, notifications)",
+        ),
+        (
+            AsyncSageMakerImageHandler,
+            "async_sm_endpoint_image_handler",
+            "Images whose model is a SageMaker asynchronous endpoint",
+        ),
+        ASYNC_ENDPOINTS,
+    )
+    registry.register_observer(
+        status_publisher, name="sns_status", description="image and region status to the SNS topics"
+    )
+    registry.register_observer(LogObserver, name="structured_logs", description="one log record per event")
+    registry.register_observer(
+        cloudwatch_metrics, name="cloudwatch_metrics", description="EMF metrics (when METRICS_ENABLED)"
+    )
+
+
+def status_publisher(config: WorkerSettings, clients: AwsClients) -> StatusPublisher:
+    """The status publisher on the configured image and region status topics (either may be unset)."""
+    sns = clients.client("sns")
+    return StatusPublisher(
+        StatusTopic(sns, config.image_status_topic) if config.image_status_topic else None,
+        StatusTopic(sns, config.region_status_topic) if config.region_status_topic else None,
+    )
+
+
+def cloudwatch_metrics(config: WorkerSettings) -> MetricsObserver | None:
+    """The metrics observer, or None when METRICS_ENABLED is false."""
+    return MetricsObserver(config.metrics_namespace) if config.metrics_enabled else None
+
+
+def _register_pair(
+    registry: HandlerRegistry,
+    request_type: str,
+    region: tuple[type, str, str],
+    image: tuple[type, str, str],
+    endpoints: Iterable[str],
+) -> None:
+    for handler_type, (handler_class, name, description) in (
+        (HandlerType.REGION_REQUEST_HANDLER, region),
+        (HandlerType.IMAGE_REQUEST_HANDLER, image),
+    ):
+        if not registry.is_registered(request_type, handler_type):
+            registry.register(
+                handler_class,
+                request_type=request_type,
+                handler_type=handler_type,
+                name=name,
+                supported_endpoints=endpoints,
+                description=description,
+            )

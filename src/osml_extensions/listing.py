@@ -27,7 +27,11 @@ def print_extensions(out: TextIO) -> int:
     for observer in registry.observers():
         print(f"  {observer.name:<28} {observer.source}  {observer.description}", file=out)
     configured, use_extensions = settings.request_type, settings.use_extensions
-    print("selection (request type -> handler pair):", file=out)
+    print(
+        f"selection (REQUEST_TYPE={configured or '(unset)'}, USE_EXTENSIONS={str(use_extensions).lower()}, "
+        f"EXTENSION_FALLBACK_ENABLED={str(settings.extension_fallback_enabled).lower()}):",
+        file=out,
+    )
     for endpoint, requested in REQUEST_TYPE_OF_ENDPOINT.items():
         chosen = select_request_type(requested=requested, configured=configured)
         print(

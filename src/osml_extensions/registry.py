@@ -8,12 +8,15 @@ unless it says ``override=True``. Observers of the worker's lifecycle events reg
 
 The registry validates a class when it is registered: a region handler must derive from
 :class:`model_runner.handlers.RegionRequestHandler`, an image handler from
-:class:`model_runner.handlers.ImageRequestHandler`, an observer must have ``on_event``.
+:class:`model_runner.handlers.ImageRequestHandler`; a request type must be a name REQUEST_TYPE
+accepts; supported endpoints must be imageProcessor types. An observer is an object or class with
+``on_event``, or a factory function returning one (or None: not wanted in this worker).
 """
 
 from __future__ import annotations
 
 import enum
+import inspect
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -23,9 +26,11 @@ from typing import Any, TypeVar
 from osml_extensions.errors import RegistrationError, UnknownRequestTypeError
 
 HandlerClass = TypeVar("HandlerClass", bound=type)
+Registered = TypeVar("Registered")
 
 BASE_REQUEST_TYPE = "http"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+_REQUEST_TYPE = re.compile(r"^[a-z][a-z0-9_]*$")  # what the REQUEST_TYPE setting accepts
 
 
 class HandlerType(enum.Enum):
@@ -55,7 +60,7 @@ class HandlerRegistration:
 
 @dataclass(frozen=True)
 class ObserverRegistration:
-    """One registered observer of lifecycle events: a class built by injection, or an instance."""
+    """One registered observer of lifecycle events: a class or factory built by injection, or an instance."""
 
     name: str
     observer: Any
@@ -64,8 +69,13 @@ class ObserverRegistration:
     @property
     def source(self) -> str:
         """Where the observer is defined."""
-        kind = self.observer if isinstance(self.observer, type) else type(self.observer)
+        kind = self.observer if self.built_per_worker else type(self.observer)
         return f"{kind.__module__}:{kind.__qualname__}"
+
+    @property
+    def built_per_worker(self) -> bool:
+        """True for a class or factory function, built with the worker's dependencies at start-up."""
+        return isinstance(self.observer, type) or inspect.isfunction(self.observer)
 
 
 class HandlerRegistry:
@@ -93,7 +103,7 @@ class HandlerRegistry:
                 f"handler_type must be HandlerType.REGION_REQUEST_HANDLER or "
                 f"HandlerType.IMAGE_REQUEST_HANDLER, not {handler_type!r}"
             )
-        _check_identifier("request_type", request_type)
+        _check_request_type(request_type)
         _check_identifier("name", name)
         _check_handler_class(handler_class, handler_type)
         registration = HandlerRegistration(
@@ -101,7 +111,7 @@ class HandlerRegistry:
             handler_type=handler_type,
             name=name,
             handler_class=handler_class,
-            supported_endpoints=tuple(supported_endpoints or ()),
+            supported_endpoints=_checked_endpoints(supported_endpoints),
             description=description,
             override=override,
         )
@@ -129,14 +139,20 @@ class HandlerRegistry:
         return registration
 
     def register_observer(self, observer: Any, *, name: str, description: str = "") -> ObserverRegistration:
-        """Register an observer class (built by injection when a worker starts) or instance."""
+        """Register an observer instance, or a class or factory function built by injection at start-up."""
         _check_identifier("name", name)
-        if not callable(getattr(observer, "on_event", None)):
-            raise RegistrationError(f"observer {name!r} has no on_event(event) method")
+        if not (inspect.isfunction(observer) or callable(getattr(observer, "on_event", None))):
+            raise RegistrationError(
+                f"observer {name!r} ({observer!r}) has no on_event(event) method; register an object or "
+                f"class with one, or a function returning such an object"
+            )
         registration = ObserverRegistration(name=name, observer=observer, description=description)
         with self._lock:
-            if name in self._observers and self._observers[name].observer is not observer:
-                raise RegistrationError(f"observer name {name!r} is already registered")
+            taken = self._observers.get(name)
+            if taken is not None and taken.observer is not observer:
+                raise RegistrationError(
+                    f"observer name {name!r} is already used by {taken.source}; choose another name"
+                )
             self._observers[name] = registration
         return registration
 
@@ -152,6 +168,11 @@ class HandlerRegistry:
             )
         return found
 
+    def is_registered(self, request_type: str, handler_type: HandlerType) -> bool:
+        """Whether the slot of ``handler_type`` for ``request_type`` is taken."""
+        with self._lock:
+            return (request_type, handler_type) in self._handlers
+
     def request_types(self) -> list[str]:
         """Every request type with at least one registered handler, sorted."""
         with self._lock:
@@ -165,9 +186,9 @@ class HandlerRegistry:
             )
 
     def observers(self) -> list[ObserverRegistration]:
-        """Every observer registration, by name."""
+        """Every observer registration, in registration order (the order events reach them)."""
         with self._lock:
-            return sorted(self._observers.values(), key=lambda item: item.name)
+            return list(self._observers.values())
 
 
 def _check_identifier(what: str, value: object) -> None:
@@ -175,6 +196,32 @@ def _check_identifier(what: str, value: object) -> None:
         raise RegistrationError(
             f"{what} must be a non-empty identifier (letters, digits, '_', '-', '.'), not {value!r}"
         )
+
+
+def _check_request_type(value: object) -> None:
+    if not isinstance(value, str) or not _REQUEST_TYPE.match(value):
+        raise RegistrationError(
+            f"request_type must be lower case letters, digits and '_', starting with a letter "
+            f"(what REQUEST_TYPE accepts), not {value!r}"
+        )
+
+
+def _checked_endpoints(supported_endpoints: Iterable[str] | None) -> tuple[str, ...]:
+    from model_runner.api import ModelInvocationType
+
+    known = [kind.value for kind in ModelInvocationType]
+    if isinstance(supported_endpoints, str):
+        raise RegistrationError(
+            f"supported_endpoints must be a list of endpoint types, not the string {supported_endpoints!r}; "
+            f"write ({supported_endpoints!r},)"
+        )
+    endpoints = tuple(supported_endpoints or ())
+    unknown = [endpoint for endpoint in endpoints if endpoint not in known]
+    if unknown:
+        raise RegistrationError(
+            f"supported_endpoints {unknown!r} are not imageProcessor types (known: {', '.join(known)})"
+        )
+    return endpoints
 
 
 def _check_handler_class(handler_class: object, handler_type: HandlerType) -> None:
@@ -237,10 +284,10 @@ def register_handler(
     return decorate
 
 
-def register_observer(name: str, description: str = "") -> Callable[[HandlerClass], HandlerClass]:
-    """Class decorator: register an observer class of lifecycle events (built by injection)."""
+def register_observer(name: str, description: str = "") -> Callable[[Registered], Registered]:
+    """Decorator: register an observer class or factory function (built by injection at start-up)."""
 
-    def decorate(observer_class: HandlerClass) -> HandlerClass:
+    def decorate(observer_class: Registered) -> Registered:
         get_registry().register_observer(observer_class, name=name, description=description)
         return observer_class
 

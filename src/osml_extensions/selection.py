@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from osml_extensions.errors import ExtensionError, InjectionError, UnknownRequestTypeError
+from osml_extensions.errors import ExtensionError, UnknownRequestTypeError
 from osml_extensions.injection import construct
 from osml_extensions.registry import BASE_REQUEST_TYPE, HandlerRegistry, HandlerType
 
@@ -30,6 +30,12 @@ REQUEST_TYPE_OF_ENDPOINT = {
     "SM_ENDPOINT_ASYNC": "async_sm_endpoint",
 }
 """The request type an ImageRequest selects by naming its imageProcessor.type."""
+
+_SHORT_NAMES = {
+    HandlerType.REGION_REQUEST_HANDLER: {"table": "region_request_table", "monitor": "region_status_monitor"},
+    HandlerType.IMAGE_REQUEST_HANDLER: {"table": "job_table", "monitor": "image_status_monitor"},
+}
+"""The guide's ``(config, table, monitor)`` constructor names, per handler type."""
 
 
 def select_request_type(
@@ -99,20 +105,20 @@ class HandlerSelector:
     def _build(self, request_type: str) -> HandlerPair:
         region_registration = self._registry.handler(request_type, HandlerType.REGION_REQUEST_HANDLER)
         image_registration = self._registry.handler(request_type, HandlerType.IMAGE_REQUEST_HANDLER)
-        region_handler = _build_one(region_registration.handler_class, self._providers)
-        image_handler = _build_one(
-            image_registration.handler_class, {**self._providers, "region_request_handler": region_handler}
+        region_handler = construct(
+            region_registration.handler_class, _for(HandlerType.REGION_REQUEST_HANDLER, self._providers)
+        )
+        image_handler = construct(
+            image_registration.handler_class,
+            _for(
+                HandlerType.IMAGE_REQUEST_HANDLER,
+                {**self._providers, "region_request_handler": region_handler},
+            ),
         )
         return HandlerPair(request_type, region_handler, image_handler)
 
 
-def _build_one(handler_class: type, providers: Mapping[str, Any]) -> Any:
-    try:
-        return construct(handler_class, providers)
-    except ExtensionError:
-        raise
-    except Exception as error:
-        raise InjectionError(
-            f"constructing {handler_class.__module__}.{handler_class.__qualname__} failed: "
-            f"{type(error).__name__}: {error}"
-        ) from error
+def _for(handler_type: HandlerType, providers: Mapping[str, Any]) -> dict[str, Any]:
+    """The providers plus the guide's short names ``table`` and ``monitor`` for ``handler_type``."""
+    aliases = _SHORT_NAMES[handler_type]
+    return {**providers, **{alias: providers[name] for alias, name in aliases.items() if name in providers}}

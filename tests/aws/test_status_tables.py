@@ -55,10 +55,12 @@ def test_a_finished_region_keeps_its_outcome_when_its_message_comes_back(region_
     started = table.start_region("img", "r1", total_tiles=4)
     assert started.status is Status.IN_PROGRESS and started.total_tiles == 4
 
-    done = table.finish_region("img", "r1", Status.PARTIAL, failed_tiles=1, failures=["tile x0: HTTP 500"])
-    assert done.status is Status.PARTIAL and done.failures == ("tile x0: HTTP 500",)
+    done, recorded = table.finish_region(
+        "img", "r1", Status.PARTIAL, failed_tiles=1, failures=["tile x0: HTTP 500"]
+    )
+    assert recorded and done.status is Status.PARTIAL and done.failures == ("tile x0: HTTP 500",)
 
     assert table.start_region("img", "r1", total_tiles=4).status is Status.PARTIAL
-    again = table.finish_region("img", "r1", Status.SUCCESS, failed_tiles=0, failures=[])
-    assert again.status is Status.PARTIAL and again.failed_tiles == 1
+    again, recorded = table.finish_region("img", "r1", Status.SUCCESS, failed_tiles=0, failures=[])
+    assert not recorded and again.status is Status.PARTIAL and again.failed_tiles == 1
     assert [region.region_id for region in table.regions_of("img")] == ["r1"]

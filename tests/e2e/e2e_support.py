@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,18 +39,21 @@ IMAGES_BUCKET = "mr-images"
 JOB_TIMEOUT_S = 240.0
 
 
+@contextmanager
+def running_stack(**options: Any) -> Iterator[LocalStack]:
+    """The local stack with :data:`MODELS` (and ``options``), its dummy credentials exported for
+    boto3 and GDAL, which read them from the environment."""
+    with start_local_stack(MODELS, **options) as running, pytest.MonkeyPatch.context() as env:
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            env.setenv(name, running.env[name])
+        yield running
+
+
 @pytest.fixture(scope="session")
 def stack() -> Iterator[LocalStack]:
-    """The local stack, with the dummy credentials boto3 and GDAL read from the environment."""
-    with start_local_stack(MODELS) as running:
-        saved = {name: os.environ.get(name) for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
-        os.environ.update({name: running.env[name] for name in saved})
+    """The session's local stack."""
+    with running_stack() as running:
         yield running
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @dataclass

@@ -138,20 +138,25 @@ def test_endpoint_without_scheme_is_a_configuration_error() -> None:
         s3_path_options(None, "127.0.0.1:4566")
 
 
+OPTION = "MODEL_RUNNER_TEST_SCOPED_OPTION"
+
+
 def test_path_options_apply_to_their_prefix_only_and_last_until_the_last_holder() -> None:
+    # GDAL answers an option with no scoped value from the process environment, so the test uses
+    # an option that no environment sets.
     prefix = "/vsis3/scoped-bucket/a/image.tif"
-    PATH_OPTION_SCOPES.acquire(prefix, {"AWS_ACCESS_KEY_ID": "FIRST"})
-    PATH_OPTION_SCOPES.acquire(prefix, {"AWS_ACCESS_KEY_ID": "SECOND"})
+    PATH_OPTION_SCOPES.acquire(prefix, {OPTION: "FIRST"})
+    PATH_OPTION_SCOPES.acquire(prefix, {OPTION: "SECOND"})
     try:
-        assert gdal.GetPathSpecificOption(prefix, "AWS_ACCESS_KEY_ID") == "SECOND"
-        assert gdal.GetPathSpecificOption(prefix + ".ovr", "AWS_ACCESS_KEY_ID") == "SECOND"
-        assert gdal.GetPathSpecificOption("/vsis3/scoped-bucket/a/other.tif", "AWS_ACCESS_KEY_ID") is None
-        assert gdal.GetConfigOption("AWS_ACCESS_KEY_ID") is None
+        assert gdal.GetPathSpecificOption(prefix, OPTION) == "SECOND"
+        assert gdal.GetPathSpecificOption(prefix + ".ovr", OPTION) == "SECOND"
+        assert gdal.GetPathSpecificOption("/vsis3/scoped-bucket/a/other.tif", OPTION) is None
+        assert gdal.GetConfigOption(OPTION) is None
         PATH_OPTION_SCOPES.release(prefix)
-        assert gdal.GetPathSpecificOption(prefix, "AWS_ACCESS_KEY_ID") == "SECOND"
+        assert gdal.GetPathSpecificOption(prefix, OPTION) == "SECOND"
     finally:
         PATH_OPTION_SCOPES.release(prefix)
-    assert gdal.GetPathSpecificOption(prefix, "AWS_ACCESS_KEY_ID") is None
+    assert gdal.GetPathSpecificOption(prefix, OPTION) is None
 
 
 def test_failed_s3_open_leaves_no_options_behind(unused_port: int) -> None:

@@ -36,6 +36,20 @@ class AwsClients:
             retries={"mode": "adaptive", "max_attempts": 8},
             max_pool_connections=max_pool_connections,
         )
+        self._service_endpoints = (
+            {"sagemaker-runtime": settings.sagemaker_runtime_endpoint_url}
+            if settings.sagemaker_runtime_endpoint_url
+            else {}
+        )
+        # The SageMaker detector's own backoff owns the retries of InvokeEndpoint.
+        self._service_configs = {
+            "sagemaker-runtime": self._config.merge(
+                Config(
+                    retries={"mode": "standard", "total_max_attempts": 1},
+                    read_timeout=settings.model_read_timeout_s + 10,
+                )
+            )
+        }
         self._base = boto3.session.Session(region_name=self._region)
         self._role_sessions: dict[str, boto3.session.Session] = {}
         self._clients: dict[tuple[str, str | None], Any] = {}
@@ -55,8 +69,8 @@ class AwsClients:
                 self._clients[key] = session.client(
                     service,  # type: ignore[call-overload]
                     region_name=self._region,
-                    endpoint_url=self._endpoint_url,
-                    config=self._config,
+                    endpoint_url=self._service_endpoints.get(service, self._endpoint_url),
+                    config=self._service_configs.get(service, self._config),
                 )
             return self._clients[key]
 

@@ -67,8 +67,9 @@ class RegionTable:
 
     def finish_region(
         self, image_id: str, region_id: str, status: Status, failed_tiles: int, failures: Sequence[str]
-    ) -> RegionRecord:
-        """Record the region's outcome once; returns the row (the earlier outcome on redelivery)."""
+    ) -> tuple[RegionRecord, bool]:
+        """Record the region's outcome once; returns the row (the earlier outcome on redelivery)
+        and whether this call recorded it, so only that caller reports the outcome."""
         try:
             with aws_call(f"finish region {region_id} in {self.table_name}"):
                 answer = self._client.update_item(
@@ -88,8 +89,8 @@ class RegionTable:
                     ReturnValues="ALL_NEW",
                 )
         except ConditionFailedError:
-            return self.get(image_id, region_id)
-        return _record(answer["Attributes"])
+            return self.get(image_id, region_id), False
+        return _record(answer["Attributes"]), True
 
     def get(self, image_id: str, region_id: str) -> RegionRecord:
         """The row of one region (read consistently)."""

@@ -18,6 +18,7 @@ from model_runner.api import KinesisSink, RegionRequest, S3Sink
 from model_runner.api import Sink as SinkDefinition
 from model_runner.aws.detection_store import DetectionStore
 from model_runner.aws.job_table import ImageRecord, JobTable
+from model_runner.aws.region_table import RegionTable
 from model_runner.errors import ModelRunnerError
 from model_runner.events import EventBus, JobCompleted, JobFailed
 from model_runner.features import DetectionBatch, distill
@@ -28,6 +29,9 @@ from model_runner.status import Status, image_status
 
 logger = logging.getLogger(__name__)
 
+FIRST_REASONS = 3
+"""Failure reasons quoted in an image's status message (all of them are in the region rows)."""
+
 
 class ImageCompletion:
     """Finishes images: their features to the sinks, their terminal status to the table and bus."""
@@ -35,12 +39,14 @@ class ImageCompletion:
     def __init__(
         self,
         job_table: JobTable,
+        region_table: RegionTable,
         detection_store: DetectionStore,
         events: EventBus,
         clients: ClientFactory,
         image_cache: ImageCache,
     ) -> None:
         self._job_table = job_table
+        self._region_table = region_table
         self._images = image_cache
         self._store = detection_store
         self._events = events
@@ -63,7 +69,17 @@ class ImageCompletion:
                 features = written.features
                 status = _worst(status, written.status)
                 message = written.message(record)
+        if any(outcome is not Status.SUCCESS for outcome in record.region_outcomes.values()):
+            message += self._first_reasons(record.image_id)
         self._finish(record, status, message, features)
+
+    def _first_reasons(self, image_id: str) -> str:
+        """The first tile or region failure reasons of an image, for its status message."""
+        reasons = [reason for region in self._region_table.regions_of(image_id) for reason in region.failures]
+        if not reasons:
+            return ""
+        more = f" (and {len(reasons) - FIRST_REASONS} more)" if len(reasons) > FIRST_REASONS else ""
+        return "; first failures: " + "; ".join(reasons[:FIRST_REASONS]) + more
 
     def fail(self, *, job_id: str, job_name: str | None, image_id: str, image_url: str, reason: str) -> None:
         """Record an image that cannot be processed at all as FAILED with ``reason`` (once)."""

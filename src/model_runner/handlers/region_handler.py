@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from model_runner.api import RegionRequest
@@ -22,7 +23,7 @@ from model_runner.events import EventBus, Progress, RegionCompleted, RegionStart
 from model_runner.features import DetectionBatch
 from model_runner.handlers.dependencies import resolve
 from model_runner.handlers.image_completion import ImageCompletion
-from model_runner.handlers.tile_work import run_tiles
+from model_runner.handlers.tile_work import TileResults, run_tiles
 from model_runner.imagery import ImageCache, ImageSource, SensorModel, roi_to_pixel_polygon
 from model_runner.inference.detectors import EndpointUtils
 from model_runner.status import Status, region_status
@@ -98,10 +99,12 @@ class RegionRequestHandler:
         """Record a region that cannot be processed at all (its image unreadable, ...) as FAILED."""
         image_id, region_id = region_request.image_id, region_request.region_id
         item = self.region_request_table.start_region(image_id, region_id, total_tiles=0)
+        recorded = False
         if not item.status.is_terminal:
-            item = self.region_request_table.finish_region(
+            item, recorded = self.region_request_table.finish_region(
                 image_id, region_id, Status.FAILED, failed_tiles=0, failures=[reason]
             )
+        if recorded:
             self.region_status_monitor.emit(
                 RegionCompleted(
                     region_request.job_id, image_id, region_id, item.status, 0, 0, 0.0, item.failures
@@ -121,10 +124,31 @@ class RegionRequestHandler:
         """Run the region's tiles through the model and record the region's outcome."""
         self.pre_processing_hook(region_request)
         started = time.monotonic()
-        model = sensor_model or raster_dataset.sensor_model()
-        tiles = self.region_tiles(region_request, model)
+        tiles = self.region_tiles(region_request, sensor_model or raster_dataset.sensor_model())
         job_id, image_id, region_id = region_request.job_id, region_request.image_id, region_request.region_id
         self.region_status_monitor.emit(RegionStarted(job_id, image_id, region_id, len(tiles)))
+        results = self.run_region_tiles(
+            region_request,
+            tiles,
+            raster_dataset,
+            on_failure=lambda tile_id, reason: self.region_status_monitor.emit(
+                TileFailed(job_id, image_id, region_id, tile_id, reason)
+            ),
+        )
+        return self.record_outcome(region_request, len(tiles), results, started)
+
+    def run_region_tiles(
+        self,
+        region_request: RegionRequest,
+        tiles: list[Tile],
+        raster_dataset: ImageSource,
+        on_failure: Callable[[str, str], None],
+    ) -> TileResults:
+        """Every tile's detections or failure; extensions override how tiles reach the model.
+
+        Raises:
+            WorkInterruptedError: the worker is shutting down before every tile was processed.
+        """
         detector = self.endpoint_utils.detector(
             region_request.image_processor, region_request.image_processor_parameters
         )
@@ -135,37 +159,46 @@ class RegionRequestHandler:
             detector,
             concurrency=self.config.tile_workers,
             stop=self.shutdown,
-            on_failure=lambda tile_id, reason: self.region_status_monitor.emit(
-                TileFailed(job_id, image_id, region_id, tile_id, reason)
-            ),
+            on_failure=on_failure,
         )
         if results.total < len(tiles):
             raise WorkInterruptedError(
-                f"region {region_id}: stopped after {results.total} of {len(tiles)} tiles"
+                f"region {region_request.region_id}: stopped after {results.total} of {len(tiles)} tiles"
             )
+        return results
+
+    def record_outcome(
+        self, region_request: RegionRequest, total_tiles: int, results: TileResults, started: float
+    ) -> RegionRecord:
+        """Keep the region's detections in the workspace and record its outcome once."""
+        job_id, image_id, region_id = region_request.job_id, region_request.image_id, region_request.region_id
         detections = list(DetectionBatch.concat(results.batches).records()) if results.batches else []
         self.detection_store.put(image_id, region_id, detections)
         reasons = [reason for _, reason in results.failures]
-        record = self.region_request_table.finish_region(
+        record, recorded = self.region_request_table.finish_region(
             image_id,
             region_id,
             region_status(results.succeeded, len(results.failures)),
             failed_tiles=len(reasons),
             failures=reasons,
         )
+        if not recorded:  # another worker processed the same region at the same time and won
+            return record
         self.region_status_monitor.emit(
             RegionCompleted(
                 job_id,
                 image_id,
                 region_id,
                 record.status,
-                total_tiles=len(tiles),
+                total_tiles=total_tiles,
                 failed_tiles=record.failed_tiles,
                 duration_s=time.monotonic() - started,
                 failures=record.failures,
                 model_latencies_ms=results.model_latencies_ms,
             )
         )
+        if results.after_recorded is not None:
+            results.after_recorded()
         self.post_processing_hook(region_request, record)
         return record
 

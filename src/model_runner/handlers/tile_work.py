@@ -39,6 +39,8 @@ class TileResults:
     """(tile id, reason) of every failed tile."""
     model_latencies_ms: list[float] = field(default_factory=list)
     """Duration of each successful model call."""
+    after_recorded: Callable[[], None] | None = None
+    """Work to do once the region's outcome is recorded (e.g. removing intermediate objects)."""
 
     @property
     def succeeded(self) -> int:

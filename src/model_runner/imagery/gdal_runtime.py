@@ -18,6 +18,11 @@ def use_exceptions() -> None:
     osr.UseExceptions()
 
 
+def limit_block_cache(megabytes: int) -> None:
+    """Cap GDAL's block cache (by default 5% of the machine's memory) at ``megabytes``."""
+    gdal.SetCacheMax(megabytes * 1024 * 1024)
+
+
 @contextmanager
 def thread_config_option(key: str, value: str) -> Iterator[None]:
     """Set a GDAL configuration option for the calling thread only, restoring it on exit."""

@@ -59,7 +59,9 @@ def open_image(
     """
     use_exceptions()
     path = gdal_path(url)
-    prefix = path if path.startswith("/vsis3/") else None
+    # Options are scoped to the object's folder: a VRT's sources and an image's sidecars live
+    # beside it, while other folders and buckets keep their own credentials.
+    prefix = path.rsplit("/", 1)[0] + "/" if path.startswith("/vsis3/") else None
     if prefix is not None:
         PATH_OPTION_SCOPES.acquire(prefix, s3_path_options(credentials, s3_endpoint))
     try:

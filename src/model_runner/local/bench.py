@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import threading
@@ -27,7 +28,6 @@ from model_runner.inference.http_client import HttpModelClient
 from model_runner.inference.http_policy import HttpCallPolicy
 from model_runner.local import ModelSpec, start_local_stack
 from model_runner.local.job_watch import JobWatch
-from model_runner.local.synthetic_image import generate_image
 from model_runner.tiling import GridTilingStrategy, Tile, Window
 from model_runner.worker.wiring import build_worker
 
@@ -41,7 +41,12 @@ def run_bench(args: argparse.Namespace) -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="model-runner-bench-") as scratch:
         print(f"generating a {args.size} x {args.size} image", file=sys.stderr)
-        image = generate_image(Path(scratch) / "bench.tif", args.size, args.size)
+        # In a child process, so that this process's peak memory is the pipeline's and the loop's.
+        image = Path(scratch) / "bench.tif"
+        subprocess.run(
+            [sys.executable, "-m", "model_runner.local.synthetic_image", str(image), str(args.size)],
+            check=True,
+        )
         spec = ModelSpec(kind=args.model, latency_ms=args.latency_ms)
         with start_local_stack({"bench": spec}) as stack:
             os.environ.update(

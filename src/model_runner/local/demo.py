@@ -25,6 +25,8 @@ from model_runner.config import load_settings
 from model_runner.errors import InvalidRequestError
 from model_runner.local import LocalStack, ModelSpec, start_local_stack
 from model_runner.local.job_watch import JobWatch
+from model_runner.local.sagemaker import EmulatedEndpoint
+from model_runner.local.stack import LOCAL_ASYNC_CONFIG
 from model_runner.local.synthetic_image import generate_image
 from model_runner.sinks import object_key
 from model_runner.worker.wiring import build_worker
@@ -35,7 +37,8 @@ RESULTS_PREFIX = "demo"
 DEMO_REGION_SIZE = "1024"
 DEFAULT_IMAGE_SIZE = 2048
 TIMEOUT_S = 600
-MODES = {"http": "HTTP_ENDPOINT"}
+MODES = {"http": "HTTP_ENDPOINT", "sm": "SM_ENDPOINT", "async": "SM_ENDPOINT_ASYNC"}
+DEMO_ENDPOINT = "demo-endpoint"
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -47,7 +50,7 @@ def run_demo(args: argparse.Namespace) -> int:
     started = time.monotonic()
     with (
         tempfile.TemporaryDirectory(prefix="model-runner-demo-") as scratch,
-        start_local_stack({"demo": model}) as stack,
+        start_local_stack({"demo": model}, sagemaker_endpoints=_sagemaker_endpoints(args.mode)) as stack,
     ):
         # boto3 takes credentials from the process environment: the stack's are dummies.
         os.environ.update({name: stack.env[name] for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")})
@@ -94,6 +97,16 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0 if summary["status"] == "SUCCESS" else 1
 
 
+def _sagemaker_endpoints(mode: str) -> dict[str, EmulatedEndpoint] | None:
+    """The emulated SageMaker endpoint serving the demo model, in the SageMaker modes (real-time
+    or asynchronous)."""
+    if mode == "sm":
+        return {DEMO_ENDPOINT: EmulatedEndpoint.serving("demo")}
+    if mode == "async":
+        return {DEMO_ENDPOINT: EmulatedEndpoint.serving("demo", async_config=LOCAL_ASYNC_CONFIG)}
+    return None
+
+
 def _upload(stack: LocalStack, image: Path) -> str:
     """Put the image in the stack's image bucket; returns its s3:// URL."""
     key = f"demo/{image.name}"
@@ -115,7 +128,8 @@ def _request(args: argparse.Namespace, stack: LocalStack, image_url: str) -> dic
         }
     body.setdefault("jobId", f"demo-{uuid.uuid4().hex[:8]}")
     body.setdefault("imageUrls", [image_url])
-    body.setdefault("imageProcessor", {"name": stack.model_url("demo"), "type": MODES[args.mode]})
+    endpoint = stack.model_url("demo") if args.mode == "http" else DEMO_ENDPOINT
+    body.setdefault("imageProcessor", {"name": endpoint, "type": MODES[args.mode]})
     body.setdefault("outputs", [{"type": "S3", "bucket": RESULTS_BUCKET, "prefix": RESULTS_PREFIX}])
     return body
 

@@ -45,3 +45,9 @@ def generate_image(
     dataset.FlushCache()
     dataset = None
     return path
+
+
+if __name__ == "__main__":
+    import sys
+
+    generate_image(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[2]))

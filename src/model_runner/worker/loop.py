@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from pydantic import ValidationError
 
@@ -25,12 +25,14 @@ from model_runner.handlers import WorkInterruptedError
 from model_runner.handlers.image_completion import ImageCompletion
 from model_runner.worker.heartbeat import heartbeat
 from model_runner.worker.liveness import Liveness
+from osml_extensions.errors import UnknownRequestTypeError
 from osml_extensions.selection import REQUEST_TYPE_OF_ENDPOINT, HandlerSelector, select_request_type
 
 logger = logging.getLogger(__name__)
 
 POLL_WAIT_S = 2
-"""Long-poll wait per queue while alternating between the two (capped by QUEUE_WAIT_SECONDS)."""
+"""Long-poll wait of the image queue when no region is waiting (capped by QUEUE_WAIT_SECONDS):
+an idle worker takes a new image at once, and a region message waits at most this long."""
 
 
 class Worker:
@@ -63,20 +65,19 @@ class Worker:
         logger.info("worker stopped")
 
     def poll_once(self) -> bool:
-        """Take and process at most one message from each queue; True when there was any."""
+        """Take and process one message, a region's if any is waiting; True when there was one."""
         self._liveness.touch()
-        wait = min(POLL_WAIT_S, self._settings.queue_wait_s)
-        worked = False
-        for queue, handle in (
-            (self._region_queue, self.handle_region_message),
-            (self._image_queue, self.handle_image_message),
+        visibility = self._settings.visibility_timeout_s
+        for queue, handle, wait in (
+            (self._region_queue, self.handle_region_message, 0),
+            (self._image_queue, self.handle_image_message, min(POLL_WAIT_S, self._settings.queue_wait_s)),
         ):
-            if self._shutdown.is_set():
-                break
-            for message in queue.receive(wait_s=wait, visibility_s=self._settings.visibility_timeout_s):
+            messages = queue.receive(wait_s=wait, visibility_s=visibility)
+            for message in messages:
                 self._process(queue, message, handle)
-                worked = True
-        return worked
+            if messages or self._shutdown.is_set():
+                return bool(messages)
+        return False
 
     def handle_image_message(self, message: QueueMessage) -> None:
         """Process an ImageRequest message; a bad request fails its job with the problems named."""
@@ -93,7 +94,13 @@ class Worker:
         request_type = select_request_type(
             explicit=self._request_type, requested=requested, configured=self._settings.request_type
         )
-        self._selector.pair(request_type).image_handler.process_image_request(request, request_type)
+        try:
+            pair = self._selector.pair(request_type)
+        except UnknownRequestTypeError as error:
+            # The request asks for processing this deployment does not offer: that is its fault.
+            self._fail_images(request.job_id, request.job_name, request.image_urls, str(error))
+            return
+        pair.image_handler.process_image_request(request, request_type)
 
     def handle_region_message(self, message: QueueMessage) -> None:
         """Process a RegionRequest message with the handler pair that accepted its image."""
@@ -145,12 +152,14 @@ class Worker:
 
     def _fail_request(self, body: str, error: InvalidRequestError) -> None:
         """Record every image of a rejected request FAILED, naming the request's problems."""
-        job_id = error.job_id or ""
         reason = "invalid request: " + "; ".join(error.problems)
-        for image_url in _raw_image_urls(body):
+        self._fail_images(error.job_id or "", None, _raw_image_urls(body), reason)
+
+    def _fail_images(self, job_id: str, job_name: str | None, image_urls: Sequence[str], reason: str) -> None:
+        for image_url in image_urls:
             self._completion.fail(
                 job_id=job_id,
-                job_name=None,
+                job_name=job_name,
                 image_id=image_id_for(job_id, image_url),
                 image_url=image_url,
                 reason=reason,

@@ -10,30 +10,32 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from model_runner.api import ModelInvocationType
 from model_runner.aws.clients import AwsClients
 from model_runner.aws.detection_store import DetectionStore
 from model_runner.aws.endpoint_statistics import EndpointStatisticsTable
 from model_runner.aws.job_table import JobTable
 from model_runner.aws.region_table import RegionTable
-from model_runner.aws.sns import StatusTopic
 from model_runner.aws.sqs import MessageQueue
 from model_runner.config import WorkerSettings
 from model_runner.events import EventBus, Observer
 from model_runner.handlers.image_completion import ImageCompletion
 from model_runner.imagery import ImageCache
+from model_runner.imagery.gdal_runtime import limit_block_cache
 from model_runner.inference.detectors import EndpointUtils
 from model_runner.inference.http_client import HttpModelClient
 from model_runner.inference.http_policy import HttpCallPolicy
+from model_runner.inference.sagemaker import Backoff, SageMakerDetectors
 from model_runner.inference.tls import ca_bundle_from
 from model_runner.metric_catalog import EXTENSION_FALLBACKS
-from model_runner.observability import LogObserver, MetricsObserver
-from model_runner.status.publisher import StatusPublisher
+from model_runner.observability import MetricsObserver
 from model_runner.tiling import GridTilingStrategy
 from model_runner.worker.loop import Worker
 from osml_extensions.discovery import load_extensions
 from osml_extensions.errors import ExtensionError
-from osml_extensions.injection import construct
+from osml_extensions.observers import build_observers
 from osml_extensions.registry import BASE_REQUEST_TYPE, get_registry
+from osml_extensions.sagemaker.async_inference import AsyncInference
 from osml_extensions.selection import HandlerSelector
 
 logger = logging.getLogger(__name__)
@@ -73,39 +75,38 @@ def build_worker(
             EXTENSION_FALLBACK_ENABLED is false.
     """
     shutdown = shutdown or threading.Event()
+    limit_block_cache(settings.gdal_cache_mb)
     clients = AwsClients(settings, max_pool_connections=settings.tile_workers + 8)
-    dynamodb, sqs, sns = clients.client("dynamodb"), clients.client("sqs"), clients.client("sns")
+    dynamodb, sqs = clients.client("dynamodb"), clients.client("sqs")
     metrics = MetricsObserver(settings.metrics_namespace)
-    events = EventBus(
-        [
-            StatusPublisher(
-                StatusTopic(sns, settings.image_status_topic) if settings.image_status_topic else None,
-                StatusTopic(sns, settings.region_status_topic) if settings.region_status_topic else None,
-            ),
-            LogObserver(),
-            *([metrics] if settings.metrics_enabled else []),
-            *observers,
-        ]
-    )
+    events = EventBus()
     job_table = JobTable(dynamodb, settings.job_table, settings.ddb_ttl_days)
     image_cache = ImageCache(clients)
     detection_store = DetectionStore(clients.client("s3"), settings.workspace_bucket)
-    completion = ImageCompletion(job_table, detection_store, events, clients.client, image_cache)
+    region_table = RegionTable(dynamodb, settings.region_request_table, settings.ddb_ttl_days)
+    completion = ImageCompletion(
+        job_table, region_table, detection_store, events, clients.client, image_cache
+    )
     http_client = HttpModelClient(
         HttpCallPolicy.from_settings(settings),
         ca_bundle=ca_bundle_from(os.environ if environ is None else environ),
     )
     region_queue = MessageQueue(sqs, settings.region_queue, settings.region_dlq)
+    endpoint_utils = EndpointUtils(http_client)
+    endpoint_utils.support(
+        ModelInvocationType.SM_ENDPOINT,
+        SageMakerDetectors(clients.client, Backoff.from_policy(HttpCallPolicy.from_settings(settings))),
+    )
     providers: dict[str, Any] = {
         "config": settings,
         "job_table": job_table,
-        "region_request_table": RegionTable(dynamodb, settings.region_request_table, settings.ddb_ttl_days),
+        "region_request_table": region_table,
         "region_status_monitor": events,
         "image_status_monitor": events,
         "endpoint_statistics_table": EndpointStatisticsTable(dynamodb, settings.endpoint_table),
         "tiling_strategy": GridTilingStrategy(),
         "region_request_queue": region_queue,
-        "endpoint_utils": EndpointUtils(http_client),
+        "endpoint_utils": endpoint_utils,
         "image_cache": image_cache,
         "detection_store": detection_store,
         "image_completion": completion,
@@ -113,19 +114,33 @@ def build_worker(
         "events": events,
         "clients": clients,
         "http_client": http_client,
+        "async_inference": AsyncInference.from_settings(settings, clients.client),
     }
+
+    def count_fallback(extension: str, error: ExtensionError) -> None:
+        metrics.count(EXTENSION_FALLBACKS)
+
     report = load_extensions(settings.extension_modules)
     if report.failures and not settings.extension_fallback_enabled:
         raise report.failures[0]
-    for registration in get_registry().observers():
-        observer = registration.observer
-        events.subscribe(construct(observer, providers) if isinstance(observer, type) else observer)
+    for failure in report.failures:
+        count_fallback("(import)", failure)
+    for observer in [
+        *build_observers(
+            get_registry(),
+            providers,
+            fallback_enabled=settings.extension_fallback_enabled,
+            on_skip=count_fallback,
+        ),
+        *observers,
+    ]:
+        events.subscribe(observer)
     selector = HandlerSelector(
         get_registry(),
         providers,
         use_extensions=settings.use_extensions,
         fallback_enabled=settings.extension_fallback_enabled,
-        on_fallback=lambda request_type, error: metrics.count(EXTENSION_FALLBACKS),
+        on_fallback=count_fallback,
     )
     _build_configured_pair(selector, request_type or settings.request_type)
     worker = Worker(

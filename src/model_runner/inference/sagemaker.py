@@ -1,0 +1,278 @@
+"""Detectors of SageMaker real-time endpoints: one InvokeEndpoint call per tile.
+
+Each call goes through the sagemaker-runtime client of the request's imageProcessor.assumedRole,
+with only the InvokeEndpoint parameters a request may set. A request that names no TargetVariant
+(nor an inference component or session, which route by themselves) goes to a variant chosen by
+the weights DescribeEndpoint reports, described once per TTL. Throttling and transient faults are
+retried with backoff and jitter; a model's own error becomes the tile's failure reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, SSLError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+from pydantic import JsonValue
+
+from model_runner.api import ImageProcessor, ModelInvocationType
+from model_runner.api.processor import SAGEMAKER_PARAMETERS
+from model_runner.aws.service_errors import error_code
+from model_runner.errors import QueueAction
+from model_runner.inference.http_client import _after
+from model_runner.inference.http_policy import HttpCallPolicy
+from model_runner.inference.invocation_error import ModelInvocationError
+
+logger = logging.getLogger(__name__)
+
+PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024
+"""SageMaker's limit on an InvokeEndpoint request body."""
+DESCRIPTION_TTL_S = 300.0
+RETRIED_CODES = frozenset(
+    {"ThrottlingException", "ServiceUnavailable", "InternalFailure", "ModelNotReadyException"}
+)
+RETRIED_STATUSES = frozenset({500, 502, 503, 504})
+SELF_ROUTING_PARAMETERS = ("TargetVariant", "InferenceComponentName", "SessionId")
+"""Parameters with which SageMaker, not the weights, decides where a call goes."""
+INVOKE_PARAMETERS = tuple(SAGEMAKER_PARAMETERS[ModelInvocationType.SM_ENDPOINT])
+
+
+class ClientFactory(Protocol):
+    """``AwsClients.client``: the boto3 client of a service, acting as a role when one is given."""
+
+    def __call__(self, service: str, *, role_arn: str | None = None) -> Any: ...
+
+
+class TileTooLargeError(ModelInvocationError):
+    """An encoded tile over SageMaker's payload limit: no call can succeed, so none is made."""
+
+    action = QueueAction.FAIL_JOB
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """How often and how long to wait before calling again: "equal jitter" exponential backoff.
+
+    The n-th retry waits a random time between half and all of ``base_s * 2**(n-1)``, capped
+    at ``max_s``, so tiles throttled together do not come back together.
+    """
+
+    max_retries: int
+    base_s: float = 0.5
+    max_s: float = 20.0
+
+    @classmethod
+    def from_policy(cls, policy: HttpCallPolicy) -> Backoff:
+        """The retries and backoff of the worker's model call policy."""
+        return cls(policy.max_retries, policy.backoff_base_s, policy.backoff_max_s)
+
+    def delay_s(self, retry: int, rng: random.Random) -> float:
+        """Seconds to wait before retry number ``retry`` (from 1)."""
+        ceiling = min(self.max_s, self.base_s * 2.0 ** (retry - 1))
+        return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+@dataclass(frozen=True)
+class _Described:
+    variants: tuple[tuple[str, float], ...]
+    expires: float
+
+
+class EndpointVariants:
+    """The production variants (name, weight) of endpoints, from DescribeEndpoint, cached for a TTL.
+
+    A description that fails (no permission, throttled) is logged and cached as "no variants",
+    so calls go on with SageMaker's own routing instead of describing the endpoint per tile.
+    """
+
+    def __init__(
+        self,
+        clients: ClientFactory,
+        ttl_s: float = DESCRIPTION_TTL_S,
+        *,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._clients = clients
+        self._ttl_s = ttl_s
+        self._rng = rng or random.Random()
+        self._clock = clock
+        self._cache: dict[tuple[str, str | None], _Described] = {}
+        self._lock = threading.Lock()
+
+    def choose(self, endpoint: str, role_arn: str | None) -> str | None:
+        """A variant of ``endpoint`` drawn by weight; None when none has a positive weight."""
+        weighted = [(name, weight) for name, weight in self._variants(endpoint, role_arn) if weight > 0]
+        if not weighted:
+            return None
+        with self._lock:
+            return self._rng.choices([name for name, _ in weighted], weights=[w for _, w in weighted])[0]
+
+    def forget(self, endpoint: str, role_arn: str | None) -> None:
+        """Drop the cached description, so the next call describes the endpoint again."""
+        with self._lock:
+            self._cache.pop((endpoint, role_arn), None)
+
+    def _variants(self, endpoint: str, role_arn: str | None) -> tuple[tuple[str, float], ...]:
+        key = (endpoint, role_arn)
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached is not None and cached.expires > self._clock():
+            return cached.variants
+        variants = self._describe(endpoint, role_arn)
+        with self._lock:
+            self._cache[key] = _Described(variants, self._clock() + self._ttl_s)
+        return variants
+
+    def _describe(self, endpoint: str, role_arn: str | None) -> tuple[tuple[str, float], ...]:
+        try:
+            described = self._clients("sagemaker", role_arn=role_arn).describe_endpoint(EndpointName=endpoint)
+        except (ClientError, BotoCoreError) as error:
+            logger.warning(
+                "cannot describe SageMaker endpoint %s (%s): calls use its own routing", endpoint, error
+            )
+            return ()
+        return tuple(
+            (variant["VariantName"], float(variant.get("CurrentWeight", variant.get("DesiredWeight", 0.0))))
+            for variant in described.get("ProductionVariants", ())
+        )
+
+
+class SageMakerDetector:
+    """A SageMaker real-time endpoint (the request's imageProcessor.name is its name)."""
+
+    def __init__(
+        self,
+        runtime: Any,
+        name: str,
+        parameters: Mapping[str, JsonValue],
+        choose_variant: Callable[[], str | None],
+        forget_variants: Callable[[], None],
+        backoff: Backoff,
+        *,
+        rng: random.Random | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._runtime = runtime
+        self._name = name
+        self._parameters = {key: str(parameters[key]) for key in INVOKE_PARAMETERS if key in parameters}
+        self._choose_variant = choose_variant
+        self._forget_variants = forget_variants
+        self._backoff = backoff
+        self._rng = rng or random.Random()
+        self._sleep = sleep
+
+    @property
+    def endpoint(self) -> str:
+        return self._name
+
+    def detect(self, tile: bytes, content_type: str) -> bytes:
+        if len(tile) > PAYLOAD_LIMIT_BYTES:
+            raise TileTooLargeError(
+                f"the encoded tile is {len(tile)} bytes, over SageMaker's {PAYLOAD_LIMIT_BYTES}-byte "
+                f"(6 MB) limit for {self._name}: use a smaller tile size or a compressed tile format",
+                endpoint=self._name,
+            )
+        arguments: dict[str, Any] = {"ContentType": content_type, **self._parameters}
+        chosen = None
+        if not any(key in arguments for key in SELF_ROUTING_PARAMETERS):
+            chosen = self._choose_variant()
+        retry = 0
+        while True:
+            variant = {"TargetVariant": chosen} if chosen is not None else {}
+            try:
+                answer = self._runtime.invoke_endpoint(
+                    EndpointName=self._name, Body=tile, **arguments, **variant
+                )
+                return bytes(answer["Body"].read())
+            except ClientError as error:
+                if chosen is not None and error_code(error) == "ValidationError":
+                    # The variant we chose may be gone (the endpoint was updated): describe again.
+                    self._forget_variants()
+                    chosen = None
+                    continue
+                if not _retried(error) or retry == self._backoff.max_retries:
+                    raise self._failure(error, retry) from error
+            except (BotoConnectionError, HTTPClientError) as error:
+                if isinstance(error, SSLError) or retry == self._backoff.max_retries:
+                    raise ModelInvocationError(
+                        f"call to {self._name} failed{_after(retry)}: {error}", endpoint=self._name
+                    ) from error
+            except BotoCoreError as error:
+                raise ModelInvocationError(
+                    f"call to {self._name} failed: {error}", endpoint=self._name
+                ) from error
+            retry += 1
+            logger.debug("retrying SageMaker endpoint %s (retry %d)", self._name, retry)
+            self._sleep(self._backoff.delay_s(retry, self._rng))
+
+    def _failure(self, error: ClientError, retries: int) -> ModelInvocationError:
+        """The failure a user reads: the model's own message for a ModelError."""
+        code = error_code(error)
+        response: Mapping[str, Any] = error.response
+        message = response.get("Error", {}).get("Message", "")
+        if code == "ModelError":
+            status = response.get("OriginalStatusCode")
+            original = response.get("OriginalMessage") or message
+            answered = f" HTTP {status}" if status is not None else ""
+            return ModelInvocationError(
+                f"model of {self._name} answered{answered}: {original}", endpoint=self._name, status=status
+            )
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code == "ThrottlingException":
+            status = 429
+        return ModelInvocationError(
+            f"SageMaker endpoint {self._name}: {code}{_after(retries)}: {message}",
+            endpoint=self._name,
+            status=status,
+        )
+
+
+class SageMakerDetectors:
+    """The :class:`~model_runner.inference.detectors.DetectorFactory` of SM_ENDPOINT requests.
+
+    Shares the endpoint descriptions between the detectors it builds; each detector calls as the
+    request's imageProcessor.assumedRole (the worker's own credentials when it has none).
+    """
+
+    def __init__(
+        self,
+        clients: ClientFactory,
+        backoff: Backoff,
+        *,
+        description_ttl_s: float = DESCRIPTION_TTL_S,
+        rng: random.Random | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._clients = clients
+        self._backoff = backoff
+        self._rng = rng or random.Random()
+        self._sleep = sleep
+        self.variants = EndpointVariants(clients, description_ttl_s, rng=self._rng)
+
+    def __call__(self, processor: ImageProcessor, parameters: Mapping[str, JsonValue]) -> SageMakerDetector:
+        role = processor.assumed_role
+        name = processor.name
+        return SageMakerDetector(
+            self._clients("sagemaker-runtime", role_arn=role),
+            name,
+            parameters,
+            lambda: self.variants.choose(name, role),
+            lambda: self.variants.forget(name, role),
+            self._backoff,
+            rng=self._rng,
+            sleep=self._sleep,
+        )
+
+
+def _retried(error: ClientError) -> bool:
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return error_code(error) in RETRIED_CODES or (
+        error_code(error) != "ModelError" and status in RETRIED_STATUSES
+    )

@@ -1,0 +1,209 @@
+"""One region's tiles through an asynchronous endpoint, tracked in the tile ledger.
+
+Each round: submit PENDING tiles while the endpoint has free slots (read and encode, put to the
+input prefix, PENDING -> SUBMITTED, InvokeEndpointAsync); apply the notifications waiting; look
+for the output or failure object of tiles not heard of for ASYNC_POLL_SECONDS; fail tiles past
+their deadline. The region is done when every tile is COMPLETED or FAILED. A region resumed by
+another worker (after a crash) only awaits the tiles already SUBMITTED.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+
+from model_runner.api import ModelResponseError, RegionRequest, parse_model_response
+from model_runner.aws.tile_ledger import TileRecord, TileState
+from model_runner.errors import ModelRunnerError
+from model_runner.features import DetectionBatch
+from model_runner.handlers.tile_work import TileResults
+from model_runner.imagery import ImageSource, content_type, encode_tile
+from model_runner.inference.invocation_error import ModelInvocationError
+from model_runner.inference.sagemaker_async import AsyncEndpoint, EndpointBusyError
+from model_runner.tiling import Tile
+from osml_extensions.sagemaker.async_inference import AsyncInference, inference_id, region_key
+
+logger = logging.getLogger(__name__)
+
+NOTIFICATION_WAIT_S = 1
+"""Long-poll of the notification queue per round: how quickly a round notices completions."""
+FAILURE_EXCERPT_CHARS = 500
+
+
+class _Submission(enum.Enum):
+    IN_FLIGHT = "in flight"
+    BUSY = "the endpoint refused it for now"
+    ENDED = "failed, or submitted by another worker"
+
+
+class AsyncRegionRun:
+    """Runs the tiles of one region through one asynchronous endpoint (see the module docstring)."""
+
+    def __init__(
+        self,
+        inference: AsyncInference,
+        endpoint: AsyncEndpoint,
+        tiles: Iterable[Tile],
+        image: ImageSource,
+        request: RegionRequest,
+        *,
+        stop: threading.Event,
+        on_failure: Callable[[str, str], None],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._inference = inference
+        self._endpoint = endpoint
+        self._tiles = {tile.window.key: tile for tile in tiles}
+        self._image = image
+        self._request = request
+        self._stop = stop
+        self._on_failure = on_failure
+        self._clock = clock
+        self.region_key = region_key(request.region_id)
+        self._mime = content_type(request.image_processor_tile_format)
+        self._held: set[str] = set()
+        self._first_try: dict[str, float] = {}
+        self._last_look: dict[str, float] = {}
+
+    def run(self) -> TileResults | None:
+        """The outcome of every tile, or None when the worker is stopping (the ledger keeps the
+        tiles submitted so far for whoever processes the region next)."""
+        ledger = self._inference.ledger
+        records = ledger.open_region(self.region_key, self._tiles)
+        try:
+            while True:
+                self._release_finished(records)
+                if all(record.state.is_terminal for record in records.values()):
+                    return self._results(records)
+                if self._stop.is_set():
+                    return None
+                self._submit_pending(records)
+                self._look_for_answers(records)
+                self._inference.apply_notifications(NOTIFICATION_WAIT_S)
+                records = {
+                    record.tile_id: record
+                    for record in ledger.tiles(self.region_key)
+                    if record.tile_id in self._tiles
+                }
+        finally:
+            self._inference.slots.give_back(self._endpoint.name, len(self._held))
+
+    def object_urls(self, records: Iterable[TileRecord]) -> list[str]:
+        """Every input, output and failure object of the region's tiles."""
+        objects = self._inference.objects
+        urls = [f"s3://{objects.bucket}/{objects.prefix}{self.region_key}/{key}" for key in self._tiles]
+        for record in records:
+            urls.extend(url for url in (record.output_location, record.failure_location) if url)
+        return urls
+
+    def _release_finished(self, records: Mapping[str, TileRecord]) -> None:
+        finished = {key for key in self._held if records[key].state.is_terminal}
+        self._held -= finished
+        self._inference.slots.give_back(self._endpoint.name, len(finished))
+
+    def _submit_pending(self, records: Mapping[str, TileRecord]) -> None:
+        now = self._clock()
+        deadline_s = self._inference.tile_deadline_s
+        for key in sorted(records):
+            if records[key].state is not TileState.PENDING:
+                continue
+            if now - self._first_try.setdefault(key, now) > deadline_s:
+                reason = f"{self._endpoint.name} accepted no submission within {deadline_s:g} s"
+                self._inference.ledger.fail(self.region_key, key, reason)
+                continue
+            if not self._inference.slots.try_take(self._endpoint.name):
+                return
+            outcome = self._submit(key)
+            if outcome is _Submission.IN_FLIGHT:
+                self._held.add(key)
+                continue
+            self._inference.slots.give_back(self._endpoint.name)
+            if outcome is _Submission.BUSY:
+                return
+
+    def _submit(self, key: str) -> _Submission:
+        """Submit one tile."""
+        ledger, tile = self._inference.ledger, self._tiles[key]
+        try:
+            body = self._encode(tile)
+        except Exception as error:  # a tile that cannot be read or encoded is a failed tile
+            ledger.fail(self.region_key, key, _reason(error))
+            return _Submission.ENDED
+        location = self._inference.objects.put_input(f"{self.region_key}/{key}", body, self._mime)
+        if not ledger.submit(self.region_key, key):
+            return _Submission.ENDED  # another worker submitted it: it is awaited like the others
+        try:
+            submitted = self._endpoint.submit(location, inference_id(self.region_key, key), self._mime)
+        except EndpointBusyError:
+            ledger.unsubmit(self.region_key, key)
+            return _Submission.BUSY
+        except ModelInvocationError as error:
+            ledger.fail(self.region_key, key, str(error))
+            return _Submission.ENDED
+        ledger.record_locations(self.region_key, key, submitted.output_location, submitted.failure_location)
+        return _Submission.IN_FLIGHT
+
+    def _encode(self, tile: Tile) -> bytes:
+        request = self._request
+        pixels = self._image.read(tile.window)
+        value_range = self._image.value_range() if self._image.dtype.itemsize > 1 else None
+        return encode_tile(
+            pixels,
+            request.image_processor_tile_format,
+            request.image_processor_tile_compression,
+            value_range=value_range,
+        )
+
+    def _look_for_answers(self, records: Mapping[str, TileRecord]) -> None:
+        """The fallback for lost notifications: look for the output and failure objects of tiles
+        not heard of for a poll interval, and fail those past their deadline."""
+        now = self._clock()
+        ledger, objects = self._inference.ledger, self._inference.objects
+        for key, record in records.items():
+            if record.state is not TileState.SUBMITTED:
+                continue
+            since = record.submitted_at or now
+            if record.output_location and now - self._last_look.get(key, since) >= self._inference.poll_s:
+                self._last_look[key] = now
+                if objects.exists(record.output_location):
+                    ledger.complete(self.region_key, key, record.output_location)
+                    continue
+                if record.failure_location and objects.exists(record.failure_location):
+                    excerpt = objects.read(record.failure_location)[:FAILURE_EXCERPT_CHARS]
+                    reason = excerpt.decode("utf-8", errors="replace")
+                    ledger.fail(self.region_key, key, f"the endpoint reported a failure: {reason}")
+                    continue
+            if now - since > self._inference.tile_deadline_s:
+                reason = f"no answer from {self._endpoint.name} within {self._inference.tile_deadline_s:g} s"
+                ledger.fail(self.region_key, key, reason)
+
+    def _results(self, records: Mapping[str, TileRecord]) -> TileResults:
+        results = TileResults()
+        for key in sorted(records):
+            record, tile = records[key], self._tiles[key]
+            if record.state is TileState.COMPLETED and record.output_location:
+                answer = self._inference.objects.read(record.output_location)
+                try:
+                    features = parse_model_response(answer)
+                except ModelResponseError as error:
+                    self._failed(results, tile, str(error))
+                    continue
+                origin = (float(tile.window.x), float(tile.window.y))
+                results.batches.append(DetectionBatch.from_tile(features, origin))
+            else:
+                self._failed(results, tile, record.reason or "the endpoint's answer cannot be found")
+        return results
+
+    def _failed(self, results: TileResults, tile: Tile, reason: str) -> None:
+        message = f"tile {tile.window.key}: {reason}"
+        results.failures.append((tile.id, message))
+        self._on_failure(tile.id, message)
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, ModelRunnerError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"

@@ -1,0 +1,72 @@
+"""Fixtures of the extension tests: a fresh registry per test, the sample package installed through
+its entry point, and the end-to-end fixtures of tests/e2e."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
+
+from e2e_support import in_process_worker, stack, statuses
+from extension_install import forget, install
+
+from osml_extensions.builtin import register_builtins
+from osml_extensions.registry import get_registry, reset_registry
+
+__all__ = ["in_process_worker", "stack", "statuses"]
+
+SAMPLE = Path(__file__).parent / "sample_extension"
+ENTRY_POINTS = "[osml_extensions]\nlocal_models = sample_extension\n"
+PROVIDED = [
+    "config",
+    "job_table",
+    "region_request_table",
+    "region_status_monitor",
+    "image_status_monitor",
+    "endpoint_statistics_table",
+    "tiling_strategy",
+    "region_request_queue",
+    "endpoint_utils",
+    "image_cache",
+    "detection_store",
+    "image_completion",
+    "shutdown",
+]
+
+
+@pytest.fixture(autouse=True)
+def fresh_registry() -> Iterator[None]:
+    """Each test starts, and leaves the process, with an empty registry."""
+    reset_registry()
+    yield
+    reset_registry()
+
+
+@pytest.fixture
+def providers() -> dict[str, Any]:
+    """The built-in pairs registered, and a stand-in for each dependency a worker provides."""
+    register_builtins(get_registry())
+    return {name: f"<{name}>" for name in PROVIDED}
+
+
+@pytest.fixture
+def site_packages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A directory on sys.path where tests install distributions (package + *.dist-info)."""
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    return site
+
+
+@pytest.fixture
+def sample_installed(site_packages: Path) -> Iterator[Any]:
+    """The sample extension installed with its ``osml_extensions`` entry point; yields the site directory."""
+    install(site_packages, "sample-extension", ENTRY_POINTS, SAMPLE)
+    forget("sample_extension")
+    yield site_packages
+    forget("sample_extension")

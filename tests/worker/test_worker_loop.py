@@ -1,0 +1,162 @@
+"""The worker loop's decisions, with fake queues and handlers: what happens to each message."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import pytest
+
+from model_runner.aws.sqs import QueueMessage
+from model_runner.config import load_settings
+from model_runner.errors import ImageReadError, ServiceError
+from model_runner.worker.loop import Worker
+from osml_extensions.errors import UnknownRequestTypeError
+
+ENV = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "IMAGE_QUEUE": "https://sqs/images",
+    "REGION_QUEUE": "https://sqs/regions",
+    "JOB_TABLE": "jobs",
+    "REGION_REQUEST_TABLE": "regions",
+    "ENDPOINT_TABLE": "endpoints",
+    "WORKSPACE_BUCKET": "workspace",
+    "QUEUE_WAIT_SECONDS": "1",
+}
+REQUEST = {
+    "jobId": "job-1",
+    "imageUrls": ["s3://b/one.tif", "s3://b/two.tif"],
+    "imageProcessor": {"name": "async-endpoint", "type": "SM_ENDPOINT_ASYNC"},
+    "outputs": [{"type": "S3", "bucket": "results"}],
+}
+
+
+class FakeQueue:
+    def __init__(self, messages: list[QueueMessage] | None = None) -> None:
+        self.messages = messages or []
+        self.deleted: list[str] = []
+        self.released: list[tuple[str, int]] = []
+        self.dead_lettered: list[str] = []
+
+    def receive(self, *, wait_s: int, visibility_s: int, max_messages: int = 1) -> list[QueueMessage]:
+        return [self.messages.pop(0)] if self.messages else []
+
+    def delete(self, message: QueueMessage) -> None:
+        self.deleted.append(message.message_id)
+
+    def release(self, message: QueueMessage, delay_s: int = 0) -> None:
+        self.released.append((message.message_id, delay_s))
+
+    def extend(self, message: QueueMessage, visibility_s: int) -> None:
+        pass
+
+    def dead_letter(self, message: QueueMessage) -> bool:
+        self.dead_lettered.append(message.message_id)
+        return True
+
+
+class FakeCompletion:
+    def __init__(self) -> None:
+        self.failed: list[dict[str, Any]] = []
+
+    def fail(self, **details: Any) -> None:
+        self.failed.append(details)
+
+
+class Selector:
+    def __init__(self, error: Exception | None = None) -> None:
+        self.error = error
+        self.processed: list[Any] = []
+
+    def pair(self, request_type: str) -> Any:
+        if self.error is not None:
+            raise self.error
+        selector = self
+
+        class Handler:
+            def process_image_request(self, request: Any, request_type: str) -> None:
+                selector.processed.append((request.job_id, request_type))
+
+        return type("Pair", (), {"image_handler": Handler()})()
+
+
+def message(body: object, message_id: str = "m1") -> QueueMessage:
+    text = body if isinstance(body, str) else json.dumps(body)
+    return QueueMessage("https://sqs/images", message_id, "receipt", text, 1)
+
+
+def worker(images: FakeQueue, selector: Selector, completion: FakeCompletion, tmp_path: Any) -> Worker:
+    settings = load_settings({**ENV, "LIVENESS_FILE": str(tmp_path / "alive")})
+    return Worker(settings, images, FakeQueue(), selector, completion, threading.Event())  # type: ignore[arg-type]
+
+
+def test_a_request_for_a_type_this_worker_does_not_serve_fails_its_images_with_the_reason(
+    tmp_path: Any,
+) -> None:
+    images, completion = FakeQueue([message(REQUEST)]), FakeCompletion()
+    error = UnknownRequestTypeError(
+        "no handler is registered for 'async_sm_endpoint' (known request types: http)"
+    )
+
+    assert worker(images, Selector(error), completion, tmp_path).poll_once()
+
+    assert [item["image_url"] for item in completion.failed] == REQUEST["imageUrls"]
+    assert all("known request types: http" in item["reason"] for item in completion.failed)
+    assert images.deleted == ["m1"]
+
+
+def test_the_request_names_its_own_type_and_the_message_is_deleted_after_success(tmp_path: Any) -> None:
+    images, selector = FakeQueue([message(REQUEST)]), Selector()
+
+    worker(images, selector, FakeCompletion(), tmp_path).poll_once()
+
+    assert selector.processed == [("job-1", "async_sm_endpoint")]
+    assert images.deleted == ["m1"]
+
+
+def test_a_bad_request_fails_every_image_it_names_with_the_key(tmp_path: Any) -> None:
+    bad = {**REQUEST, "imageProcessorTileOverlap": 5000}
+    images, completion = FakeQueue([message(bad)]), FakeCompletion()
+
+    worker(images, Selector(), completion, tmp_path).poll_once()
+
+    assert len(completion.failed) == 2
+    assert all("imageProcessorTileOverlap" in item["reason"] for item in completion.failed)
+    assert images.deleted == ["m1"]
+
+
+def test_an_unreadable_body_is_dead_lettered_at_once(tmp_path: Any) -> None:
+    images = FakeQueue([message("not json")])
+
+    worker(images, Selector(), FakeCompletion(), tmp_path).poll_once()
+
+    assert images.dead_lettered == ["m1"] and images.deleted == []
+
+
+@pytest.mark.parametrize(
+    ("error", "released"),
+    [(ServiceError("throttled"), [("m1", 10)]), (RuntimeError("a bug"), [("m1", 10)])],
+)
+def test_transient_faults_and_bugs_give_the_message_back_for_a_retry(
+    tmp_path: Any, error: Exception, released: list[tuple[str, int]]
+) -> None:
+    images = FakeQueue([message(REQUEST)])
+
+    worker(images, Selector(error), FakeCompletion(), tmp_path).poll_once()
+
+    assert images.released == released and images.deleted == []
+
+
+def test_a_failed_job_error_deletes_the_message(tmp_path: Any) -> None:
+    images = FakeQueue([message(REQUEST)])
+
+    worker(images, Selector(ImageReadError("cannot open")), FakeCompletion(), tmp_path).poll_once()
+
+    assert images.deleted == ["m1"] and images.released == []
+
+
+def test_polling_touches_the_liveness_file(tmp_path: Any) -> None:
+    worker(FakeQueue(), Selector(), FakeCompletion(), tmp_path).poll_once()
+
+    assert (tmp_path / "alive").exists()
