@@ -71,11 +71,11 @@ class WorkerResources(Construct):
             spec.name: sns.Topic(self, spec.name, master_key=self.key, enforce_ssl=True)
             for spec in resources.topics
         }
-        for spec in resources.topics:
-            if spec.subscribed_queue:
-                self.topics[spec.name].add_subscription(
+        for topic in resources.topics:
+            if topic.subscribed_queue:
+                self.topics[topic.name].add_subscription(
                     subscriptions.SqsSubscription(
-                        self.queues[spec.subscribed_queue], raw_message_delivery=True
+                        self.queues[topic.subscribed_queue], raw_message_delivery=True
                     )
                 )
         self.alarm_topic = sns.Topic(self, "AlarmTopic", master_key=self.key, enforce_ssl=True)
