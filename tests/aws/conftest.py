@@ -9,6 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from model_runner.aws.endpoint_statistics import EndpointStatisticsTable
 from model_runner.aws.job_table import JobTable
 from model_runner.aws.region_table import RegionTable
 from model_runner.resources import RESOURCES, TableSpec
@@ -53,3 +54,9 @@ def job_table(aws: None) -> JobTable:
 def region_table(aws: None) -> RegionTable:
     spec = table_spec("REGION_REQUEST_TABLE")
     return RegionTable(make_table(spec), spec.name, ttl_days=7)
+
+
+@pytest.fixture
+def endpoint_table(aws: None) -> EndpointStatisticsTable:
+    spec = table_spec("ENDPOINT_TABLE")
+    return EndpointStatisticsTable(make_table(spec), spec.name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from model_runner.aws.endpoint_statistics import EndpointStatisticsTable
 from model_runner.aws.job_table import JobTable
 from model_runner.aws.region_table import RegionTable
 from model_runner.status import Status
@@ -64,3 +65,19 @@ def test_a_finished_region_keeps_its_outcome_when_its_message_comes_back(region_
     again, recorded = table.finish_region("img", "r1", Status.SUCCESS, failed_tiles=0, failures=[])
     assert not recorded and again.status is Status.PARTIAL and again.failed_tiles == 1
     assert [region.region_id for region in table.regions_of("img")] == ["r1"]
+
+
+def test_endpoint_slots_are_taken_up_to_the_limit_and_given_back(
+    endpoint_table: EndpointStatisticsTable,
+) -> None:
+    assert endpoint_table.try_acquire("ep", limit=2)
+    assert endpoint_table.try_acquire("ep", limit=2)
+    assert not endpoint_table.try_acquire("ep", limit=2)
+    assert endpoint_table.in_flight("ep") == 2
+
+    endpoint_table.release("ep")
+    assert endpoint_table.try_acquire("ep", limit=2)
+    for _ in range(4):
+        endpoint_table.release("ep")
+    assert endpoint_table.in_flight("ep") == 0
+    assert endpoint_table.in_flight("other") == 0

@@ -69,6 +69,11 @@ class EndpointUtils:
         with self._lock:
             self._factories[endpoint_type] = factory
 
+    def factory(self, endpoint_type: ModelInvocationType) -> DetectorFactory | None:
+        """The detector factory serving ``endpoint_type``, if any."""
+        with self._lock:
+            return self._factories.get(endpoint_type)
+
     def detector(self, processor: ImageProcessor, parameters: Mapping[str, JsonValue]) -> Detector:
         """The detector for a request's imageProcessor and imageProcessorParameters."""
         with self._lock:

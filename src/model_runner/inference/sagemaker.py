@@ -81,6 +81,7 @@ class Backoff:
 @dataclass(frozen=True)
 class _Described:
     variants: tuple[tuple[str, float], ...]
+    instances: int | None
     expires: float
 
 
@@ -114,34 +115,48 @@ class EndpointVariants:
         with self._lock:
             return self._rng.choices([name for name, _ in weighted], weights=[w for _, w in weighted])[0]
 
+    def instances(self, endpoint: str, role_arn: str | None) -> int | None:
+        """Instances serving ``endpoint`` across its variants; None when it cannot be described."""
+        return self._described(endpoint, role_arn).instances
+
     def forget(self, endpoint: str, role_arn: str | None) -> None:
         """Drop the cached description, so the next call describes the endpoint again."""
         with self._lock:
             self._cache.pop((endpoint, role_arn), None)
 
     def _variants(self, endpoint: str, role_arn: str | None) -> tuple[tuple[str, float], ...]:
+        return self._described(endpoint, role_arn).variants
+
+    def _described(self, endpoint: str, role_arn: str | None) -> _Described:
         key = (endpoint, role_arn)
         with self._lock:
             cached = self._cache.get(key)
         if cached is not None and cached.expires > self._clock():
-            return cached.variants
-        variants = self._describe(endpoint, role_arn)
+            return cached
+        described = self._describe(endpoint, role_arn)
         with self._lock:
-            self._cache[key] = _Described(variants, self._clock() + self._ttl_s)
-        return variants
+            self._cache[key] = described
+        return described
 
-    def _describe(self, endpoint: str, role_arn: str | None) -> tuple[tuple[str, float], ...]:
+    def _describe(self, endpoint: str, role_arn: str | None) -> _Described:
+        expires = self._clock() + self._ttl_s
         try:
             described = self._clients("sagemaker", role_arn=role_arn).describe_endpoint(EndpointName=endpoint)
         except (ClientError, BotoCoreError) as error:
             logger.warning(
                 "cannot describe SageMaker endpoint %s (%s): calls use its own routing", endpoint, error
             )
-            return ()
-        return tuple(
-            (variant["VariantName"], float(variant.get("CurrentWeight", variant.get("DesiredWeight", 0.0))))
-            for variant in described.get("ProductionVariants", ())
+            return _Described((), None, expires)
+        variants = described.get("ProductionVariants", ())
+        return _Described(
+            tuple((variant["VariantName"], _weight(variant)) for variant in variants),
+            sum(int(variant.get("CurrentInstanceCount", 0)) for variant in variants) or None,
+            expires,
         )
+
+
+def _weight(variant: Mapping[str, Any]) -> float:
+    return float(variant.get("CurrentWeight", variant.get("DesiredWeight", 0.0)))
 
 
 class SageMakerDetector:

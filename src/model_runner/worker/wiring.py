@@ -93,10 +93,10 @@ def build_worker(
     )
     region_queue = MessageQueue(sqs, settings.region_queue, settings.region_dlq)
     endpoint_utils = EndpointUtils(http_client)
-    endpoint_utils.support(
-        ModelInvocationType.SM_ENDPOINT,
-        SageMakerDetectors(clients.client, Backoff.from_policy(HttpCallPolicy.from_settings(settings))),
+    sagemaker_endpoints = SageMakerDetectors(
+        clients.client, Backoff.from_policy(HttpCallPolicy.from_settings(settings))
     )
+    endpoint_utils.support(ModelInvocationType.SM_ENDPOINT, sagemaker_endpoints)
     providers: dict[str, Any] = {
         "config": settings,
         "job_table": job_table,
