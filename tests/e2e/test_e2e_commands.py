@@ -77,3 +77,12 @@ def test_bench_reports_pipeline_and_bare_loop_rates_measured_in_one_run(tmp_path
     assert figures["tiles"] == figures["raw_tiles"] == 9  # 1024 px, tile 512, overlap 32: 3 x 3
     for key in ("seconds", "tiles_per_s", "cpu_s", "peak_rss_mib", "raw_tiles_per_s", "pipeline_to_raw"):
         assert figures[key] > 0, key
+
+
+@pytest.mark.parametrize("mode", ["sm", "async"])
+def test_demo_runs_through_the_sagemaker_emulator(tmp_path: Path, mode: str) -> None:
+    status, summary, progress = run("demo", "--mode", mode, "--output", str(tmp_path / "out"), cwd=tmp_path)
+
+    assert status == 0, progress
+    assert summary["status"] == "SUCCESS"
+    assert summary["tiles"] == summary["features"] == 25

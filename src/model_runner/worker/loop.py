@@ -25,6 +25,7 @@ from model_runner.handlers import WorkInterruptedError
 from model_runner.handlers.image_completion import ImageCompletion
 from model_runner.worker.heartbeat import heartbeat
 from model_runner.worker.liveness import Liveness
+from model_runner.worker.memory import release_free_memory
 from osml_extensions.errors import UnknownRequestTypeError
 from osml_extensions.selection import REQUEST_TYPE_OF_ENDPOINT, HandlerSelector, select_request_type
 
@@ -134,6 +135,8 @@ class Worker:
             queue.release(message, self._settings.throttling_retry_timeout_s)
         else:
             queue.delete(message)
+        finally:
+            release_free_memory()
 
     def _settle(self, queue: MessageQueue, message: QueueMessage, error: ModelRunnerError) -> None:
         if error.action is QueueAction.DEAD_LETTER:
