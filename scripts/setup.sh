@@ -11,16 +11,17 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 need_debian_packages() {
     ! command -v gdal-config >/dev/null 2>&1 \
+        || ! command -v node >/dev/null 2>&1 \
         || ! command -v g++ >/dev/null 2>&1 \
         || ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1 \
         || [ ! -e "$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h" ]
 }
 
 if need_debian_packages; then
-    echo "setup: installing Debian packages (GDAL, compiler, Python headers)"
+    echo "setup: installing Debian packages (GDAL, compiler, Python headers, Node.js for the CDK app)"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-        python3 python3-venv python3-dev python3-pip g++ libgdal-dev gdal-bin >/dev/null
+        python3 python3-venv python3-dev python3-pip g++ libgdal-dev gdal-bin nodejs >/dev/null
 fi
 
 stamp_source="$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1) $(gdal-config --version)"

@@ -15,9 +15,9 @@ from async_support import (
     image,
     region_failures,
     request,
-    send,
     wait_for_image,
 )
+from e2e_support import send
 
 from model_runner.local import LocalStack
 
@@ -32,8 +32,8 @@ def test_an_async_job_succeeds_with_the_features_of_the_http_mode(
 ) -> None:
     url = image(stack, tmp_path, 700, 500)
     start_worker()
-    by_http = request(url, stack.model_url("flood"), "HTTP_ENDPOINT")
-    by_async = request(url, "async-flood")
+    by_http = request(stack, url, stack.model_url("flood"), "HTTP_ENDPOINT")
+    by_async = request(stack, url, "async-flood")
     before = emulator_counts(stack, "async-flood").get("async_accepted", 0)
 
     send(stack, by_http)
@@ -51,7 +51,7 @@ def test_throttled_submissions_are_submitted_again_without_failures(
     stack: LocalStack, start_worker: Callable[..., Any], tmp_path: Path
 ) -> None:
     start_worker(ASYNC_MAX_IN_FLIGHT="5")
-    body = request(image(stack, tmp_path, *NINE_TILES), "async-narrow")
+    body = request(stack, image(stack, tmp_path, *NINE_TILES), "async-narrow")
 
     send(stack, body)
     outcome = wait_for_image(stack, body)
@@ -67,7 +67,7 @@ def test_failure_notifications_make_the_image_partial_with_their_reasons(
     stack: LocalStack, start_worker: Callable[..., Any], tmp_path: Path
 ) -> None:
     start_worker()
-    body = request(image(stack, tmp_path, 1100, 600), "async-flaky")  # 5 x 3 tiles
+    body = request(stack, image(stack, tmp_path, 1100, 600), "async-flaky")  # 5 x 3 tiles
 
     send(stack, body)
     outcome = wait_for_image(stack, body)
@@ -88,7 +88,7 @@ def test_duplicate_notifications_change_nothing(
     stack: LocalStack, start_worker: Callable[..., Any], tmp_path: Path
 ) -> None:
     start_worker()
-    body = request(image(stack, tmp_path, *NINE_TILES), "async-twice")
+    body = request(stack, image(stack, tmp_path, *NINE_TILES), "async-twice")
 
     send(stack, body)
     outcome = wait_for_image(stack, body)

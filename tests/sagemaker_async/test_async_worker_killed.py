@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from async_support import emulator_counts, image, request, send, wait_for_image, worker_env
+from async_support import emulator_counts, image, request, wait_for_image, worker_env
+from e2e_support import send
 
 from model_runner.local import LocalStack
 
@@ -26,7 +27,7 @@ def test_a_region_of_a_killed_worker_is_finished_by_another_without_resubmitting
     stack: LocalStack, start_worker: Callable[..., Any], tmp_path: Path
 ) -> None:
     before = emulator_counts(stack, "async-slow").get("async_accepted", 0)
-    body = request(image(stack, tmp_path, 600, 600), "async-slow")  # 9 tiles, 400 ms each
+    body = request(stack, image(stack, tmp_path, 600, 600), "async-slow")  # 9 tiles, 400 ms each
     log = (tmp_path / "killed.log").open("wb")
     env = {**os.environ, **worker_env(stack, ASYNC_MAX_IN_FLIGHT="2", **SHORT_VISIBILITY)}
     victim = subprocess.Popen(
