@@ -119,7 +119,6 @@ class EventBus:
     def __init__(self, observers: Iterable[Observer] = ()) -> None:
         self._observers = list(observers)
         self._lock = threading.Lock()
-        self.observer_failures = 0
 
     def subscribe(self, observer: Observer) -> None:
         """Add an observer."""
@@ -134,8 +133,6 @@ class EventBus:
             try:
                 observer.on_event(event)
             except Exception:
-                with self._lock:
-                    self.observer_failures += 1
                 logger.exception(
                     "observer %s failed on %s; processing goes on",
                     type(observer).__name__,

@@ -17,6 +17,7 @@ from model_runner.api import (
     TileFormat,
     parse_image_request,
 )
+from model_runner.api.region_of_interest import parse_region_of_interest
 from model_runner.errors import InvalidRequestError, QueueAction, UnreadableMessageError
 from model_runner.features import DistillationOptions
 
@@ -95,7 +96,6 @@ def test_minimal_request_gets_the_documented_defaults() -> None:
     assert request.image_processor_tile_format is TileFormat.NITF
     assert request.image_processor_tile_compression is TileCompression.NONE
     assert request.region_of_interest is None
-    assert request.region_of_interest_geometry is None
     assert request.feature_properties == ()
     assert request.distillation is not None
     assert request.distillation.algorithm_type is DistillationAlgorithmType.NMS
@@ -116,7 +116,7 @@ def test_every_key_is_read() -> None:
     assert (request.tile_size, request.overlap) == (512, 128)
     assert request.image_processor_tile_format is TileFormat.GTIFF
     assert request.image_processor_tile_compression is TileCompression.LZW
-    assert request.region_of_interest_geometry.bounds == (10.0, 10.0, 11.0, 11.0)
+    assert parse_region_of_interest(request.region_of_interest).bounds == (10.0, 10.0, 11.0, 11.0)
     assert request.feature_properties == ({"source": "survey"}, {"tags": ["a", "b"]})
     assert request.distillation is not None
     assert request.distillation.algorithm_type is DistillationAlgorithmType.SOFT_NMS

@@ -30,3 +30,17 @@ def test_a_real_image_from_s3_ends_success_with_one_feature_per_tile(
         if "region_id" not in item["attributes"]
     ]
     assert image_statuses == ["STARTED", "SUCCESS"]
+
+
+def test_a_worker_opens_an_image_once_for_all_its_regions(
+    stack: LocalStack, in_process_worker: Any, imagery_dir: Any
+) -> None:
+    url = upload(stack, imagery_dir / "RGB.byte.tif")
+    body = image_request(stack, [url])
+    runtime = in_process_worker(REGION_SIZE="256")  # 9 regions of one tile or more each
+
+    send(stack, body)
+    outcome = wait_for_images(stack, body["jobId"], [url]).only
+
+    assert outcome.status == "SUCCESS", outcome.message
+    assert runtime.image_cache.opened == 1

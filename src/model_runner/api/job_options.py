@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, Field, JsonValue, model_validator
 
@@ -13,7 +13,7 @@ from model_runner.api.distillation import (
     PostProcessingStepType,
 )
 from model_runner.api.processor import ImageProcessor, parameter_problems
-from model_runner.api.region_of_interest import RegionOfInterestWkt, parse_region_of_interest
+from model_runner.api.region_of_interest import RegionOfInterestWkt
 from model_runner.api.sinks import Sink, Sinks
 from model_runner.api.tiles import AnyCaseTileCompression, AnyCaseTileFormat
 from model_runner.api.wire import RoleArn, WireModel, keyed_error
@@ -98,10 +98,3 @@ class JobOptions(WireModel):
     def sinks(self) -> tuple[Sink, ...]:
         """Where features are written (legacy outputBucket/outputPrefix already resolved)."""
         return self.outputs
-
-    @property
-    def region_of_interest_geometry(self) -> Any:
-        """The region of interest as a shapely geometry in lon/lat, or None for the whole image."""
-        if self.region_of_interest is None:
-            return None
-        return parse_region_of_interest(self.region_of_interest)
