@@ -46,9 +46,15 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _extensions(args: argparse.Namespace) -> int:
-    from osml_extensions.listing import print_extensions
+    from model_runner.errors import ConfigurationError
+    from model_runner.registry.listing import print_extensions
 
-    return print_extensions(sys.stdout)
+    try:
+        return print_extensions(sys.stdout)
+    except ConfigurationError as error:
+        for problem in error.problems:
+            print(f"model-runner: configuration: {problem}", file=sys.stderr)
+        return 2
 
 
 def _add_job_options(parser: argparse.ArgumentParser) -> None:

@@ -33,19 +33,26 @@ class ExtensionSettings(BaseSettings):
     request_type: RequestTypeName | None = Field(
         default=None,
         validation_alias="REQUEST_TYPE",
-        description="Handler pair to use when a request does not say (http, sm_endpoint, "
-        "async_sm_endpoint or a registered extension's). Unset: http.",
+        description="Handler pair for every request (http, sm_endpoint, async_sm_endpoint or a "
+        "registered extension's). Unset: the built-in pair of each request's imageProcessor.type.",
     )
     use_extensions: bool = Field(
         default=True,
         validation_alias="USE_EXTENSIONS",
-        description="false: always use the base handler pair, whatever the request type.",
+        description="false: always use the built-in pair of the request's imageProcessor.type.",
     )
     extension_fallback_enabled: bool = Field(
         default=False,
         validation_alias="EXTENSION_FALLBACK_ENABLED",
-        description="true: an extension that fails to load or construct falls back to the base "
-        "handlers with a warning and a metric; false: the worker refuses to start.",
+        description="true: an extension that fails to load or construct, or that does not serve a "
+        "request's endpoint type, gives way to the built-in pair with a warning and a metric; false: "
+        "the worker refuses to start (or the request fails, naming imageProcessor.type).",
+    )
+    extension_blocklist: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        validation_alias="EXTENSION_BLOCKLIST",
+        description="Comma-separated names of registered handlers or observers to switch off "
+        "(see `model-runner extensions` for the names).",
     )
     extension_modules: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(),
@@ -54,9 +61,9 @@ class ExtensionSettings(BaseSettings):
         "and observers they register are available.",
     )
 
-    @field_validator("extension_modules", mode="before")
+    @field_validator("extension_modules", "extension_blocklist", mode="before")
     @classmethod
-    def _split_modules(cls, value: object) -> object:
+    def _split_names(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(name.strip() for name in value.split(",") if name.strip())
         return value

@@ -2,14 +2,22 @@
 
 Handlers report what happens (a job started, a region completed, a tile failed, progress, a job
 completed or failed) by emitting these typed events; status publishing to SNS, structured logs and
-metrics are observers of them, like any extension's. An observer that raises is logged and counted,
-never allowed to break processing or the other observers.
+metrics are observers of them, like any extension's.
+
+Observers never stall the processing thread: each has its own bounded queue and delivery thread,
+so a slow or failing observer delays neither tiles nor the other observers. An observer that
+raises is logged and skipped. When an observer falls so far behind that its queue is full, events
+that only report progress (tile failures, progress, region starts) are dropped for it and counted;
+status changes wait for room, so none is ever lost. The worker flushes the bus before it settles a
+message, so what a message caused is delivered before the message is deleted.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -113,28 +121,91 @@ class Observer(Protocol):
     def on_event(self, event: LifecycleEvent) -> None: ...
 
 
+PROGRESS_ONLY = (TileFailed, Progress, RegionStarted)
+"""Events an observer that cannot keep up may miss; every other event is a status change."""
+
+QUEUE_CAPACITY = 10_000
+"""Events waiting per observer before progress events are dropped for it."""
+
+
 class EventBus:
-    """Delivers each event to every observer, in registration order, isolating their failures."""
+    """Delivers each event to every observer, in order, on the observer's own thread."""
 
-    def __init__(self, observers: Iterable[Observer] = ()) -> None:
-        self._observers = list(observers)
+    def __init__(self, observers: Iterable[Observer] = (), *, capacity: int = QUEUE_CAPACITY) -> None:
+        self._capacity = capacity
+        self._deliveries: list[_Delivery] = []
         self._lock = threading.Lock()
+        for observer in observers:
+            self.subscribe(observer)
 
-    def subscribe(self, observer: Observer) -> None:
-        """Add an observer."""
+    def subscribe(self, observer: Observer, name: str | None = None) -> None:
+        """Add an observer; ``name`` labels its thread and log lines."""
+        delivery = _Delivery(observer, name or type(observer).__name__, self._capacity)
         with self._lock:
-            self._observers.append(observer)
+            self._deliveries.append(delivery)
 
     def emit(self, event: LifecycleEvent) -> None:
-        """Deliver ``event``; an observer that raises is logged and skipped."""
+        """Queue ``event`` for every observer; returns without waiting for any of them."""
         with self._lock:
-            observers = list(self._observers)
-        for observer in observers:
+            deliveries = list(self._deliveries)
+        for delivery in deliveries:
+            delivery.offer(event, essential=not isinstance(event, PROGRESS_ONLY))
+
+    def flush(self, timeout_s: float) -> bool:
+        """Wait until every queued event was delivered; False when ``timeout_s`` ran out first."""
+        deadline = time.monotonic() + timeout_s
+        with self._lock:
+            deliveries = list(self._deliveries)
+        return all(delivery.wait_idle(deadline) for delivery in deliveries)
+
+    @property
+    def dropped(self) -> int:
+        """Progress events dropped for observers that could not keep up."""
+        with self._lock:
+            return sum(delivery.dropped for delivery in self._deliveries)
+
+
+class _Delivery:
+    """One observer's queue and the daemon thread that feeds it."""
+
+    def __init__(self, observer: Observer, name: str, capacity: int) -> None:
+        self._observer = observer
+        self._name = name
+        self._queue: queue.Queue[LifecycleEvent] = queue.Queue(capacity)
+        self.dropped = 0
+        threading.Thread(target=self._run, name=f"observer-{name}", daemon=True).start()
+
+    def offer(self, event: LifecycleEvent, *, essential: bool) -> None:
+        if essential:
+            self._queue.put(event)
+            return
+        try:
+            self._queue.put_nowait(event)
+        except queue.Full:
+            self.dropped += 1
+            if self.dropped == 1 or self.dropped % 1000 == 0:
+                logger.warning(
+                    "observer %s cannot keep up: %d progress events dropped", self._name, self.dropped
+                )
+
+    def wait_idle(self, deadline: float) -> bool:
+        """Wait until the queue is empty and its last event handled, or the deadline passes."""
+        with self._queue.all_tasks_done:
+            while self._queue.unfinished_tasks:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._queue.all_tasks_done.wait(remaining)
+        return True
+
+    def _run(self) -> None:
+        while True:
+            event = self._queue.get()
             try:
-                observer.on_event(event)
+                self._observer.on_event(event)
             except Exception:
                 logger.exception(
-                    "observer %s failed on %s; processing goes on",
-                    type(observer).__name__,
-                    type(event).__name__,
+                    "observer %s failed on %s; processing goes on", self._name, type(event).__name__
                 )
+            finally:
+                self._queue.task_done()

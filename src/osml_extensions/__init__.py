@@ -1,22 +1,23 @@
-"""The extension registry: which handler pair processes a request, chosen by request type.
+"""The public import path of the extension registry, as the extension guide writes it.
 
-``osml_extensions.BaseRegionHandler`` is the guide's convenience base class (imported lazily, since
-the base handlers themselves use this package).
+The registry itself lives in :mod:`model_runner.registry`; this package re-exports it, and offers
+the base classes extension code written for the guide or the reference subclasses:
+:class:`BaseRegionHandler` (``(config, table, monitor)``) and the reference-signature
+:class:`RegionRequestHandler` and :class:`ImageRequestHandler`.
 """
 
-from __future__ import annotations
+from model_runner.handlers import HandlerContext
+from osml_extensions.base import BaseRegionHandler
+from osml_extensions.reference import ImageRequestHandler, RegionRequestHandler
+from osml_extensions.registry import HandlerType, get_registry, register_handler, register_observer
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from osml_extensions.base import BaseRegionHandler
-
-__all__ = ["BaseRegionHandler"]
-
-
-def __getattr__(name: str) -> Any:
-    if name == "BaseRegionHandler":
-        from osml_extensions.base import BaseRegionHandler
-
-        return BaseRegionHandler
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__ = [
+    "BaseRegionHandler",
+    "HandlerContext",
+    "HandlerType",
+    "ImageRequestHandler",
+    "RegionRequestHandler",
+    "get_registry",
+    "register_handler",
+    "register_observer",
+]

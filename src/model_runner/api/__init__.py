@@ -16,7 +16,7 @@ from model_runner.api.processor import SAGEMAKER_PARAMETERS, ImageProcessor, Mod
 from model_runner.api.region_request import PixelWindow, RegionRequest, image_id_for
 from model_runner.api.sinks import KinesisSink, S3Sink, Sink
 from model_runner.api.validate_file import validate_file
-from model_runner.imagery.encoding import TileCompression, TileFormat
+from model_runner.tiling.encodings import TileCompression, TileFormat
 
 __all__ = [
     "SAGEMAKER_PARAMETERS",

@@ -17,7 +17,7 @@ from model_runner.api.region_of_interest import RegionOfInterestWkt
 from model_runner.api.sinks import Sink, Sinks
 from model_runner.api.tiles import AnyCaseTileCompression, AnyCaseTileFormat
 from model_runner.api.wire import RoleArn, WireModel, keyed_error
-from model_runner.imagery.encoding import TileCompression, TileFormat, encoding_problem
+from model_runner.tiling.encodings import TileCompression, TileFormat, compression_problem
 
 MIN_TILE_SIZE = 64
 MAX_TILE_SIZE = 8192
@@ -63,7 +63,7 @@ class JobOptions(WireModel):
                 "imageProcessorTileOverlap",
                 f"must be less than imageProcessorTileSize ({self.image_processor_tile_size})",
             )
-        problem = encoding_problem(self.image_processor_tile_format, self.image_processor_tile_compression)
+        problem = compression_problem(self.image_processor_tile_format, self.image_processor_tile_compression)
         if problem is not None:
             raise keyed_error("imageProcessorTileCompression", problem)
         return self

@@ -1,7 +1,8 @@
-"""The tile format and compression keys of a request: the imagery enums, read in any letter case.
+"""The tile format and compression keys of a request: the encoding enums, read in any letter case.
 
 Which compressions each format offers, and whether this worker can write them, is decided by
-:func:`model_runner.imagery.encoding.encoding_problem`; the request checks it at intake.
+:func:`model_runner.tiling.encodings.compression_problem`; the request checks it at intake
+(the JPEG 2000 driver J2K also needs is checked when the image is accepted).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Annotated
 
 from pydantic import BeforeValidator
 
-from model_runner.imagery.encoding import TileCompression, TileFormat
+from model_runner.tiling.encodings import TileCompression, TileFormat
 
 
 def _upper_case(value: object) -> object:

@@ -14,39 +14,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from model_runner.aws.service_errors import ConditionFailedError, aws_call
 from model_runner.resources import TTL_ATTRIBUTE
-from model_runner.status import Status
+from model_runner.status import ImageRecord, Status
 
 _OUTCOME_SETS = {
     Status.SUCCESS: "regions_succeeded",
     Status.PARTIAL: "regions_partial",
     Status.FAILED: "regions_failed",
 }
-
-
-@dataclass(frozen=True)
-class ImageRecord:
-    """What the table knows of one image."""
-
-    image_id: str
-    job_id: str
-    job_name: str | None
-    image_url: str
-    status: Status
-    region_count: int
-    regions_done: frozenset[str]
-    region_outcomes: Mapping[str, Status]
-    started_at: float
-    message: str = ""
-
-    @property
-    def complete(self) -> bool:
-        """Every region of the image has an outcome."""
-        return len(self.regions_done) >= self.region_count
 
 
 class JobTable:

@@ -8,28 +8,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from model_runner.aws.service_errors import ConditionFailedError, aws_call
 from model_runner.resources import TTL_ATTRIBUTE
-from model_runner.status import Status
-
-MAX_FAILURES_KEPT = 20
-"""Tile failure reasons stored per region (the counts are always complete)."""
-
-
-@dataclass(frozen=True)
-class RegionRecord:
-    """What the table knows of one region."""
-
-    image_id: str
-    region_id: str
-    status: Status
-    started_at: float
-    total_tiles: int = 0
-    failed_tiles: int = 0
-    failures: tuple[str, ...] = ()
+from model_runner.status import RegionRecord, Status
+from model_runner.status.records import MAX_FAILURES_KEPT
 
 
 class RegionTable:
@@ -40,7 +24,7 @@ class RegionTable:
         self.table_name = table_name
         self._ttl_s = ttl_days * 24 * 3600
 
-    def start_region(self, image_id: str, region_id: str, total_tiles: int) -> RegionRecord:
+    def start_region(self, image_id: str, region_id: str) -> RegionRecord:
         """Mark the region in progress, unless it already finished; returns the row as it is now."""
         now = time.time()
         try:
@@ -48,14 +32,13 @@ class RegionTable:
                 answer = self._client.update_item(
                     TableName=self.table_name,
                     Key=_key(image_id, region_id),
-                    UpdateExpression="SET #status = :in_progress, total_tiles = :total, "
+                    UpdateExpression="SET #status = :in_progress, "
                     f"started_at = if_not_exists(started_at, :now), {TTL_ATTRIBUTE} = :expires",
                     ConditionExpression="attribute_not_exists(#status) OR NOT #status IN (:s, :p, :f)",
                     ExpressionAttributeNames={"#status": "status"},
                     ExpressionAttributeValues={
                         ":in_progress": {"S": Status.IN_PROGRESS.value},
                         ":now": {"N": f"{now:.3f}"},
-                        ":total": {"N": str(total_tiles)},
                         ":expires": {"N": str(int(now + self._ttl_s))},
                         **_terminal_values(),
                     },
@@ -66,7 +49,14 @@ class RegionTable:
         return _record(answer["Attributes"])
 
     def finish_region(
-        self, image_id: str, region_id: str, status: Status, failed_tiles: int, failures: Sequence[str]
+        self,
+        image_id: str,
+        region_id: str,
+        status: Status,
+        *,
+        total_tiles: int,
+        failed_tiles: int,
+        failures: Sequence[str],
     ) -> tuple[RegionRecord, bool]:
         """Record the region's outcome once; returns the row (the earlier outcome on redelivery)
         and whether this call recorded it, so only that caller reports the outcome."""
@@ -75,12 +65,13 @@ class RegionTable:
                 answer = self._client.update_item(
                     TableName=self.table_name,
                     Key=_key(image_id, region_id),
-                    UpdateExpression="SET #status = :status, failed_tiles = :failed, failures = :failures, "
-                    "finished_at = :now",
+                    UpdateExpression="SET #status = :status, total_tiles = :total, failed_tiles = :failed, "
+                    "failures = :failures, finished_at = :now",
                     ConditionExpression="attribute_exists(#status) AND NOT #status IN (:s, :p, :f)",
                     ExpressionAttributeNames={"#status": "status"},
                     ExpressionAttributeValues={
                         ":status": {"S": status.value},
+                        ":total": {"N": str(total_tiles)},
                         ":failed": {"N": str(failed_tiles)},
                         ":failures": {"L": [{"S": reason} for reason in failures[:MAX_FAILURES_KEPT]]},
                         ":now": {"N": f"{time.time():.3f}"},

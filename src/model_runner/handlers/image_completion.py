@@ -14,18 +14,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from model_runner.api import KinesisSink, RegionRequest, S3Sink
-from model_runner.api import Sink as SinkDefinition
-from model_runner.aws.detection_store import DetectionStore
-from model_runner.aws.job_table import ImageRecord, JobTable
-from model_runner.aws.region_table import RegionTable
+from model_runner.api import RegionRequest
 from model_runner.errors import ModelRunnerError
-from model_runner.events import EventBus, JobCompleted, JobFailed
+from model_runner.events import JobCompleted, JobFailed
 from model_runner.features import DetectionBatch, distill
 from model_runner.features.output import OutputContext, output_features
-from model_runner.imagery import ImageCache, geolocate
-from model_runner.sinks import ClientFactory, KinesisSinkSpec, S3SinkSpec, SinkError, build_sinks
-from model_runner.status import Status, image_status
+from model_runner.handlers.context import HandlerContext
+from model_runner.imagery import geolocate
+from model_runner.sinks import SinkError
+from model_runner.status import ImageRecord, Status, image_status
 
 logger = logging.getLogger(__name__)
 
@@ -36,21 +33,8 @@ FIRST_REASONS = 3
 class ImageCompletion:
     """Finishes images: their features to the sinks, their terminal status to the table and bus."""
 
-    def __init__(
-        self,
-        job_table: JobTable,
-        region_table: RegionTable,
-        detection_store: DetectionStore,
-        events: EventBus,
-        clients: ClientFactory,
-        image_cache: ImageCache,
-    ) -> None:
-        self._job_table = job_table
-        self._region_table = region_table
-        self._images = image_cache
-        self._store = detection_store
-        self._events = events
-        self._clients = clients
+    def __init__(self, context: HandlerContext) -> None:
+        self._context = context
 
     def complete(self, request: RegionRequest, record: ImageRecord) -> None:
         """Finish an image all of whose regions have an outcome (a no-op if it already finished)."""
@@ -75,7 +59,9 @@ class ImageCompletion:
 
     def _first_reasons(self, image_id: str) -> str:
         """The first tile or region failure reasons of an image, for its status message."""
-        reasons = [reason for region in self._region_table.regions_of(image_id) for reason in region.failures]
+        reasons = [
+            reason for region in self._context.regions.regions_of(image_id) for reason in region.failures
+        ]
         if not reasons:
             return ""
         more = f" (and {len(reasons) - FIRST_REASONS} more)" if len(reasons) > FIRST_REASONS else ""
@@ -83,29 +69,33 @@ class ImageCompletion:
 
     def fail(self, *, job_id: str, job_name: str | None, image_id: str, image_url: str, reason: str) -> None:
         """Record an image that cannot be processed at all as FAILED with ``reason`` (once)."""
-        record, _ = self._job_table.start_image(
+        record, _ = self._context.jobs.start_image(
             image_id=image_id, job_id=job_id, job_name=job_name, image_url=image_url, region_count=0
         )
         self._finish(record, Status.FAILED, reason, 0)
 
     def _finish(self, record: ImageRecord, status: Status, message: str, features: int) -> None:
-        if not self._job_table.finish_image(record.image_id, status, message):
+        if not self._context.jobs.finish_image(record.image_id, status, message):
             logger.info("image %s already has its terminal status; not reporting %s", record.image_id, status)
             return
         duration = time.time() - record.started_at
         if status is Status.FAILED:
-            self._events.emit(JobFailed(record.job_id, record.image_id, message, duration, record.job_name))
+            self._context.events.emit(
+                JobFailed(record.job_id, record.image_id, message, duration, record.job_name)
+            )
         else:
-            self._events.emit(
+            self._context.events.emit(
                 JobCompleted(
                     record.job_id, record.image_id, status, duration, features, message, record.job_name
                 )
             )
-        self._store.clear(record.image_id)
+        self._context.workspace.clear(record.image_id)
 
     def _write_features(self, request: RegionRequest, record: ImageRecord) -> _Written:
-        image = self._images.get(request.image_url, request.image_read_role)
-        detections = [feature for region in self._store.load(record.image_id) for feature in region]
+        image = self._context.images.get(request.image_url, request.image_read_role)
+        detections = [
+            feature for region in self._context.workspace.load(record.image_id) for feature in region
+        ]
         batch = DetectionBatch.from_tile(detections, (0.0, 0.0))
         algorithm = request.distillation
         if algorithm is not None and len(batch.scores):
@@ -124,7 +114,7 @@ class ImageCompletion:
         return self._write(request, record.image_id, features)
 
     def _write(self, request: RegionRequest, image_id: str, features: Sequence[dict[str, Any]]) -> _Written:
-        sinks = build_sinks([_sink_spec(definition) for definition in request.sinks], self._clients)
+        sinks = self._context.sinks(request.sinks)
         written = _Written(features=len(features))
         for sink in sinks:
             try:
@@ -163,15 +153,3 @@ class _Written:
 def _worst(first: Status, second: Status) -> Status:
     order = (Status.SUCCESS, Status.PARTIAL, Status.FAILED)
     return max(first, second, key=order.index)
-
-
-def _sink_spec(definition: SinkDefinition) -> S3SinkSpec | KinesisSinkSpec:
-    if isinstance(definition, S3Sink):
-        return S3SinkSpec(bucket=definition.bucket, prefix=definition.prefix, role_arn=definition.role)
-    if isinstance(definition, KinesisSink):
-        return KinesisSinkSpec(
-            stream=definition.stream,
-            batch_size=definition.batch_size or KinesisSinkSpec.batch_size,
-            role_arn=definition.assumed_role,
-        )
-    raise TypeError(f"unknown sink definition {definition!r}")

@@ -8,52 +8,24 @@ the reason, and the other images of the request go on.
 
 from __future__ import annotations
 
-from typing import Any
-
 from model_runner.api import ImageRequest, RegionRequest, image_id_for
-from model_runner.aws.job_table import JobTable
-from model_runner.aws.region_table import RegionTable
-from model_runner.aws.sqs import MessageQueue
-from model_runner.config import WorkerSettings
 from model_runner.errors import InvalidRequestError, ModelRunnerError, QueueAction
-from model_runner.events import EventBus, JobStarted
-from model_runner.handlers.dependencies import resolve
+from model_runner.events import JobStarted
+from model_runner.handlers.context import HandlerContext
 from model_runner.handlers.image_completion import ImageCompletion
+from model_runner.handlers.ports import Image
 from model_runner.handlers.region_handler import RegionRequestHandler
-from model_runner.imagery import ImageCache, ImageSource, roi_to_pixel_polygon
-from model_runner.inference.detectors import EndpointUtils
-from model_runner.tiling import Region, TilingStrategy, Window, regions_meeting, roi_window
+from model_runner.imagery import check_encoding, roi_to_pixel_polygon
+from model_runner.tiling import Region, Window, regions_meeting, roi_window
 
 
 class ImageRequestHandler:
     """Processes an image request; extensions subclass it and override the hooks."""
 
-    def __init__(
-        self,
-        job_table: JobTable,
-        image_status_monitor: EventBus,
-        endpoint_statistics_table: Any,
-        tiling_strategy: TilingStrategy,
-        region_request_queue: MessageQueue,
-        region_request_table: RegionTable,
-        endpoint_utils: EndpointUtils,
-        config: WorkerSettings,
-        region_request_handler: RegionRequestHandler,
-        *,
-        image_cache: ImageCache | None = None,
-        image_completion: ImageCompletion | None = None,
-    ) -> None:
-        self.job_table = job_table
-        self.image_status_monitor = image_status_monitor
-        self.endpoint_statistics_table = endpoint_statistics_table
-        self.tiling_strategy = tiling_strategy
-        self.region_request_queue = region_request_queue
-        self.region_request_table = region_request_table
-        self.endpoint_utils = endpoint_utils
-        self.config = config
+    def __init__(self, context: HandlerContext, region_request_handler: RegionRequestHandler) -> None:
+        self.context = context
         self.region_request_handler = region_request_handler
-        self.image_cache: ImageCache = resolve(self, "image_cache", image_cache)
-        self.image_completion: ImageCompletion = resolve(self, "image_completion", image_completion)
+        self.image_completion = ImageCompletion(context)
 
     def pre_processing_hook(self, image_request: ImageRequest) -> None:
         """Called before the images of a request are processed; the base does nothing."""
@@ -72,7 +44,10 @@ class ImageRequestHandler:
         """Split one image into regions, record it, fan the regions out and process the first."""
         image_id = image_id_for(image_request.job_id, image_url)
         try:
-            image = self.image_cache.get(image_url, image_request.image_read_role)
+            check_encoding(
+                image_request.image_processor_tile_format, image_request.image_processor_tile_compression
+            )
+            image = self.context.images.get(image_url, image_request.image_read_role)
             regions = self.plan_regions(image_request, image, image_id)
         except ModelRunnerError as error:
             if error.action is not QueueAction.FAIL_JOB:
@@ -85,7 +60,7 @@ class ImageRequestHandler:
                 reason=str(error),
             )
             return
-        record, created = self.job_table.start_image(
+        record, created = self.context.jobs.start_image(
             image_id=image_id,
             job_id=image_request.job_id,
             job_name=image_request.job_name,
@@ -93,7 +68,7 @@ class ImageRequestHandler:
             region_count=len(regions),
         )
         if created:
-            self.image_status_monitor.emit(
+            self.context.events.emit(
                 JobStarted(image_request.job_id, image_id, image_url, len(regions), image_request.job_name)
             )
         if record.status.is_terminal:
@@ -101,12 +76,12 @@ class ImageRequestHandler:
         requests = [
             RegionRequest.for_region(image_request, image_url, region, request_type) for region in regions
         ]
-        self.region_request_queue.send_many(
+        self.context.region_queue.send_many(
             [request.model_dump(by_alias=True, mode="json") for request in requests[1:]]
         )
         self.region_request_handler.handle(requests[0])
 
-    def plan_regions(self, image_request: ImageRequest, image: ImageSource, image_id: str) -> list[Region]:
+    def plan_regions(self, image_request: ImageRequest, image: Image, image_id: str) -> list[Region]:
         """The regions of the image (or of its region of interest), in row-major order."""
         whole = Window(0, 0, image.width, image.height)
         sensor_model = image.sensor_model()
@@ -117,9 +92,9 @@ class ImageRequestHandler:
             area = roi_window(roi, whole)
         regions = []
         if area is not None:
-            regions = self.tiling_strategy.regions(
+            regions = self.context.tiling.regions(
                 area,
-                self.config.region_size,
+                self.context.settings.region_size,
                 image_request.tile_size,
                 image_request.overlap,
                 image_id=image_id,

@@ -4,30 +4,28 @@ A region's detections go to the image's workspace (not distilled yet: the image 
 whole when it completes, so NMS and Soft-NMS apply once, with the request's own parameters, across
 region boundaries too). The region's terminal status is a conditional write, and its count in the
 image row another, so a redelivered region message changes nothing it already did.
+
+Extensions subclass it and override the hooks, :meth:`run_region_tiles` (how tiles reach the
+model) or :meth:`release_region_resources` (what to clean up once the outcome is recorded).
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from model_runner.api import RegionRequest
-from model_runner.aws.detection_store import DetectionStore
-from model_runner.aws.job_table import JobTable
-from model_runner.aws.region_table import RegionRecord, RegionTable
-from model_runner.config import WorkerSettings
 from model_runner.errors import ModelRunnerError, QueueAction
-from model_runner.events import EventBus, Progress, RegionCompleted, RegionStarted, TileFailed
+from model_runner.events import Progress, RegionCompleted, RegionStarted, TileFailed
 from model_runner.features import DetectionBatch
-from model_runner.handlers.dependencies import resolve
+from model_runner.handlers.context import HandlerContext
 from model_runner.handlers.image_completion import ImageCompletion
+from model_runner.handlers.ports import Image
 from model_runner.handlers.tile_work import TileResults, run_tiles
-from model_runner.imagery import ImageCache, ImageSource, SensorModel, roi_to_pixel_polygon
-from model_runner.inference.detectors import EndpointUtils
-from model_runner.status import Status, region_status
-from model_runner.tiling import Tile, TilingStrategy, tiles_meeting
+from model_runner.imagery import SensorModel, roi_to_pixel_polygon
+from model_runner.status import RegionRecord, Status, region_status
+from model_runner.tiling import Tile, tiles_meeting
 
 
 class WorkInterruptedError(ModelRunnerError):
@@ -37,34 +35,11 @@ class WorkInterruptedError(ModelRunnerError):
 
 
 class RegionRequestHandler:
-    """Processes one region of an image; extensions subclass it and override the hooks."""
+    """Processes one region of an image."""
 
-    def __init__(
-        self,
-        region_request_table: RegionTable,
-        job_table: JobTable,
-        region_status_monitor: EventBus,
-        endpoint_statistics_table: Any,
-        tiling_strategy: TilingStrategy,
-        endpoint_utils: EndpointUtils,
-        config: WorkerSettings,
-        *,
-        image_cache: ImageCache | None = None,
-        detection_store: DetectionStore | None = None,
-        image_completion: ImageCompletion | None = None,
-        shutdown: threading.Event | None = None,
-    ) -> None:
-        self.region_request_table = region_request_table
-        self.job_table = job_table
-        self.region_status_monitor = region_status_monitor
-        self.endpoint_statistics_table = endpoint_statistics_table
-        self.tiling_strategy = tiling_strategy
-        self.endpoint_utils = endpoint_utils
-        self.config = config
-        self.image_cache: ImageCache = resolve(self, "image_cache", image_cache)
-        self.detection_store: DetectionStore = resolve(self, "detection_store", detection_store)
-        self.image_completion: ImageCompletion = resolve(self, "image_completion", image_completion)
-        self.shutdown: threading.Event = resolve(self, "shutdown", shutdown)
+    def __init__(self, context: HandlerContext) -> None:
+        self.context = context
+        self.image_completion = ImageCompletion(context)
 
     def pre_processing_hook(self, region_request: RegionRequest) -> None:
         """Called before a region's tiles are processed; the base does nothing."""
@@ -79,15 +54,12 @@ class RegionRequestHandler:
         A region that cannot be processed at all (its image unreadable, its model type not
         served) is recorded FAILED with the reason; transient faults propagate for a retry.
         """
+        image_id, region_id = region_request.image_id, region_request.region_id
         try:
-            image = self.image_cache.get(region_request.image_url, region_request.image_read_role)
-            sensor_model = image.sensor_model()
-            tiles = self.region_tiles(region_request, sensor_model)
-            item = self.region_request_table.start_region(
-                region_request.image_id, region_request.region_id, total_tiles=len(tiles)
-            )
+            image = self.context.images.get(region_request.image_url, region_request.image_read_role)
+            item = self.context.regions.start_region(image_id, region_id)
             if not item.status.is_terminal:
-                item = self.process_region_request(region_request, item, image, sensor_model)
+                item = self.process_region_request(region_request, item, image, image.sensor_model())
         except ModelRunnerError as error:
             if error.action is not QueueAction.FAIL_JOB:
                 raise
@@ -98,14 +70,15 @@ class RegionRequestHandler:
     def fail(self, region_request: RegionRequest, reason: str) -> RegionRecord:
         """Record a region that cannot be processed at all (its image unreadable, ...) as FAILED."""
         image_id, region_id = region_request.image_id, region_request.region_id
-        item = self.region_request_table.start_region(image_id, region_id, total_tiles=0)
+        regions = self.context.regions
+        item = regions.start_region(image_id, region_id)
         recorded = False
         if not item.status.is_terminal:
-            item, recorded = self.region_request_table.finish_region(
-                image_id, region_id, Status.FAILED, failed_tiles=0, failures=[reason]
+            item, recorded = regions.finish_region(
+                image_id, region_id, Status.FAILED, total_tiles=0, failed_tiles=0, failures=[reason]
             )
         if recorded:
-            self.region_status_monitor.emit(
+            self.context.events.emit(
                 RegionCompleted(
                     region_request.job_id, image_id, region_id, item.status, 0, 0, 0.0, item.failures
                 )
@@ -117,7 +90,7 @@ class RegionRequestHandler:
         self,
         region_request: RegionRequest,
         region_request_item: RegionRecord,
-        raster_dataset: ImageSource,
+        raster_dataset: Image,
         sensor_model: SensorModel | None = None,
         metrics: Any = None,
     ) -> RegionRecord:
@@ -126,12 +99,13 @@ class RegionRequestHandler:
         started = time.monotonic()
         tiles = self.region_tiles(region_request, sensor_model or raster_dataset.sensor_model())
         job_id, image_id, region_id = region_request.job_id, region_request.image_id, region_request.region_id
-        self.region_status_monitor.emit(RegionStarted(job_id, image_id, region_id, len(tiles)))
+        events = self.context.events
+        events.emit(RegionStarted(job_id, image_id, region_id, len(tiles)))
         results = self.run_region_tiles(
             region_request,
             tiles,
             raster_dataset,
-            on_failure=lambda tile_id, reason: self.region_status_monitor.emit(
+            on_failure=lambda tile_id, reason: events.emit(
                 TileFailed(job_id, image_id, region_id, tile_id, reason)
             ),
         )
@@ -141,7 +115,7 @@ class RegionRequestHandler:
         self,
         region_request: RegionRequest,
         tiles: list[Tile],
-        raster_dataset: ImageSource,
+        raster_dataset: Image,
         on_failure: Callable[[str, str], None],
     ) -> TileResults:
         """Every tile's detections or failure; extensions override how tiles reach the model.
@@ -149,7 +123,7 @@ class RegionRequestHandler:
         Raises:
             WorkInterruptedError: the worker is shutting down before every tile was processed.
         """
-        detector = self.endpoint_utils.detector(
+        detector = self.context.models.detector(
             region_request.image_processor, region_request.image_processor_parameters
         )
         results = run_tiles(
@@ -157,8 +131,8 @@ class RegionRequestHandler:
             raster_dataset,
             region_request,
             detector,
-            concurrency=self.config.tile_workers,
-            stop=self.shutdown,
+            concurrency=self.context.settings.tile_workers,
+            stop=self.context.shutdown,
             on_failure=on_failure,
         )
         if results.total < len(tiles):
@@ -173,18 +147,19 @@ class RegionRequestHandler:
         """Keep the region's detections in the workspace and record its outcome once."""
         job_id, image_id, region_id = region_request.job_id, region_request.image_id, region_request.region_id
         detections = list(DetectionBatch.concat(results.batches).records()) if results.batches else []
-        self.detection_store.put(image_id, region_id, detections)
+        self.context.workspace.put(image_id, region_id, detections)
         reasons = [reason for _, reason in results.failures]
-        record, recorded = self.region_request_table.finish_region(
+        record, recorded = self.context.regions.finish_region(
             image_id,
             region_id,
             region_status(results.succeeded, len(results.failures)),
+            total_tiles=total_tiles,
             failed_tiles=len(reasons),
             failures=reasons,
         )
         if not recorded:  # another worker processed the same region at the same time and won
             return record
-        self.region_status_monitor.emit(
+        self.context.events.emit(
             RegionCompleted(
                 job_id,
                 image_id,
@@ -197,14 +172,17 @@ class RegionRequestHandler:
                 model_latencies_ms=results.model_latencies_ms,
             )
         )
-        if results.after_recorded is not None:
-            results.after_recorded()
+        self.release_region_resources(region_request)
         self.post_processing_hook(region_request, record)
         return record
 
+    def release_region_resources(self, region_request: RegionRequest) -> None:
+        """Clean up what processing the region left behind, once its outcome is recorded; the
+        base leaves nothing behind."""
+
     def region_tiles(self, region_request: RegionRequest, sensor_model: SensorModel) -> list[Tile]:
         """The tiles of the region, less those outside the region of interest."""
-        tiles = self.tiling_strategy.tiles(region_request.region())
+        tiles = self.context.tiling.tiles(region_request.region())
         if region_request.region_of_interest is not None:
             roi = roi_to_pixel_polygon(sensor_model, region_request.region_of_interest)
             tiles = tiles_meeting(tiles, roi)
@@ -212,10 +190,10 @@ class RegionRequestHandler:
 
     def count_region(self, region_request: RegionRequest, region: RegionRecord) -> None:
         """Count the region's outcome in its image (once) and complete the image if it was the last."""
-        record, _ = self.job_table.record_region(
+        record, _ = self.context.jobs.record_region(
             region_request.image_id, region_request.region_id, region.status
         )
-        self.region_status_monitor.emit(
+        self.context.events.emit(
             Progress(
                 region_request.job_id, region_request.image_id, len(record.regions_done), record.region_count
             )

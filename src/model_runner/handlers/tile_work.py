@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from model_runner.api import RegionRequest, parse_model_response
 from model_runner.errors import ModelRunnerError
 from model_runner.features import DetectionBatch
-from model_runner.imagery import ImageSource, content_type, encode_tile
+from model_runner.handlers.ports import Image
+from model_runner.imagery import content_type, encode_tile
 from model_runner.inference.bounded_executor import run_bounded
 from model_runner.inference.detectors import Detector
 from model_runner.tiling import Tile
@@ -39,8 +40,6 @@ class TileResults:
     """(tile id, reason) of every failed tile."""
     model_latencies_ms: list[float] = field(default_factory=list)
     """Duration of each successful model call."""
-    after_recorded: Callable[[], None] | None = None
-    """Work to do once the region's outcome is recorded (e.g. removing intermediate objects)."""
 
     @property
     def succeeded(self) -> int:
@@ -53,9 +52,34 @@ class TileResults:
         return self.succeeded + len(self.failures)
 
 
+def encode_for_model(image: Image, tile: Tile, request: RegionRequest) -> bytes:
+    """The tile's pixels in the format and compression the request asks for.
+
+    Deeper than 8-bit pixels are scaled by the image's own value range where the format needs it.
+    """
+    pixels = image.read(tile.window)
+    value_range = image.value_range() if image.dtype.itemsize > 1 else None
+    return encode_tile(
+        pixels,
+        request.image_processor_tile_format,
+        request.image_processor_tile_compression,
+        value_range=value_range,
+    )
+
+
+def detections_in(answer: bytes, tile: Tile) -> DetectionBatch:
+    """The detections of a model's answer for ``tile``, in full-image pixels.
+
+    Raises:
+        ModelResponseError: the answer is not a FeatureCollection of the model contract.
+    """
+    origin = (float(tile.window.x), float(tile.window.y))
+    return DetectionBatch.from_tile(parse_model_response(answer), origin)
+
+
 def run_tiles(
     tiles: Iterable[Tile],
-    image: ImageSource,
+    image: Image,
     request: RegionRequest,
     detector: Detector,
     *,
@@ -64,22 +88,16 @@ def run_tiles(
     on_failure: Callable[[str, str], None] | None = None,
 ) -> TileResults:
     """Send every tile of ``tiles`` to ``detector`` and gather the outcome of each."""
-    tile_format = request.image_processor_tile_format
-    compression = request.image_processor_tile_compression
-    mime = content_type(tile_format)
-    needs_range = image.dtype.itemsize > 1
+    mime = content_type(request.image_processor_tile_format)
 
     def prepare(tile: Tile) -> EncodedTile:
-        pixels = image.read(tile.window)
-        value_range = image.value_range() if needs_range else None
-        return EncodedTile(tile, encode_tile(pixels, tile_format, compression, value_range=value_range))
+        return EncodedTile(tile, encode_for_model(image, tile, request))
 
     def call(encoded: EncodedTile) -> tuple[DetectionBatch, float]:
         started = time.perf_counter()
         answer = detector.detect(encoded.body, mime)
         latency_ms = (time.perf_counter() - started) * 1000
-        origin = (float(encoded.tile.window.x), float(encoded.tile.window.y))
-        return DetectionBatch.from_tile(parse_model_response(answer), origin), latency_ms
+        return detections_in(answer, encoded.tile), latency_ms
 
     results = TileResults()
     with closing(run_bounded(tiles, prepare, call, concurrency=concurrency, stop=stop)) as outcomes:
@@ -89,14 +107,14 @@ def run_tiles(
                 results.batches.append(batch)
                 results.model_latencies_ms.append(latency_ms)
                 continue
-            reason = f"tile {outcome.key.window.key}: {_reason(outcome.error)}"
+            reason = f"tile {outcome.key.window.key}: {failure_reason(outcome.error)}"
             results.failures.append((outcome.key.id, reason))
             if on_failure is not None:
                 on_failure(outcome.key.id, reason)
     return results
 
 
-def _reason(error: BaseException | None) -> str:
+def failure_reason(error: BaseException | None) -> str:
     """Our own errors already read as reasons; anything else is named by its type."""
     if isinstance(error, ModelRunnerError):
         return str(error)

@@ -3,13 +3,9 @@
 from model_runner.imagery.cache import ImageCache
 from model_runner.imagery.credentials import S3Credentials
 from model_runner.imagery.encoding import (
-    SUPPORTED_COMPRESSIONS,
-    TileCompression,
     TileEncodingError,
-    TileFormat,
     UnsupportedEncodingError,
     check_encoding,
-    content_type,
     encode_tile,
     encoding_problem,
 )
@@ -22,6 +18,7 @@ from model_runner.imagery.geolocation import (
 from model_runner.imagery.pixel_scaling import ValueRange
 from model_runner.imagery.sensor_model import Georeferencing, SensorModel
 from model_runner.imagery.source import ImageSource, PixelWindow, open_image
+from model_runner.tiling.encodings import SUPPORTED_COMPRESSIONS, TileCompression, TileFormat, content_type
 
 __all__ = [
     "SUPPORTED_COMPRESSIONS",

@@ -19,7 +19,6 @@ and a 2nd or 4th band (alpha or near-infrared) is dropped. PNG scales other type
 
 from __future__ import annotations
 
-import enum
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,24 +30,7 @@ from osgeo import gdal, gdal_array
 from model_runner.errors import InvalidRequestError, ModelRunnerError, QueueAction
 from model_runner.imagery.gdal_runtime import use_exceptions
 from model_runner.imagery.pixel_scaling import ValueRange, scale_to_uint8
-
-
-class TileFormat(enum.StrEnum):
-    """The image format of the tiles sent to a model (request key imageProcessorTileFormat)."""
-
-    NITF = "NITF"
-    GTIFF = "GTIFF"
-    PNG = "PNG"
-    JPEG = "JPEG"
-
-
-class TileCompression(enum.StrEnum):
-    """The compression inside a tile (request key imageProcessorTileCompression)."""
-
-    NONE = "NONE"
-    JPEG = "JPEG"
-    J2K = "J2K"
-    LZW = "LZW"
+from model_runner.tiling.encodings import TileCompression, TileFormat, compression_problem
 
 
 class UnsupportedEncodingError(InvalidRequestError):
@@ -60,14 +42,6 @@ class TileEncodingError(ModelRunnerError):
 
     action = QueueAction.FAIL_JOB
 
-
-CONTENT_TYPES: Mapping[TileFormat, str] = {
-    TileFormat.NITF: "application/octet-stream",  # NITF has no registered media type
-    TileFormat.GTIFF: "image/tiff",
-    TileFormat.PNG: "image/png",
-    TileFormat.JPEG: "image/jpeg",
-}
-"""The Content-Type of an encoded tile of each format."""
 
 JPEG2000_DRIVER = "JP2OpenJPEG"
 
@@ -99,23 +73,12 @@ _RECIPES: Mapping[tuple[TileFormat, TileCompression], _Recipe] = {
     (TileFormat.JPEG, TileCompression.JPEG): _Recipe("JPEG", "jpg", (), _8_BITS, True),
 }
 
-SUPPORTED_COMPRESSIONS: Mapping[TileFormat, frozenset[TileCompression]] = {
-    fmt: frozenset(compression for (f, compression) in _RECIPES if f is fmt) for fmt in TileFormat
-}
-"""The compressions each tile format accepts (J2K also needs the JPEG 2000 driver at run time)."""
-
-
-def content_type(fmt: TileFormat) -> str:
-    """The MIME type to send with a tile of ``fmt``."""
-    return CONTENT_TYPES[fmt]
-
 
 def encoding_problem(fmt: TileFormat, compression: TileCompression) -> str | None:
     """Why tiles of ``fmt`` cannot use ``compression`` on this worker, or None when they can."""
-    supported = SUPPORTED_COMPRESSIONS[fmt]
-    if compression not in supported:
-        allowed = ", ".join(sorted(supported))
-        return f"{fmt} tiles cannot be compressed with {compression}; use one of: {allowed}"
+    problem = compression_problem(fmt, compression)
+    if problem is not None:
+        return problem
     if compression is TileCompression.J2K and gdal.GetDriverByName(JPEG2000_DRIVER) is None:
         return f"J2K needs GDAL's {JPEG2000_DRIVER} driver, which is not installed"
     return None

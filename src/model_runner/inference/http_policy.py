@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from typing import Any, Self
 
 from urllib3 import Retry, Timeout
 
+from model_runner.backoff import Backoff
 from model_runner.config import WorkerSettings
 
 RETRIED_STATUSES = frozenset({429, *range(500, 600)})
@@ -34,6 +34,10 @@ class HttpCallPolicy:
             max_retries=settings.model_max_retries,
             connections=settings.tile_workers,
         )
+
+    def backoff(self) -> Backoff:
+        """The same retries and waits, for clients that retry by themselves (SageMaker runtime)."""
+        return Backoff(self.max_retries + 1, self.backoff_base_s, self.backoff_max_s)
 
     def timeout(self) -> Timeout:
         """The urllib3 connect and read timeouts."""
@@ -75,8 +79,7 @@ class JitteredRetry(Retry):
         retries = len(self.history)
         if retries == 0:
             return 0.0
-        ceiling = min(self.backoff_max, self.backoff_factor * 2.0 ** (retries - 1))
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
+        return Backoff(base_s=self.backoff_factor, cap_s=self.backoff_max).delay_s(retries)
 
     def parse_retry_after(self, retry_after: str) -> float:
         return min(super().parse_retry_after(retry_after), self.retry_after_cap_s)

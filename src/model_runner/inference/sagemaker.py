@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, SSLError
 from botocore.exceptions import ConnectionError as BotoConnectionError
@@ -23,10 +23,11 @@ from pydantic import JsonValue
 
 from model_runner.api import ImageProcessor, ModelInvocationType
 from model_runner.api.processor import SAGEMAKER_PARAMETERS
+from model_runner.aws.client_factory import ClientFactory
 from model_runner.aws.service_errors import error_code
+from model_runner.backoff import Backoff
 from model_runner.errors import QueueAction
 from model_runner.inference.http_client import _after
-from model_runner.inference.http_policy import HttpCallPolicy
 from model_runner.inference.invocation_error import ModelInvocationError
 
 logger = logging.getLogger(__name__)
@@ -43,39 +44,10 @@ SELF_ROUTING_PARAMETERS = ("TargetVariant", "InferenceComponentName", "SessionId
 INVOKE_PARAMETERS = tuple(SAGEMAKER_PARAMETERS[ModelInvocationType.SM_ENDPOINT])
 
 
-class ClientFactory(Protocol):
-    """``AwsClients.client``: the boto3 client of a service, acting as a role when one is given."""
-
-    def __call__(self, service: str, *, role_arn: str | None = None) -> Any: ...
-
-
 class TileTooLargeError(ModelInvocationError):
     """An encoded tile over SageMaker's payload limit: no call can succeed, so none is made."""
 
     action = QueueAction.FAIL_JOB
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """How often and how long to wait before calling again: "equal jitter" exponential backoff.
-
-    The n-th retry waits a random time between half and all of ``base_s * 2**(n-1)``, capped
-    at ``max_s``, so tiles throttled together do not come back together.
-    """
-
-    max_retries: int
-    base_s: float = 0.5
-    max_s: float = 20.0
-
-    @classmethod
-    def from_policy(cls, policy: HttpCallPolicy) -> Backoff:
-        """The retries and backoff of the worker's model call policy."""
-        return cls(policy.max_retries, policy.backoff_base_s, policy.backoff_max_s)
-
-    def delay_s(self, retry: int, rng: random.Random) -> float:
-        """Seconds to wait before retry number ``retry`` (from 1)."""
-        ceiling = min(self.max_s, self.base_s * 2.0 ** (retry - 1))
-        return ceiling / 2 + rng.uniform(0, ceiling / 2)
 
 
 @dataclass(frozen=True)
@@ -170,9 +142,6 @@ class SageMakerDetector:
         choose_variant: Callable[[], str | None],
         forget_variants: Callable[[], None],
         backoff: Backoff,
-        *,
-        rng: random.Random | None = None,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._runtime = runtime
         self._name = name
@@ -180,8 +149,6 @@ class SageMakerDetector:
         self._choose_variant = choose_variant
         self._forget_variants = forget_variants
         self._backoff = backoff
-        self._rng = rng or random.Random()
-        self._sleep = sleep
 
     @property
     def endpoint(self) -> str:
@@ -225,7 +192,7 @@ class SageMakerDetector:
                 ) from error
             retry += 1
             logger.debug("retrying SageMaker endpoint %s (retry %d)", self._name, retry)
-            self._sleep(self._backoff.delay_s(retry, self._rng))
+            self._backoff.wait(retry)
 
     def _failure(self, error: ClientError, retries: int) -> ModelInvocationError:
         """The failure a user reads: the model's own message for a ModelError."""
@@ -263,13 +230,10 @@ class SageMakerDetectors:
         *,
         description_ttl_s: float = DESCRIPTION_TTL_S,
         rng: random.Random | None = None,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._clients = clients
         self._backoff = backoff
-        self._rng = rng or random.Random()
-        self._sleep = sleep
-        self.variants = EndpointVariants(clients, description_ttl_s, rng=self._rng)
+        self.variants = EndpointVariants(clients, description_ttl_s, rng=rng)
 
     def __call__(self, processor: ImageProcessor, parameters: Mapping[str, JsonValue]) -> SageMakerDetector:
         role = processor.assumed_role
@@ -281,8 +245,6 @@ class SageMakerDetectors:
             lambda: self.variants.choose(name, role),
             lambda: self.variants.forget(name, role),
             self._backoff,
-            rng=self._rng,
-            sleep=self._sleep,
         )
 
 

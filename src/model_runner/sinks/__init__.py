@@ -1,18 +1,16 @@
 """Output sinks: where an image's geolocated features are written (S3 objects, Kinesis records)."""
 
-from model_runner.sinks.backoff import Backoff
-from model_runner.sinks.base import ClientFactory, Feature, ImageMetadata, Sink, SinkError, SinkReport
-from model_runner.sinks.factory import KinesisSinkSpec, S3SinkSpec, SinkSpec, build_sinks
+from model_runner.sinks.base import Feature, ImageMetadata, Sink, SinkError, SinkReport
+from model_runner.sinks.factory import KinesisSinkSpec, RequestSinks, S3SinkSpec, SinkSpec, build_sinks
 from model_runner.sinks.kinesis import KinesisSink
 from model_runner.sinks.s3 import S3Sink, object_key
 
 __all__ = [
-    "Backoff",
-    "ClientFactory",
     "Feature",
     "ImageMetadata",
     "KinesisSink",
     "KinesisSinkSpec",
+    "RequestSinks",
     "S3Sink",
     "S3SinkSpec",
     "Sink",

@@ -1,4 +1,4 @@
-"""What every output sink offers: the protocol, its report, its error, and the client factory it uses."""
+"""What every output sink offers: the protocol, its report and its error."""
 
 from __future__ import annotations
 
@@ -68,9 +68,3 @@ class Sink(Protocol):
             SinkError: the features could not all be written; the reason names the resource.
         """
         ...
-
-
-class ClientFactory(Protocol):
-    """Returns a (cached) boto3 client for ``service``, with the role's credentials if given."""
-
-    def __call__(self, service: str, *, role_arn: str | None = None) -> Any: ...

@@ -1,12 +1,16 @@
-"""The sinks of a request, built from their specs with clients from the injected factory."""
+"""The sinks of a request, built from its outputs with clients from the injected factory."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from model_runner.sinks.backoff import Backoff
-from model_runner.sinks.base import ClientFactory, Sink
+from model_runner.api import KinesisSink as KinesisOutput
+from model_runner.api import S3Sink as S3Output
+from model_runner.api import Sink as Output
+from model_runner.aws.client_factory import ClientFactory
+from model_runner.backoff import Backoff
+from model_runner.sinks.base import Sink
 from model_runner.sinks.kinesis import MAX_RECORDS_PER_CALL, KinesisSink
 from model_runner.sinks.s3 import S3Sink
 
@@ -49,3 +53,26 @@ def build_sinks(
                 KinesisSink(client("kinesis", role_arn=spec.role_arn), spec.stream, spec.batch_size, backoff)
             )
     return sinks
+
+
+class RequestSinks:
+    """Builds the sinks a request's ``outputs`` name (the handlers' sink factory port)."""
+
+    def __init__(self, client: ClientFactory, *, backoff: Backoff | None = None) -> None:
+        self._client = client
+        self._backoff = backoff
+
+    def __call__(self, outputs: Sequence[Output]) -> list[Sink]:
+        return build_sinks([_spec(output) for output in outputs], self._client, backoff=self._backoff)
+
+
+def _spec(output: Output) -> SinkSpec:
+    if isinstance(output, S3Output):
+        return S3SinkSpec(bucket=output.bucket, prefix=output.prefix, role_arn=output.role)
+    if isinstance(output, KinesisOutput):
+        return KinesisSinkSpec(
+            stream=output.stream,
+            batch_size=output.batch_size or KinesisSinkSpec.batch_size,
+            role_arn=output.assumed_role,
+        )
+    raise TypeError(f"unknown output {output!r}")

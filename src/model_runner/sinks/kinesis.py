@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from model_runner.sinks.backoff import Backoff
+from model_runner.backoff import Backoff
 from model_runner.sinks.base import Feature, ImageMetadata, SinkError, SinkReport
 from model_runner.sinks.geojson import encode_feature, feature_id
 

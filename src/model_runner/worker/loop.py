@@ -21,19 +21,21 @@ from model_runner.api import RegionRequest, image_id_for, parse_image_request
 from model_runner.aws.sqs import MessageQueue, QueueMessage
 from model_runner.config import WorkerSettings
 from model_runner.errors import InvalidRequestError, ModelRunnerError, QueueAction, UnreadableMessageError
+from model_runner.events import EventBus
 from model_runner.handlers import WorkInterruptedError
 from model_runner.handlers.image_completion import ImageCompletion
+from model_runner.registry import HandlerSelector, select_request_type
 from model_runner.worker.heartbeat import heartbeat
 from model_runner.worker.liveness import Liveness
 from model_runner.worker.memory import release_free_memory
-from osml_extensions.errors import UnknownRequestTypeError
-from osml_extensions.selection import REQUEST_TYPE_OF_ENDPOINT, HandlerSelector, select_request_type
 
 logger = logging.getLogger(__name__)
 
 POLL_WAIT_S = 2
 """Long-poll wait of the image queue when no region is waiting (capped by QUEUE_WAIT_SECONDS):
 an idle worker takes a new image at once, and a region message waits at most this long."""
+EVENT_FLUSH_S = 30.0
+"""How long a settled message waits for its events to reach the observers (status to SNS)."""
 
 
 class Worker:
@@ -46,6 +48,7 @@ class Worker:
         region_queue: MessageQueue,
         selector: HandlerSelector,
         completion: ImageCompletion,
+        events: EventBus,
         shutdown: threading.Event,
         request_type: str | None = None,
     ) -> None:
@@ -54,6 +57,7 @@ class Worker:
         self._region_queue = region_queue
         self._selector = selector
         self._completion = completion
+        self._events = events
         self._shutdown = shutdown
         self._request_type = request_type
         self._liveness = Liveness(settings.liveness_file)
@@ -89,19 +93,17 @@ class Worker:
             return
         for warning in warnings:
             logger.warning("job %s: %s", request.job_id, warning)
-        requested = None
-        if "type" in request.image_processor.model_fields_set:
-            requested = REQUEST_TYPE_OF_ENDPOINT[request.image_processor.type.value]
+        endpoint_type = request.image_processor.type.value
         request_type = select_request_type(
-            explicit=self._request_type, requested=requested, configured=self._settings.request_type
+            explicit=self._request_type, configured=self._settings.request_type, endpoint_type=endpoint_type
         )
         try:
-            pair = self._selector.pair(request_type)
-        except UnknownRequestTypeError as error:
-            # The request asks for processing this deployment does not offer: that is its fault.
+            pair = self._selector.pair_for(request_type, endpoint_type)
+        except InvalidRequestError as error:
+            # The request asks for an endpoint type the selected pair does not serve.
             self._fail_images(request.job_id, request.job_name, request.image_urls, str(error))
             return
-        pair.image_handler.process_image_request(request, request_type)
+        pair.image_handler.process_image_request(request, pair.request_type)
 
     def handle_region_message(self, message: QueueMessage) -> None:
         """Process a RegionRequest message with the handler pair that accepted its image."""
@@ -111,10 +113,13 @@ class Worker:
             raise UnreadableMessageError(
                 f"region message {message.message_id} is not a RegionRequest: {error}"
             ) from None
+        endpoint_type = request.image_processor.type.value
         request_type = select_request_type(
-            explicit=request.request_type or self._request_type, configured=self._settings.request_type
+            explicit=request.request_type or self._request_type,
+            configured=self._settings.request_type,
+            endpoint_type=endpoint_type,
         )
-        self._selector.pair(request_type).region_handler.handle(request)
+        self._selector.pair_for(request_type, endpoint_type).region_handler.handle(request)
 
     def _process(
         self, queue: MessageQueue, message: QueueMessage, handle: Callable[[QueueMessage], None]
@@ -127,7 +132,10 @@ class Worker:
                 self._settings.heartbeat_s,
                 on_beat=self._liveness.touch,
             ):
-                handle(message)
+                try:
+                    handle(message)
+                finally:
+                    self._flush_events(message)
         except ModelRunnerError as error:
             self._settle(queue, message, error)
         except Exception:
@@ -137,6 +145,10 @@ class Worker:
             queue.delete(message)
         finally:
             release_free_memory()
+
+    def _flush_events(self, message: QueueMessage) -> None:
+        if not self._events.flush(EVENT_FLUSH_S):
+            logger.warning("the events of message %s are still being delivered", message.message_id)
 
     def _settle(self, queue: MessageQueue, message: QueueMessage, error: ModelRunnerError) -> None:
         if error.action is QueueAction.DEAD_LETTER:

@@ -10,8 +10,8 @@ from types import FrameType
 from model_runner.config import load_settings
 from model_runner.errors import ConfigurationError
 from model_runner.observability import configure_logging
+from model_runner.registry import ExtensionError
 from model_runner.worker.wiring import build_worker
-from osml_extensions.errors import ExtensionError
 
 
 def run_worker(request_type: str | None = None) -> int:
@@ -34,6 +34,10 @@ def run_worker(request_type: str | None = None) -> int:
         runtime = build_worker(settings, request_type=request_type, shutdown=shutdown)
     except ExtensionError as error:
         print(f"model-runner: extensions: {error}", file=sys.stderr)
+        return 2
+    except ConfigurationError as error:
+        for problem in error.problems:
+            print(f"model-runner: configuration: {problem}", file=sys.stderr)
         return 2
     try:
         runtime.worker.run()

@@ -1,5 +1,5 @@
-"""Builds a worker from its settings: the AWS adapters, the shared services, the observers, and
-the handler selector with every dependency a handler constructor may name."""
+"""Builds a worker from its settings: the adapters behind the handler context, the observers, and
+the handler selector over the registry."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import os
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from model_runner.api import ModelInvocationType
 from model_runner.aws.clients import AwsClients
@@ -19,24 +18,28 @@ from model_runner.aws.region_table import RegionTable
 from model_runner.aws.sqs import MessageQueue
 from model_runner.config import WorkerSettings
 from model_runner.events import EventBus, Observer
+from model_runner.handlers import HandlerContext
 from model_runner.handlers.image_completion import ImageCompletion
 from model_runner.imagery import ImageCache
 from model_runner.imagery.gdal_runtime import limit_block_cache
 from model_runner.inference.detectors import EndpointUtils
 from model_runner.inference.http_client import HttpModelClient
 from model_runner.inference.http_policy import HttpCallPolicy
-from model_runner.inference.sagemaker import Backoff, SageMakerDetectors
+from model_runner.inference.sagemaker import SageMakerDetectors
 from model_runner.inference.tls import ca_bundle_from
 from model_runner.metric_catalog import EXTENSION_FALLBACKS
 from model_runner.observability import MetricsObserver
-from model_runner.tiling import GridTilingStrategy
+from model_runner.registry import (
+    ExtensionError,
+    HandlerSelector,
+    build_observers,
+    builtin_request_type,
+    get_registry,
+    load_extension_settings,
+    load_extensions,
+)
+from model_runner.sinks import RequestSinks
 from model_runner.worker.loop import Worker
-from osml_extensions.discovery import load_extensions
-from osml_extensions.errors import ExtensionError
-from osml_extensions.observers import build_observers
-from osml_extensions.registry import BASE_REQUEST_TYPE, get_registry
-from osml_extensions.sagemaker.async_inference import AsyncInference
-from osml_extensions.selection import HandlerSelector
 
 logger = logging.getLogger(__name__)
 
@@ -46,18 +49,26 @@ class WorkerRuntime:
     """A built worker and the services it shares, so callers (the demo, tests) can reach them."""
 
     worker: Worker
-    settings: WorkerSettings
+    context: HandlerContext
     clients: AwsClients
     events: EventBus
     image_cache: ImageCache
     selector: HandlerSelector
-    providers: Mapping[str, Any]
-    shutdown: threading.Event
+    http_client: HttpModelClient
+
+    @property
+    def settings(self) -> WorkerSettings:
+        return self.context.settings
+
+    @property
+    def shutdown(self) -> threading.Event:
+        return self.context.shutdown
 
     def close(self) -> None:
-        """Release the open images and pooled connections."""
+        """Deliver the events still queued, release the open images and pooled connections."""
+        self.events.flush(timeout_s=10)
         self.image_cache.close()
-        self.providers["http_client"].close()
+        self.http_client.close()
 
 
 def build_worker(
@@ -73,92 +84,91 @@ def build_worker(
     Raises:
         ExtensionError: an extension failed to load or its pair cannot be built, and
             EXTENSION_FALLBACK_ENABLED is false.
+        ConfigurationError: an extension's own settings are missing or invalid.
     """
-    shutdown = shutdown or threading.Event()
     limit_block_cache(settings.gdal_cache_mb)
     clients = AwsClients(settings, max_pool_connections=settings.tile_workers + 8)
     dynamodb, sqs = clients.client("dynamodb"), clients.client("sqs")
-    metrics = MetricsObserver(settings.metrics_namespace)
-    events = EventBus()
-    job_table = JobTable(dynamodb, settings.job_table, settings.ddb_ttl_days)
-    image_cache = ImageCache(clients)
-    detection_store = DetectionStore(clients.client("s3"), settings.workspace_bucket)
-    region_table = RegionTable(dynamodb, settings.region_request_table, settings.ddb_ttl_days)
-    completion = ImageCompletion(
-        job_table, region_table, detection_store, events, clients.client, image_cache
-    )
+    policy = HttpCallPolicy.from_settings(settings)
     http_client = HttpModelClient(
-        HttpCallPolicy.from_settings(settings),
-        ca_bundle=ca_bundle_from(os.environ if environ is None else environ),
+        policy, ca_bundle=ca_bundle_from(os.environ if environ is None else environ)
     )
-    region_queue = MessageQueue(sqs, settings.region_queue, settings.region_dlq)
-    endpoint_utils = EndpointUtils(http_client)
-    sagemaker_endpoints = SageMakerDetectors(
-        clients.client, Backoff.from_policy(HttpCallPolicy.from_settings(settings))
+    sagemaker = SageMakerDetectors(clients.client, policy.backoff())
+    models = EndpointUtils(http_client)
+    models.support(ModelInvocationType.SM_ENDPOINT, sagemaker)
+    image_cache = ImageCache(clients)
+    events = EventBus()
+    context = HandlerContext(
+        settings=settings,
+        jobs=JobTable(dynamodb, settings.job_table, settings.ddb_ttl_days),
+        regions=RegionTable(dynamodb, settings.region_request_table, settings.ddb_ttl_days),
+        region_queue=MessageQueue(sqs, settings.region_queue, settings.region_dlq),
+        workspace=DetectionStore(clients.client("s3"), settings.workspace_bucket),
+        images=image_cache,
+        models=models,
+        capacity=sagemaker.variants,
+        endpoint_slots=EndpointStatisticsTable(dynamodb, settings.endpoint_table),
+        sinks=RequestSinks(clients.client),
+        events=events,
+        clients=clients.client,
+        shutdown=shutdown or threading.Event(),
     )
-    endpoint_utils.support(ModelInvocationType.SM_ENDPOINT, sagemaker_endpoints)
-    providers: dict[str, Any] = {
-        "config": settings,
-        "job_table": job_table,
-        "region_request_table": region_table,
-        "region_status_monitor": events,
-        "image_status_monitor": events,
-        "endpoint_statistics_table": EndpointStatisticsTable(dynamodb, settings.endpoint_table),
-        "tiling_strategy": GridTilingStrategy(),
-        "region_request_queue": region_queue,
-        "endpoint_utils": endpoint_utils,
-        "image_cache": image_cache,
-        "detection_store": detection_store,
-        "image_completion": completion,
-        "shutdown": shutdown,
-        "events": events,
-        "clients": clients,
-        "http_client": http_client,
-        "async_inference": AsyncInference.from_settings(settings, clients.client),
-    }
+    metrics = MetricsObserver(settings.metrics_namespace)
 
     def count_fallback(extension: str, error: ExtensionError) -> None:
         metrics.count(EXTENSION_FALLBACKS)
 
-    report = load_extensions(settings.extension_modules)
+    registry = get_registry()
+    report = load_extensions(settings.extension_modules, registry=registry)
     if report.failures and not settings.extension_fallback_enabled:
         raise report.failures[0]
     for failure in report.failures:
         count_fallback("(import)", failure)
-    for observer in [
-        *build_observers(
-            get_registry(),
-            providers,
-            fallback_enabled=settings.extension_fallback_enabled,
-            on_skip=count_fallback,
-        ),
-        *observers,
-    ]:
-        events.subscribe(observer)
+    blocklist = settings.extension_blocklist
+    extension_settings = load_extension_settings(registry, blocklist)
+    registered = build_observers(
+        registry,
+        context,
+        fallback_enabled=settings.extension_fallback_enabled,
+        blocklist=blocklist,
+        extension_settings=extension_settings,
+        on_skip=count_fallback,
+    )
+    for name, observer in [*registered, *((type(observer).__name__, observer) for observer in observers)]:
+        events.subscribe(observer, name)
     selector = HandlerSelector(
-        get_registry(),
-        providers,
+        registry,
+        context,
         use_extensions=settings.use_extensions,
         fallback_enabled=settings.extension_fallback_enabled,
+        blocklist=blocklist,
+        extension_settings=extension_settings,
         on_fallback=count_fallback,
     )
-    _build_configured_pair(selector, request_type or settings.request_type)
+    _build_configured_pair(
+        selector, request_type or settings.request_type, settings.extension_fallback_enabled
+    )
     worker = Worker(
         settings,
         MessageQueue(sqs, settings.image_queue, settings.image_dlq),
-        region_queue,
+        MessageQueue(sqs, settings.region_queue, settings.region_dlq),
         selector,
-        completion,
-        shutdown,
+        ImageCompletion(context),
+        events,
+        context.shutdown,
         request_type=request_type,
     )
-    return WorkerRuntime(worker, settings, clients, events, image_cache, selector, providers, shutdown)
+    return WorkerRuntime(worker, context, clients, events, image_cache, selector, http_client)
 
 
-def _build_configured_pair(selector: HandlerSelector, request_type: str | None) -> None:
-    """Build the configured pair now, so a broken extension stops start-up (or falls back loudly)."""
+def _build_configured_pair(selector: HandlerSelector, request_type: str | None, fallback: bool) -> None:
+    """Build the configured pair now, so a broken extension stops start-up (or is reported at once,
+    when requests may fall back to the built-in pairs)."""
+    wanted = request_type or builtin_request_type(None)
     try:
-        selector.pair(request_type or BASE_REQUEST_TYPE)
-    except ExtensionError:
-        logger.error("the %r handler pair cannot be used", request_type or BASE_REQUEST_TYPE)
-        raise
+        selector.pair(wanted)
+    except ExtensionError as error:
+        if not fallback:
+            logger.error("the %r handler pair cannot be used", wanted)
+            raise
+        logger.warning("the %r handler pair cannot be used; requests fall back: %s", wanted, error)

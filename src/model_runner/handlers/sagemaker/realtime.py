@@ -1,4 +1,4 @@
-"""The ``sm_endpoint`` handler pair (registered by :mod:`osml_extensions.builtin`).
+"""The ``sm_endpoint`` handler pair (a built-in pair of the registry).
 
 With ``SM_SELF_THROTTLING`` on, a region takes one of (instances x THROTTLING_SCALE_FACTOR) slots
 of its endpoint in the endpoint statistics table before its tiles are sent, and gives it back when
@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from model_runner.api import ModelInvocationType, RegionRequest
+from model_runner.api import RegionRequest
 from model_runner.errors import ModelRunnerError, QueueAction
-from model_runner.handlers import ImageRequestHandler, RegionRequestHandler
+from model_runner.handlers.image_handler import ImageRequestHandler
+from model_runner.handlers.ports import Image
+from model_runner.handlers.region_handler import RegionRequestHandler
 from model_runner.handlers.tile_work import TileResults
-from model_runner.imagery import ImageSource
-from model_runner.inference.sagemaker import SageMakerDetectors
 from model_runner.tiling import Tile
 
 SAGEMAKER_REQUEST_TYPE = "sm_endpoint"
@@ -35,26 +35,26 @@ class SageMakerRegionHandler(RegionRequestHandler):
         self,
         region_request: RegionRequest,
         tiles: list[Tile],
-        raster_dataset: ImageSource,
+        raster_dataset: Image,
         on_failure: Callable[[str, str], None],
     ) -> TileResults:
         """The base's tiles, inside one of the endpoint's region slots when self-throttling."""
         processor = region_request.image_processor
-        endpoints = self.endpoint_utils.factory(ModelInvocationType.SM_ENDPOINT)
+        settings, slots = self.context.settings, self.context.endpoint_slots
         instances = None
-        if self.config.self_throttling and isinstance(endpoints, SageMakerDetectors):
-            instances = endpoints.variants.instances(processor.name, processor.assumed_role)
+        if settings.self_throttling:
+            instances = self.context.capacity.instances(processor.name, processor.assumed_role)
         if instances is None:
             return super().run_region_tiles(region_request, tiles, raster_dataset, on_failure)
-        limit = instances * self.config.throttling_scale_factor
-        if not self.endpoint_statistics_table.try_acquire(processor.name, limit):
+        limit = instances * settings.throttling_scale_factor
+        if not slots.try_acquire(processor.name, limit):
             raise EndpointSaturatedError(
                 f"endpoint {processor.name} already has {limit} regions in flight ({instances} instances)"
             )
         try:
             return super().run_region_tiles(region_request, tiles, raster_dataset, on_failure)
         finally:
-            self.endpoint_statistics_table.release(processor.name)
+            slots.release(processor.name)
 
 
 class SageMakerImageHandler(ImageRequestHandler):

@@ -11,17 +11,17 @@ import hashlib
 import logging
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from pydantic import JsonValue
 
 from model_runner.api import ImageProcessor
 from model_runner.aws.async_objects import AsyncObjects
+from model_runner.aws.client_factory import ClientFactory
 from model_runner.aws.sqs import MessageQueue
-from model_runner.aws.tile_ledger import TileLedger
+from model_runner.aws.tile_ledger import TileLedger, TileRecord
 from model_runner.config import WorkerSettings
-from model_runner.inference.sagemaker import ClientFactory
 from model_runner.inference.sagemaker_async import AsyncEndpoint, AsyncNotification, parse_notification
 
 logger = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def inference_id(region: str, tile_key: str) -> str:
     return f"{region}/{tile_key}"
 
 
-class EndpointSlots:
+class InFlightTiles:
     """At most ``limit`` tiles in flight per endpoint from this worker, shared by its regions."""
 
     def __init__(self, limit: int) -> None:
@@ -70,13 +70,13 @@ class EndpointSlots:
 
 @dataclass(frozen=True)
 class AsyncInference:
-    """The worker's asynchronous inference services (the ``async_inference`` provider)."""
+    """The worker's asynchronous inference services, shared by the regions it processes."""
 
     ledger: TileLedger
     objects: AsyncObjects
     notifications: MessageQueue
     clients: ClientFactory
-    slots: EndpointSlots
+    slots: InFlightTiles
     tile_deadline_s: float
     poll_s: float
 
@@ -92,10 +92,18 @@ class AsyncInference:
             objects=AsyncObjects(clients("s3"), settings.async_input_bucket, settings.async_input_prefix),
             notifications=MessageQueue(clients("sqs"), settings.async_notification_queue),
             clients=clients,
-            slots=EndpointSlots(settings.async_max_in_flight),
+            slots=InFlightTiles(settings.async_max_in_flight),
             tile_deadline_s=settings.async_tile_deadline_s,
             poll_s=settings.async_poll_s,
         )
+
+    def object_urls(self, region: str, records: Iterable[TileRecord]) -> list[str]:
+        """Every input, output and failure object of a region's tiles (by its ledger rows)."""
+        urls = []
+        for record in records:
+            urls.append(f"s3://{self.objects.bucket}/{self.objects.prefix}{region}/{record.tile_id}")
+            urls.extend(url for url in (record.output_location, record.failure_location) if url)
+        return urls
 
     def endpoint(self, processor: ImageProcessor, parameters: Mapping[str, JsonValue]) -> AsyncEndpoint:
         """The asynchronous endpoint a request names, called as its imageProcessor.assumedRole."""

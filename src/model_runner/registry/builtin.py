@@ -1,38 +1,39 @@
 """The built-in extensions: the ``http``, ``sm_endpoint`` and ``async_sm_endpoint`` handler pairs,
 and the observers that publish status to SNS, write structured logs and emit metrics.
 
-They are registered like any extension's (so ``model-runner extensions`` lists them with their
-source), but only into free slots: an extension registered with ``override=True`` keeps its slot.
+They are registered through this project's own ``osml_extensions`` entry point (pyproject.toml),
+the door third parties use, so ``model-runner extensions`` lists them with their source; they
+only take free slots: an extension registered with ``override=True`` keeps its slot.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from model_runner.aws.clients import AwsClients
+from model_runner.aws.client_factory import ClientFactory
 from model_runner.aws.sns import StatusTopic
 from model_runner.config import WorkerSettings
 from model_runner.handlers import ImageRequestHandler, RegionRequestHandler
-from model_runner.observability import LogObserver, MetricsObserver
-from model_runner.status.publisher import StatusPublisher
-from osml_extensions.registry import BASE_REQUEST_TYPE, HandlerRegistry, HandlerType
-from osml_extensions.sagemaker.async_handlers import (
+from model_runner.handlers.sagemaker.asynchronous import (
     ASYNC_ENDPOINTS,
     ASYNC_REQUEST_TYPE,
     AsyncSageMakerImageHandler,
     AsyncSageMakerRegionHandler,
 )
-from osml_extensions.sagemaker.handlers import (
+from model_runner.handlers.sagemaker.realtime import (
     SAGEMAKER_ENDPOINTS,
     SAGEMAKER_REQUEST_TYPE,
     SageMakerImageHandler,
     SageMakerRegionHandler,
 )
+from model_runner.observability import LogObserver, MetricsObserver
+from model_runner.registry.registrations import BASE_REQUEST_TYPE, HandlerRegistry, HandlerType
+from model_runner.status.publisher import StatusPublisher
 
 BASE_ENDPOINTS = ("HTTP_ENDPOINT", "SM_ENDPOINT")
 
 
-def register_builtins(registry: HandlerRegistry) -> None:
+def register(registry: HandlerRegistry) -> None:
     """Register the built-in pairs and observers where nothing else did (idempotent)."""
     _register_pair(
         registry,
@@ -63,18 +64,18 @@ def register_builtins(registry: HandlerRegistry) -> None:
         ),
         ASYNC_ENDPOINTS,
     )
-    registry.register_observer(
-        status_publisher, name="sns_status", description="image and region status to the SNS topics"
-    )
-    registry.register_observer(LogObserver, name="structured_logs", description="one log record per event")
-    registry.register_observer(
-        cloudwatch_metrics, name="cloudwatch_metrics", description="EMF metrics (when METRICS_ENABLED)"
-    )
+    for observer, name, description in (
+        (status_publisher, "sns_status", "image and region status to the SNS topics"),
+        (LogObserver, "structured_logs", "one log record per event"),
+        (cloudwatch_metrics, "cloudwatch_metrics", "EMF metrics (when METRICS_ENABLED)"),
+    ):
+        if name not in registry.observer_names():
+            registry.register_observer(observer, name=name, description=description)
 
 
-def status_publisher(config: WorkerSettings, clients: AwsClients) -> StatusPublisher:
+def status_publisher(config: WorkerSettings, clients: ClientFactory) -> StatusPublisher:
     """The status publisher on the configured image and region status topics (either may be unset)."""
-    sns = clients.client("sns")
+    sns = clients("sns")
     return StatusPublisher(
         StatusTopic(sns, config.image_status_topic) if config.image_status_topic else None,
         StatusTopic(sns, config.region_status_topic) if config.region_status_topic else None,

@@ -2,8 +2,11 @@
 ``async_sm_endpoint`` (asynchronous endpoints: tiles through S3, a tile ledger and notifications).
 """
 
-from osml_extensions.sagemaker.async_handlers import AsyncSageMakerImageHandler, AsyncSageMakerRegionHandler
-from osml_extensions.sagemaker.handlers import SageMakerImageHandler, SageMakerRegionHandler
+from model_runner.handlers.sagemaker.asynchronous import (
+    AsyncSageMakerImageHandler,
+    AsyncSageMakerRegionHandler,
+)
+from model_runner.handlers.sagemaker.realtime import SageMakerImageHandler, SageMakerRegionHandler
 
 __all__ = [
     "AsyncSageMakerImageHandler",

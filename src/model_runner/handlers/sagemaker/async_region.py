@@ -15,16 +15,15 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 
-from model_runner.api import ModelResponseError, RegionRequest, parse_model_response
+from model_runner.api import ModelResponseError, RegionRequest
 from model_runner.aws.tile_ledger import TileRecord, TileState
-from model_runner.errors import ModelRunnerError
-from model_runner.features import DetectionBatch
-from model_runner.handlers.tile_work import TileResults
-from model_runner.imagery import ImageSource, content_type, encode_tile
+from model_runner.handlers.ports import Image
+from model_runner.handlers.sagemaker.async_inference import AsyncInference, inference_id, region_key
+from model_runner.handlers.tile_work import TileResults, detections_in, encode_for_model, failure_reason
+from model_runner.imagery import content_type
 from model_runner.inference.invocation_error import ModelInvocationError
 from model_runner.inference.sagemaker_async import AsyncEndpoint, EndpointBusyError
 from model_runner.tiling import Tile
-from osml_extensions.sagemaker.async_inference import AsyncInference, inference_id, region_key
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +46,7 @@ class AsyncRegionRun:
         inference: AsyncInference,
         endpoint: AsyncEndpoint,
         tiles: Iterable[Tile],
-        image: ImageSource,
+        image: Image,
         request: RegionRequest,
         *,
         stop: threading.Event,
@@ -91,14 +90,6 @@ class AsyncRegionRun:
         finally:
             self._inference.slots.give_back(self._endpoint.name, len(self._held))
 
-    def object_urls(self, records: Iterable[TileRecord]) -> list[str]:
-        """Every input, output and failure object of the region's tiles."""
-        objects = self._inference.objects
-        urls = [f"s3://{objects.bucket}/{objects.prefix}{self.region_key}/{key}" for key in self._tiles]
-        for record in records:
-            urls.extend(url for url in (record.output_location, record.failure_location) if url)
-        return urls
-
     def _release_finished(self, records: Mapping[str, TileRecord]) -> None:
         finished = {key for key in self._held if records[key].state.is_terminal}
         self._held -= finished
@@ -128,9 +119,9 @@ class AsyncRegionRun:
         """Submit one tile."""
         ledger, tile = self._inference.ledger, self._tiles[key]
         try:
-            body = self._encode(tile)
+            body = encode_for_model(self._image, tile, self._request)
         except Exception as error:  # a tile that cannot be read or encoded is a failed tile
-            ledger.fail(self.region_key, key, _reason(error))
+            ledger.fail(self.region_key, key, failure_reason(error))
             return _Submission.ENDED
         location = self._inference.objects.put_input(f"{self.region_key}/{key}", body, self._mime)
         if not ledger.submit(self.region_key, key):
@@ -145,17 +136,6 @@ class AsyncRegionRun:
             return _Submission.ENDED
         ledger.record_locations(self.region_key, key, submitted.output_location, submitted.failure_location)
         return _Submission.IN_FLIGHT
-
-    def _encode(self, tile: Tile) -> bytes:
-        request = self._request
-        pixels = self._image.read(tile.window)
-        value_range = self._image.value_range() if self._image.dtype.itemsize > 1 else None
-        return encode_tile(
-            pixels,
-            request.image_processor_tile_format,
-            request.image_processor_tile_compression,
-            value_range=value_range,
-        )
 
     def _look_for_answers(self, records: Mapping[str, TileRecord]) -> None:
         """The fallback for lost notifications: look for the output and failure objects of tiles
@@ -187,12 +167,9 @@ class AsyncRegionRun:
             if record.state is TileState.COMPLETED and record.output_location:
                 answer = self._inference.objects.read(record.output_location)
                 try:
-                    features = parse_model_response(answer)
+                    results.batches.append(detections_in(answer, tile))
                 except ModelResponseError as error:
                     self._failed(results, tile, str(error))
-                    continue
-                origin = (float(tile.window.x), float(tile.window.y))
-                results.batches.append(DetectionBatch.from_tile(features, origin))
             else:
                 self._failed(results, tile, record.reason or "the endpoint's answer cannot be found")
         return results
@@ -201,9 +178,3 @@ class AsyncRegionRun:
         message = f"tile {tile.window.key}: {reason}"
         results.failures.append((tile.id, message))
         self._on_failure(tile.id, message)
-
-
-def _reason(error: Exception) -> str:
-    if isinstance(error, ModelRunnerError):
-        return str(error)
-    return f"{type(error).__name__}: {error}"

@@ -1,0 +1,59 @@
+"""The handler context: every collaborator of the handlers, typed, built once per worker.
+
+The worker wiring fills it with the AWS, imagery and inference adapters; unit tests fill it with
+the in-memory fakes of :mod:`model_runner.testing`. Handlers read what they need from it and never
+build adapters themselves, so a handler's dependencies are visible in one place.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from model_runner.aws.client_factory import ClientFactory
+from model_runner.config import WorkerSettings
+from model_runner.handlers.ports import (
+    DetectionWorkspace,
+    EndpointCapacity,
+    EndpointSlots,
+    EventSink,
+    ImageOpener,
+    JobStore,
+    ModelEndpoints,
+    RegionQueue,
+    RegionStore,
+    SinkFactory,
+)
+from model_runner.tiling import GridTilingStrategy, TilingStrategy
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    """What a handler works with; frozen, shared by every handler of a worker."""
+
+    settings: WorkerSettings
+    jobs: JobStore
+    """Image rows of jobs (the job table)."""
+    regions: RegionStore
+    """Region rows (the region request table)."""
+    region_queue: RegionQueue
+    """Where an image's regions go for any worker."""
+    workspace: DetectionWorkspace
+    """Raw detections of regions until their image completes."""
+    images: ImageOpener
+    """Images, opened once per worker."""
+    models: ModelEndpoints
+    """The detector of a request's model."""
+    capacity: EndpointCapacity
+    """Instances behind a SageMaker endpoint."""
+    endpoint_slots: EndpointSlots
+    """Regions in flight per endpoint (self-throttling)."""
+    sinks: SinkFactory
+    """The output sinks of a request."""
+    events: EventSink
+    """Lifecycle events, for the observers (status, logs, metrics, extensions)."""
+    clients: ClientFactory
+    """boto3 clients per role, for services of extensions (and the asynchronous pair's)."""
+    tiling: TilingStrategy = field(default_factory=GridTilingStrategy)
+    shutdown: threading.Event = field(default_factory=threading.Event)
+    """Set when the worker is stopping: long work stops taking new tiles."""

@@ -1,0 +1,178 @@
+"""The ports of the handlers: every collaborator a handler needs, as a Protocol.
+
+Handlers depend on these, never on an adapter class. The AWS, imagery and inference adapters
+satisfy them in production (structurally: they do not import this module); the in-memory fakes of
+:mod:`model_runner.testing` satisfy them in unit tests and for extension authors. The semantics
+each method promises (what is conditional, what is idempotent) are part of the port: the fakes and
+the adapters are held to the same contract tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import JsonValue
+
+from model_runner.api import ImageProcessor
+from model_runner.api import Sink as SinkDefinition
+from model_runner.events import LifecycleEvent
+from model_runner.features import DetectedFeature, PixelFeature
+from model_runner.imagery import SensorModel, ValueRange
+from model_runner.inference.detectors import Detector
+from model_runner.sinks import Sink
+from model_runner.status import ImageRecord, RegionRecord, Status
+from model_runner.tiling import Window
+
+
+class JobStore(Protocol):
+    """One row per image of a job; every state change is conditional, so redelivery is harmless."""
+
+    def start_image(
+        self, *, image_id: str, job_id: str, job_name: str | None, image_url: str, region_count: int
+    ) -> tuple[ImageRecord, bool]:
+        """Create the image's row unless it exists; the row, and whether this call created it."""
+        ...
+
+    def record_region(self, image_id: str, region_id: str, outcome: Status) -> tuple[ImageRecord, bool]:
+        """Count a region's outcome once; the row, and whether this call counted it."""
+        ...
+
+    def finish_image(self, image_id: str, status: Status, message: str) -> bool:
+        """Set the image's terminal status unless one is set; whether this call set it."""
+        ...
+
+    def get(self, image_id: str) -> ImageRecord:
+        """The image's row (KeyError when there is none)."""
+        ...
+
+
+class RegionStore(Protocol):
+    """One row per region of an image; its terminal status is written once."""
+
+    def start_region(self, image_id: str, region_id: str) -> RegionRecord:
+        """Mark the region in progress unless it finished; the row as it is now."""
+        ...
+
+    def finish_region(
+        self,
+        image_id: str,
+        region_id: str,
+        status: Status,
+        *,
+        total_tiles: int,
+        failed_tiles: int,
+        failures: Sequence[str],
+    ) -> tuple[RegionRecord, bool]:
+        """Record the region's outcome once; the row, and whether this call recorded it."""
+        ...
+
+    def regions_of(self, image_id: str) -> list[RegionRecord]:
+        """Every region row of an image."""
+        ...
+
+
+class RegionQueue(Protocol):
+    """Where an image's regions go for any worker to take."""
+
+    def send_many(self, bodies: Sequence[Mapping[str, Any]]) -> None:
+        """Send every body (JSON-serialisable), or raise."""
+        ...
+
+
+class DetectionWorkspace(Protocol):
+    """Raw detections of the regions of images in progress, until the image completes."""
+
+    def put(self, image_id: str, region_id: str, detections: Sequence[DetectedFeature]) -> None:
+        """Keep one region's detections (full-image pixels), replacing an earlier copy."""
+        ...
+
+    def load(self, image_id: str) -> Iterator[list[PixelFeature]]:
+        """Every stored region's detections of the image, one list per region."""
+        ...
+
+    def clear(self, image_id: str) -> None:
+        """Forget the image's detections."""
+        ...
+
+
+class EndpointSlots(Protocol):
+    """A shared count of regions in flight per model endpoint (self-throttling)."""
+
+    def try_acquire(self, endpoint: str, limit: int) -> bool:
+        """Take one of ``limit`` slots of ``endpoint``; False when every slot is taken."""
+        ...
+
+    def release(self, endpoint: str) -> None:
+        """Give back a slot taken with :meth:`try_acquire`."""
+        ...
+
+
+class Image(Protocol):
+    """An open image: its size and pixels, and how its pixels map to the ground."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def width(self) -> int: ...
+
+    @property
+    def height(self) -> int: ...
+
+    @property
+    def dtype(self) -> np.dtype[Any]: ...
+
+    def read(self, window: Window) -> NDArray[np.generic]:
+        """The pixels of ``window``, shaped (bands, rows, columns)."""
+        ...
+
+    def value_range(self) -> ValueRange:
+        """The range of the image's values, for scaling deep pixels to 8 bits."""
+        ...
+
+    def sensor_model(self) -> SensorModel:
+        """The image's pixel <-> world transform (raises ImageReadError without georeferencing)."""
+        ...
+
+    def source_metadata(self) -> dict[str, str] | None:
+        """What output features say of their source image (NITF header fields), if anything."""
+        ...
+
+
+class ImageOpener(Protocol):
+    """Opens images once per worker and shares them between the regions that read them."""
+
+    def get(self, url: str, role_arn: str | None = None) -> Image:
+        """The open image at ``url``, read as ``role_arn`` (raises ImageReadError)."""
+        ...
+
+
+class ModelEndpoints(Protocol):
+    """The detectors of a request's model, by endpoint type."""
+
+    def detector(self, processor: ImageProcessor, parameters: Mapping[str, JsonValue]) -> Detector:
+        """The detector for a request's imageProcessor (raises InvalidRequestError when not served)."""
+        ...
+
+
+class EndpointCapacity(Protocol):
+    """How many instances serve a model endpoint, as far as the worker can tell."""
+
+    def instances(self, endpoint: str, role_arn: str | None) -> int | None:
+        """Instances behind ``endpoint``; None when unknown (not described, not SageMaker)."""
+        ...
+
+
+class SinkFactory(Protocol):
+    """Builds the sinks a request's outputs name, each with a client for its own role."""
+
+    def __call__(self, outputs: Sequence[SinkDefinition]) -> list[Sink]: ...
+
+
+class EventSink(Protocol):
+    """Where handlers report what happens (the event bus and its observers)."""
+
+    def emit(self, event: LifecycleEvent) -> None: ...

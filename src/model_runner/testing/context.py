@@ -1,0 +1,95 @@
+"""A handler context made of fakes, with handles on each fake for assertions."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from model_runner.config import WorkerSettings, load_settings
+from model_runner.handlers import HandlerContext
+from model_runner.testing.images import LocalImages
+from model_runner.testing.models import ScriptedDetector, ScriptedModels, one_box
+from model_runner.testing.outputs import MemorySinks
+from model_runner.testing.stores import (
+    InMemoryJobStore,
+    InMemoryRegionQueue,
+    InMemoryRegionStore,
+    InMemorySlots,
+    InMemoryWorkspace,
+    RecordedEvents,
+)
+
+FAKE_ENVIRONMENT = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "IMAGE_QUEUE": "memory://images",
+    "REGION_QUEUE": "memory://regions",
+    "JOB_TABLE": "jobs",
+    "REGION_REQUEST_TABLE": "regions",
+    "ENDPOINT_TABLE": "endpoints",
+    "WORKSPACE_BUCKET": "workspace",
+}
+
+
+def fake_settings(**variables: str) -> WorkerSettings:
+    """Worker settings for fakes, with ``variables`` (environment variable names) on top."""
+    return load_settings({**FAKE_ENVIRONMENT, **variables})
+
+
+class NoClients:
+    """The client factory of a context without AWS: any call is a test bug, said plainly."""
+
+    def __call__(self, service: str, *, role_arn: str | None = None) -> Any:
+        raise AssertionError(f"a fake context has no AWS clients (asked for {service})")
+
+
+class FixedCapacity:
+    """Endpoint capacity port: the same instance count (or None) for every endpoint."""
+
+    def __init__(self, instances: int | None = None) -> None:
+        self.instances_each = instances
+
+    def instances(self, endpoint: str, role_arn: str | None) -> int | None:
+        return self.instances_each
+
+
+@dataclass
+class FakeContext:
+    """The fakes of one context, and the context made of them."""
+
+    settings: WorkerSettings = field(default_factory=fake_settings)
+    jobs: InMemoryJobStore = field(default_factory=InMemoryJobStore)
+    regions: InMemoryRegionStore = field(default_factory=InMemoryRegionStore)
+    region_queue: InMemoryRegionQueue = field(default_factory=InMemoryRegionQueue)
+    workspace: InMemoryWorkspace = field(default_factory=InMemoryWorkspace)
+    images: LocalImages = field(default_factory=LocalImages)
+    detector: ScriptedDetector = field(default_factory=lambda: ScriptedDetector(one_box()))
+    capacity: FixedCapacity = field(default_factory=FixedCapacity)
+    slots: InMemorySlots = field(default_factory=InMemorySlots)
+    sinks: MemorySinks = field(default_factory=MemorySinks)
+    events: RecordedEvents = field(default_factory=RecordedEvents)
+    shutdown: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def context(self) -> HandlerContext:
+        """The handler context over these fakes (a new frozen value each time, same fakes)."""
+        return HandlerContext(
+            settings=self.settings,
+            jobs=self.jobs,
+            regions=self.regions,
+            region_queue=self.region_queue,
+            workspace=self.workspace,
+            images=self.images,
+            models=ScriptedModels(self.detector),
+            capacity=self.capacity,
+            endpoint_slots=self.slots,
+            sinks=self.sinks,
+            events=self.events,
+            clients=NoClients(),
+            shutdown=self.shutdown,
+        )
+
+
+def fake_context(**fakes: Any) -> FakeContext:
+    """Fakes for every port (any of them replaced by keyword), ready to build handlers with."""
+    return FakeContext(**fakes)

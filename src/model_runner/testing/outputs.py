@@ -1,0 +1,52 @@
+"""Output sinks that keep what they are given, for asserting what an image wrote."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from model_runner.api import Sink as Output
+from model_runner.sinks import Feature, ImageMetadata, Sink, SinkError, SinkReport
+
+
+class MemorySink:
+    """One sink: every write kept as (job id, image id, features); ``fail`` makes writes fail."""
+
+    def __init__(self, name: str, fail: str | None = None) -> None:
+        self.name = name
+        self.fail = fail
+        self.writes: list[tuple[str, str, list[Feature]]] = []
+        self._lock = threading.Lock()
+
+    @property
+    def description(self) -> str:
+        return f"memory sink {self.name!r}"
+
+    def write(
+        self,
+        job_id: str,
+        image_id: str,
+        features: Sequence[Feature],
+        *,
+        metadata: ImageMetadata | None = None,
+    ) -> SinkReport:
+        if self.fail is not None:
+            raise SinkError(self.fail)
+        with self._lock:
+            self.writes.append((job_id, image_id, list(features)))
+        return SinkReport(self.description, len(features), f"memory://{self.name}/{image_id}")
+
+
+class MemorySinks:
+    """The sink factory port: one :class:`MemorySink` per output of a request, kept by position."""
+
+    def __init__(self) -> None:
+        self.sinks: list[MemorySink] = []
+        self.failing: dict[int, str] = {}
+        """Output position -> the reason its writes fail."""
+
+    def __call__(self, outputs: Sequence[Output]) -> list[Sink]:
+        while len(self.sinks) < len(outputs):
+            index = len(self.sinks)
+            self.sinks.append(MemorySink(f"output-{index}", self.failing.get(index)))
+        return list(self.sinks[: len(outputs)])

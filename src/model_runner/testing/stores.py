@@ -1,0 +1,205 @@
+"""In-memory job store, region store, region queue, workspace, endpoint slots and event recorder.
+
+Each method takes one lock for its whole read-and-write, which is what a DynamoDB conditional
+write guarantees: two workers racing on the same row see exactly one winner.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from model_runner.events import LifecycleEvent
+from model_runner.features import DetectedFeature, PixelFeature
+from model_runner.status import ImageRecord, RegionRecord, Status
+from model_runner.status.records import MAX_FAILURES_KEPT
+
+
+class InMemoryJobStore:
+    """The job table's promises, in memory."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, ImageRecord] = {}
+        self._terminal: set[str] = set()
+        self._lock = threading.Lock()
+
+    def start_image(
+        self, *, image_id: str, job_id: str, job_name: str | None, image_url: str, region_count: int
+    ) -> tuple[ImageRecord, bool]:
+        with self._lock:
+            if image_id in self.rows:
+                return self.rows[image_id], False
+            record = ImageRecord(
+                image_id=image_id,
+                job_id=job_id,
+                job_name=job_name,
+                image_url=image_url,
+                status=Status.STARTED,
+                region_count=region_count,
+                regions_done=frozenset(),
+                region_outcomes={},
+                started_at=time.time(),
+            )
+            self.rows[image_id] = record
+            return record, True
+
+    def record_region(self, image_id: str, region_id: str, outcome: Status) -> tuple[ImageRecord, bool]:
+        with self._lock:
+            record = self.rows[image_id]
+            if region_id in record.regions_done:
+                return record, False
+            status = record.status if image_id in self._terminal else Status.IN_PROGRESS
+            record = dataclasses.replace(
+                record,
+                status=status,
+                regions_done=record.regions_done | {region_id},
+                region_outcomes={**record.region_outcomes, region_id: outcome},
+            )
+            self.rows[image_id] = record
+            return record, True
+
+    def finish_image(self, image_id: str, status: Status, message: str) -> bool:
+        with self._lock:
+            if image_id not in self.rows or image_id in self._terminal:
+                return False
+            self._terminal.add(image_id)
+            self.rows[image_id] = dataclasses.replace(self.rows[image_id], status=status, message=message)
+            return True
+
+    def get(self, image_id: str) -> ImageRecord:
+        with self._lock:
+            return self.rows[image_id]
+
+
+class InMemoryRegionStore:
+    """The region table's promises, in memory."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], RegionRecord] = {}
+        self._lock = threading.Lock()
+
+    def start_region(self, image_id: str, region_id: str) -> RegionRecord:
+        with self._lock:
+            found = self.rows.get((image_id, region_id))
+            if found is not None and found.status.is_terminal:
+                return found
+            record = RegionRecord(
+                image_id, region_id, Status.IN_PROGRESS, found.started_at if found else time.time()
+            )
+            self.rows[(image_id, region_id)] = record
+            return record
+
+    def finish_region(
+        self,
+        image_id: str,
+        region_id: str,
+        status: Status,
+        *,
+        total_tiles: int,
+        failed_tiles: int,
+        failures: Sequence[str],
+    ) -> tuple[RegionRecord, bool]:
+        with self._lock:
+            found = self.rows[(image_id, region_id)]
+            if found.status.is_terminal:
+                return found, False
+            record = dataclasses.replace(
+                found,
+                status=status,
+                total_tiles=total_tiles,
+                failed_tiles=failed_tiles,
+                failures=tuple(failures[:MAX_FAILURES_KEPT]),
+            )
+            self.rows[(image_id, region_id)] = record
+            return record, True
+
+    def regions_of(self, image_id: str) -> list[RegionRecord]:
+        with self._lock:
+            return [record for (image, _), record in sorted(self.rows.items()) if image == image_id]
+
+
+class InMemoryRegionQueue:
+    """The region queue: what was sent, as the JSON a worker would receive."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self._lock = threading.Lock()
+
+    def send_many(self, bodies: Sequence[Mapping[str, Any]]) -> None:
+        with self._lock:
+            self.sent.extend(json.dumps(body) for body in bodies)
+
+    def take_all(self) -> list[str]:
+        """Every body sent so far, removed from the queue."""
+        with self._lock:
+            taken, self.sent = self.sent, []
+            return taken
+
+
+class InMemoryWorkspace:
+    """Region detections by image, replaced on redelivery like the S3 workspace's objects."""
+
+    def __init__(self) -> None:
+        self.regions: dict[str, dict[str, list[PixelFeature]]] = {}
+        self._lock = threading.Lock()
+
+    def put(self, image_id: str, region_id: str, detections: Sequence[DetectedFeature]) -> None:
+        stored = [
+            PixelFeature.of(item.geometry, list(item.classes), dict(item.properties), item.bbox)
+            for item in detections
+        ]
+        with self._lock:
+            self.regions.setdefault(image_id, {})[region_id] = stored
+
+    def load(self, image_id: str) -> Iterator[list[PixelFeature]]:
+        with self._lock:
+            stored = dict(self.regions.get(image_id, {}))
+        for region_id in sorted(stored):
+            yield list(stored[region_id])
+
+    def clear(self, image_id: str) -> None:
+        with self._lock:
+            self.regions.pop(image_id, None)
+
+
+class InMemorySlots:
+    """Regions in flight per endpoint, never above the limit asked for."""
+
+    def __init__(self) -> None:
+        self.in_flight: Counter[str] = Counter()
+        self.peak: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def try_acquire(self, endpoint: str, limit: int) -> bool:
+        with self._lock:
+            if self.in_flight[endpoint] >= limit:
+                return False
+            self.in_flight[endpoint] += 1
+            self.peak[endpoint] = max(self.peak[endpoint], self.in_flight[endpoint])
+            return True
+
+    def release(self, endpoint: str) -> None:
+        with self._lock:
+            self.in_flight[endpoint] = max(0, self.in_flight[endpoint] - 1)
+
+
+class RecordedEvents:
+    """Every emitted event, in order (delivered synchronously: nothing to flush)."""
+
+    def __init__(self) -> None:
+        self.events: list[LifecycleEvent] = []
+        self._lock = threading.Lock()
+
+    def emit(self, event: LifecycleEvent) -> None:
+        with self._lock:
+            self.events.append(event)
+
+    def of_type(self, *kinds: type[Any]) -> list[Any]:
+        """The events of the given classes, in order."""
+        with self._lock:
+            return [event for event in self.events if isinstance(event, kinds)]
