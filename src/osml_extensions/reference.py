@@ -11,6 +11,7 @@ registry, which supplies everything the reference signatures leave out.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any, Generic, TypeVar, cast, overload
 
 from model_runner.config import WorkerSettings
 from model_runner.handlers import HandlerContext
@@ -27,47 +28,45 @@ from model_runner.handlers.ports import (
 from model_runner.registry import constructing
 from model_runner.tiling import TilingStrategy
 
+Part = TypeVar("Part")
+
+
+class _ContextPart(Generic[Part]):
+    """A reference attribute name for one part of the handler context; assigning it (as reference
+    extensions do, ``self.endpoint_utils = Wrapper(self.endpoint_utils)``) replaces that part."""
+
+    def __init__(self, field: str) -> None:
+        self._field = field
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> _ContextPart[Part]: ...
+
+    @overload
+    def __get__(self, instance: ReferenceAttributes, owner: type) -> Part: ...
+
+    def __get__(self, instance: ReferenceAttributes | None, owner: type) -> _ContextPart[Part] | Part:
+        if instance is None:
+            return self
+        return cast(Part, getattr(instance.context, self._field))
+
+    def __set__(self, instance: ReferenceAttributes, value: Part) -> None:
+        changes: dict[str, Any] = {self._field: value}
+        instance.context = replace(instance.context, **changes)
+
 
 class ReferenceAttributes:
     """The reference's names for the parts of the handler context."""
 
     context: HandlerContext
-
-    @property
-    def config(self) -> WorkerSettings:
-        return self.context.settings
-
-    @property
-    def job_table(self) -> JobStore:
-        return self.context.jobs
-
-    @property
-    def region_request_table(self) -> RegionStore:
-        return self.context.regions
-
-    @property
-    def region_status_monitor(self) -> EventSink:
-        return self.context.events
-
-    @property
-    def image_status_monitor(self) -> EventSink:
-        return self.context.events
-
-    @property
-    def endpoint_statistics_table(self) -> EndpointSlots:
-        return self.context.endpoint_slots
-
-    @property
-    def tiling_strategy(self) -> TilingStrategy:
-        return self.context.tiling
-
-    @property
-    def endpoint_utils(self) -> ModelEndpoints:
-        return self.context.models
-
-    @property
-    def region_request_queue(self) -> RegionQueue:
-        return self.context.region_queue
+    config = _ContextPart[WorkerSettings]("settings")
+    job_table = _ContextPart[JobStore]("jobs")
+    region_request_table = _ContextPart[RegionStore]("regions")
+    region_status_monitor = _ContextPart[EventSink]("events")
+    image_status_monitor = _ContextPart[EventSink]("events")
+    endpoint_statistics_table = _ContextPart[EndpointSlots]("endpoint_slots")
+    tiling_strategy = _ContextPart[TilingStrategy]("tiling")
+    endpoint_utils = _ContextPart[ModelEndpoints]("models")
+    region_request_queue = _ContextPart[RegionQueue]("region_queue")
 
 
 class RegionRequestHandler(ReferenceAttributes, ContextRegionHandler):

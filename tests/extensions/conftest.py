@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -15,28 +14,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 from e2e_support import in_process_worker, stack, statuses
 from extension_install import forget, install
 
-from osml_extensions.builtin import register_builtins
-from osml_extensions.registry import get_registry, reset_registry
+from model_runner.handlers import HandlerContext
+from model_runner.registry import builtin, get_registry, reset_registry
+from model_runner.testing import FakeContext, fake_context
 
 __all__ = ["in_process_worker", "stack", "statuses"]
 
 SAMPLE = Path(__file__).parent / "sample_extension"
 ENTRY_POINTS = "[osml_extensions]\nlocal_models = sample_extension\n"
-PROVIDED = [
-    "config",
-    "job_table",
-    "region_request_table",
-    "region_status_monitor",
-    "image_status_monitor",
-    "endpoint_statistics_table",
-    "tiling_strategy",
-    "region_request_queue",
-    "endpoint_utils",
-    "image_cache",
-    "detection_store",
-    "image_completion",
-    "shutdown",
-]
 
 
 @pytest.fixture(autouse=True)
@@ -48,10 +33,15 @@ def fresh_registry() -> Iterator[None]:
 
 
 @pytest.fixture
-def providers() -> dict[str, Any]:
-    """The built-in pairs registered, and a stand-in for each dependency a worker provides."""
-    register_builtins(get_registry())
-    return {name: f"<{name}>" for name in PROVIDED}
+def fakes() -> FakeContext:
+    """The built-in pairs registered, and a handler context of in-memory fakes."""
+    builtin.register(get_registry())
+    return fake_context()
+
+
+@pytest.fixture
+def context(fakes: FakeContext) -> HandlerContext:
+    return fakes.context
 
 
 @pytest.fixture
@@ -64,7 +54,7 @@ def site_packages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def sample_installed(site_packages: Path) -> Iterator[Any]:
+def sample_installed(site_packages: Path) -> Iterator[Path]:
     """The sample extension installed with its ``osml_extensions`` entry point; yields the site directory."""
     install(site_packages, "sample-extension", ENTRY_POINTS, SAMPLE)
     forget("sample_extension")

@@ -9,9 +9,16 @@ from typing import Any
 import pytest
 from extension_install import install
 
-from osml_extensions.discovery import load_extensions
-from osml_extensions.listing import print_extensions
+from model_runner.registry import load_extensions
+from model_runner.registry.listing import print_extensions
 from osml_extensions.registry import HandlerType, get_registry
+
+
+def test_the_built_in_pairs_register_through_the_projects_own_entry_point() -> None:
+    report = load_extensions()
+
+    assert "entry point 'builtin' (model_runner.registry.builtin:register)" in report.loaded
+    assert get_registry().request_types() == ["async_sm_endpoint", "http", "sm_endpoint"]
 
 
 def test_an_installed_entry_point_registers_its_handlers_and_observers(sample_installed: Path) -> None:
@@ -34,7 +41,7 @@ def test_extension_modules_are_imported_by_name(site_packages: Path) -> None:
 
     report = load_extensions(["named_extension"])
 
-    assert report.loaded == ("named_extension",)
+    assert report.loaded[-1] == "named_extension"
     assert "named" in get_registry().request_types()
 
 
@@ -46,9 +53,9 @@ def test_import_failures_are_reported_with_name_and_cause(site_packages: Path) -
 
     messages = [str(failure) for failure in report.failures]
     assert messages == [
-        "extension faulty_extension failed to import: RuntimeError: needs CUDA 12",
-        "extension entry point 'dangling' (not_installed.handlers) failed to import: "
+        "extension entry point 'dangling' (not_installed.handlers) failed to load: "
         "ModuleNotFoundError: No module named 'not_installed'",
+        "extension faulty_extension failed to load: RuntimeError: needs CUDA 12",
     ]
     assert get_registry().request_types() == [
         "async_sm_endpoint",
@@ -71,11 +78,13 @@ def test_the_listing_shows_sources_and_what_each_request_type_selects(
         "my_region_handler" in line and "sample_extension.region_handler:MyRegionHandler" in line
         for line in lines
     )
-    assert any("sns_status" in line and "osml_extensions.builtin:status_publisher" in line for line in lines)
+    assert any(
+        "sns_status" in line and "model_runner.registry.builtin:status_publisher" in line for line in lines
+    )
     assert any("sample_job_log" in line and "sample_extension.observer:JobLog" in line for line in lines)
-    assert "request without imageProcessor.type" in lines[-1]
-    assert lines[-1].endswith("-> local_models (my_image_handler + my_region_handler)")
-    assert any("SM_ENDPOINT_ASYNC  -> async_sm_endpoint (" in line for line in lines)
+    selected = {line.split()[3]: line for line in lines if "request with imageProcessor.type" in line}
+    assert selected["SM_ENDPOINT"].endswith("-> local_models (my_image_handler + my_region_handler)")
+    assert selected["HTTP_ENDPOINT"].endswith("-> refused: local_models does not serve HTTP_ENDPOINT")
 
 
 def test_the_listing_fails_when_an_extension_does_not_import(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -83,4 +92,29 @@ def test_the_listing_fails_when_an_extension_does_not_import(monkeypatch: pytest
     out = io.StringIO()
 
     assert print_extensions(out) == 1
-    assert "failed: extension no_such_extension failed to import" in out.getvalue()
+    assert "failed: extension no_such_extension failed to load" in out.getvalue()
+
+
+def test_the_guides_own_check_lists_a_custom_request_type_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("REQUEST_TYPE", "my_custom_type")
+    out = io.StringIO()
+
+    assert print_extensions(out) == 0
+    assert "-> refused: my_custom_type is not registered (known: async_sm_endpoint, http, sm_endpoint)" in (
+        out.getvalue()
+    )
+
+
+def test_the_listing_shows_switched_off_handlers_and_the_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EXTENSION_BLOCKLIST", "sm_endpoint_region_handler,structured_logs")
+    monkeypatch.setenv("EXTENSION_FALLBACK_ENABLED", "true")
+    out = io.StringIO()
+
+    print_extensions(out)
+
+    text = out.getvalue()
+    assert "sm_endpoint_region_handler" in text and "(switched off)" in text
+    assert "structured_logs" in text
+    assert "SM_ENDPOINT        -> refused: sm_endpoint_region_handler is switched off by EXTENSION_BLOCKLIST" in text

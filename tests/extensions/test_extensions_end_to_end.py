@@ -80,7 +80,7 @@ def broken_extension(site_packages: Path) -> dict[str, str]:
     return {"EXTENSION_MODULES": "broken_extension", "REQUEST_TYPE": "broken"}
 
 
-def test_with_fallback_a_broken_extension_gives_the_base_pair_loudly(
+def test_with_fallback_a_broken_extension_gives_the_built_in_pair_loudly(
     stack: LocalStack, broken_extension: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     counted: list[str] = []
@@ -90,7 +90,7 @@ def test_with_fallback_a_broken_extension_gives_the_base_pair_loudly(
     runtime = build_worker(load_settings(env))
 
     try:
-        pair = runtime.selector.pair("broken")
+        pair = runtime.selector.pair_for("broken", "HTTP_ENDPOINT")
         assert pair.fell_back
         assert type(pair.region_handler) is RegionRequestHandler
         assert counted == ["ExtensionFallbacks"]

@@ -1,16 +1,18 @@
-"""The guide's examples, as written (import paths adapted), built by the registry."""
+"""The extension guide's examples, verbatim (its own import paths), built by the registry."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from model_runner.handlers import ImageRequestHandler, RegionRequestHandler
+from aws.osml.model_runner.image_request_handler import ImageRequestHandler
+from model_runner.handlers import HandlerContext
+from model_runner.registry import HandlerSelector
+from model_runner.testing import FakeContext
 from osml_extensions import BaseRegionHandler
 from osml_extensions.registry import HandlerType, get_registry, register_handler
-from osml_extensions.selection import HandlerSelector
 
 
-def test_basic_extension_structure(providers: dict[str, Any]) -> None:
+def test_basic_extension_structure(fakes: FakeContext, context: HandlerContext) -> None:
     calls = []
 
     @register_handler(
@@ -33,18 +35,23 @@ def test_basic_extension_structure(providers: dict[str, Any]) -> None:
 
     register_handler("my_custom_type", HandlerType.IMAGE_REQUEST_HANDLER, "my_image")(ImageRequestHandler)
 
-    handler = HandlerSelector(get_registry(), providers).pair("my_custom_type").region_handler
+    handler = HandlerSelector(get_registry(), context).pair("my_custom_type").region_handler
 
     assert isinstance(handler, MyRegionHandler)
-    assert handler.region_request_table == "<region_request_table>"
-    assert handler.region_status_monitor == "<region_status_monitor>"
-    assert handler.job_table == "<job_table>"
-    assert handler.image_cache == "<image_cache>"
-    assert handler.process_region_request("request", "item", "image") == "processed"
+    assert handler.region_request_table is fakes.regions
+    assert handler.region_status_monitor is fakes.events
+    assert handler.job_table is fakes.jobs
+    assert handler.context.images is fakes.images
+    assert handler.process_region_request("request", "item", "image") == "processed"  # type: ignore[arg-type]
     assert calls == ["request"]
 
 
-def test_complete_handler_pair_example(providers: dict[str, Any]) -> None:
+def test_complete_handler_pair_example(fakes: FakeContext, context: HandlerContext) -> None:
+    # The guide's "Complete Handler Pair Example" (seed 001), as written.
+    from aws.osml.model_runner.image_request_handler import ImageRequestHandler
+    from aws.osml.model_runner.region_request_handler import RegionRequestHandler
+    from osml_extensions.registry import HandlerType, register_handler
+
     @register_handler(
         request_type="custom_processing",
         handler_type=HandlerType.REGION_REQUEST_HANDLER,
@@ -105,9 +112,28 @@ def test_complete_handler_pair_example(providers: dict[str, Any]) -> None:
             )
             # Custom initialization
 
-    pair: Any = HandlerSelector(get_registry(), providers).pair("custom_processing")
+    pair: Any = HandlerSelector(get_registry(), context).pair("custom_processing")
 
     assert isinstance(pair.region_handler, CustomRegionHandler)
     assert isinstance(pair.image_handler, CustomImageHandler)
     assert pair.image_handler.region_request_handler is pair.region_handler
-    assert pair.image_handler.region_request_queue == "<region_request_queue>"
+    assert pair.image_handler.region_request_queue is fakes.region_queue
+    assert pair.region_handler.endpoint_statistics_table is fakes.slots
+
+
+def test_a_reference_extension_may_wrap_a_collaborator_by_assigning_it(context: HandlerContext) -> None:
+    class Wrapper:
+        pass
+
+    class Wrapping(BaseRegionHandler):
+        def __init__(self, config, table, monitor):  # type: ignore[no-untyped-def]
+            super().__init__(config, table, monitor)
+            self.endpoint_utils = Wrapper()  # type: ignore[assignment]
+
+    register_handler("wrapping", HandlerType.REGION_REQUEST_HANDLER, "wrapping")(Wrapping)
+    register_handler("wrapping", HandlerType.IMAGE_REQUEST_HANDLER, "wrapping_image")(ImageRequestHandler)
+
+    handler: Any = HandlerSelector(get_registry(), context).pair("wrapping").region_handler
+
+    assert isinstance(handler.context.models, Wrapper)
+    assert handler.context.jobs is context.jobs

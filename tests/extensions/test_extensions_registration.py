@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from model_runner.handlers import ImageRequestHandler, RegionRequestHandler
-from osml_extensions.errors import RegistrationError, UnknownRequestTypeError
+from model_runner.registry import RegistrationError, UnknownRequestTypeError
 from osml_extensions.registry import (
     HandlerType,
     get_registry,

@@ -13,11 +13,11 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from pydantic import JsonValue
 
 from model_runner.api import ImageProcessor
+from model_runner.backoff import Backoff
 from model_runner.errors import QueueAction
 from model_runner.inference.invocation_error import ModelInvocationError
 from model_runner.inference.sagemaker import (
     PAYLOAD_LIMIT_BYTES,
-    Backoff,
     EndpointVariants,
     SageMakerDetectors,
     TileTooLargeError,
@@ -92,7 +92,7 @@ def detect(
     retries: int = 3,
 ) -> tuple[bytes, FakeClients]:
     clients = FakeClients(runtime, FakeControlPlane(variants or {"AllTraffic": 1.0}))
-    factory = SageMakerDetectors(clients, Backoff(retries, base_s=0.01), sleep=lambda _: None)
+    factory = SageMakerDetectors(clients, Backoff(retries + 1, base_s=0.01, sleep=lambda _: None))
     processor = ImageProcessor.model_validate(
         {"name": "detector", "type": "SM_ENDPOINT", "assumedRole": role}
     )
@@ -194,7 +194,7 @@ def test_an_endpoint_that_cannot_be_described_is_called_without_a_variant() -> N
     runtime = FakeRuntime()
     denied = client_error("AccessDeniedException", 403, "not authorized to DescribeEndpoint")
     clients = FakeClients(runtime, FakeControlPlane({}, error=denied))
-    factory = SageMakerDetectors(clients, Backoff(1), sleep=lambda _: None)
+    factory = SageMakerDetectors(clients, Backoff(2, sleep=lambda _: None))
     processor = ImageProcessor(name="detector")
 
     assert factory(processor, {}).detect(b"tile", "image/png") == ANSWER
@@ -274,22 +274,10 @@ def test_a_variant_gone_since_the_description_is_left_to_sagemaker() -> None:
 def test_an_oversize_tile_is_refused_before_any_call() -> None:
     runtime = FakeRuntime()
     clients = FakeClients(runtime, FakeControlPlane({"a": 1.0}))
-    detector = SageMakerDetectors(clients, Backoff(3))(ImageProcessor(name="detector"), {})
+    detector = SageMakerDetectors(clients, Backoff(4))(ImageProcessor(name="detector"), {})
 
     with pytest.raises(TileTooLargeError, match=r"over SageMaker's 6291456-byte \(6 MB\) limit") as raised:
         detector.detect(b"x" * (PAYLOAD_LIMIT_BYTES + 1), "image/png")
 
     assert runtime.calls == []
     assert raised.value.action is QueueAction.FAIL_JOB
-
-
-def test_backoff_grows_with_jitter_within_its_bounds() -> None:
-    backoff = Backoff(5, base_s=1.0, max_s=4.0)
-    rng = random.Random(1)
-
-    delays = {retry: [backoff.delay_s(retry, rng) for _ in range(200)] for retry in (1, 2, 3, 4)}
-
-    assert all(0.5 <= delay <= 1.0 for delay in delays[1])
-    assert all(1.0 <= delay <= 2.0 for delay in delays[2])
-    assert all(2.0 <= delay <= 4.0 for delay in delays[3] + delays[4])
-    assert len(set(delays[1])) > 100

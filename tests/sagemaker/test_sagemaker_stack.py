@@ -13,10 +13,10 @@ import pytest
 from sagemaker_support import emulator_stats, runtime_client
 
 from model_runner.api import ImageProcessor
+from model_runner.backoff import Backoff
 from model_runner.inference.invocation_error import ModelInvocationError
 from model_runner.inference.sagemaker import (
     PAYLOAD_LIMIT_BYTES,
-    Backoff,
     SageMakerDetectors,
     TileTooLargeError,
 )
@@ -82,7 +82,7 @@ class StackClients:
 
 @pytest.fixture(scope="module")
 def detectors(stack: LocalStack) -> SageMakerDetectors:
-    return SageMakerDetectors(StackClients(stack), Backoff(10, base_s=0.05, max_s=0.5), rng=random.Random(3))
+    return SageMakerDetectors(StackClients(stack), Backoff(11, base_s=0.05, cap_s=0.5), rng=random.Random(3))
 
 
 def processor(name: str) -> ImageProcessor:

@@ -13,7 +13,7 @@ from model_runner.aws.tile_ledger import TileLedger, TileState
 from model_runner.config import load_settings
 from model_runner.inference.sagemaker_async import AsyncNotification, parse_notification
 from model_runner.local import LocalStack
-from osml_extensions.sagemaker.async_inference import AsyncInference, inference_id
+from model_runner.handlers.sagemaker.async_inference import AsyncInference, inference_id
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from model_runner.sinks import Backoff, KinesisSinkSpec, S3SinkSpec, build_sinks
+from model_runner.backoff import Backoff
+from model_runner.sinks import KinesisSinkSpec, S3SinkSpec, build_sinks
 
 ROLE = "arn:aws:iam::123456789012:role/results-writer"
 

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from model_runner.sinks import Backoff, KinesisSink, SinkError
+from model_runner.backoff import Backoff
+from model_runner.sinks import KinesisSink, SinkError
 
 STREAM = "mr-features"
 Features = Callable[..., list[dict[str, Any]]]

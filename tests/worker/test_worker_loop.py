@@ -12,7 +12,8 @@ from model_runner.aws.sqs import QueueMessage
 from model_runner.config import load_settings
 from model_runner.errors import ImageReadError, ServiceError
 from model_runner.worker.loop import Worker
-from osml_extensions.errors import UnknownRequestTypeError
+from model_runner.events import EventBus
+from model_runner.registry import UnservedEndpointError
 
 ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
@@ -69,7 +70,7 @@ class Selector:
         self.error = error
         self.processed: list[Any] = []
 
-    def pair(self, request_type: str) -> Any:
+    def pair_for(self, request_type: str, endpoint_type: str) -> Any:
         if self.error is not None:
             raise self.error
         selector = self
@@ -78,7 +79,7 @@ class Selector:
             def process_image_request(self, request: Any, request_type: str) -> None:
                 selector.processed.append((request.job_id, request_type))
 
-        return type("Pair", (), {"image_handler": Handler()})()
+        return type("Pair", (), {"image_handler": Handler(), "request_type": request_type})()
 
 
 def message(body: object, message_id: str = "m1") -> QueueMessage:
@@ -88,25 +89,33 @@ def message(body: object, message_id: str = "m1") -> QueueMessage:
 
 def worker(images: FakeQueue, selector: Selector, completion: FakeCompletion, tmp_path: Any) -> Worker:
     settings = load_settings({**ENV, "LIVENESS_FILE": str(tmp_path / "alive")})
-    return Worker(settings, images, FakeQueue(), selector, completion, threading.Event())  # type: ignore[arg-type]
+    return Worker(
+        settings,
+        images,  # type: ignore[arg-type]
+        FakeQueue(),  # type: ignore[arg-type]
+        selector,  # type: ignore[arg-type]
+        completion,  # type: ignore[arg-type]
+        EventBus(),
+        threading.Event(),
+    )
 
 
-def test_a_request_for_a_type_this_worker_does_not_serve_fails_its_images_with_the_reason(
+def test_a_request_for_an_endpoint_type_the_pair_does_not_serve_fails_its_images_with_the_reason(
     tmp_path: Any,
 ) -> None:
     images, completion = FakeQueue([message(REQUEST)]), FakeCompletion()
-    error = UnknownRequestTypeError(
-        "no handler is registered for 'async_sm_endpoint' (known request types: http)"
-    )
+    error = UnservedEndpointError(["imageProcessor.type: SM_ENDPOINT_ASYNC is not served by 'gpu'"])
 
     assert worker(images, Selector(error), completion, tmp_path).poll_once()
 
     assert [item["image_url"] for item in completion.failed] == REQUEST["imageUrls"]
-    assert all("known request types: http" in item["reason"] for item in completion.failed)
+    assert all("imageProcessor.type: SM_ENDPOINT_ASYNC" in item["reason"] for item in completion.failed)
     assert images.deleted == ["m1"]
 
 
-def test_the_request_names_its_own_type_and_the_message_is_deleted_after_success(tmp_path: Any) -> None:
+def test_the_endpoint_type_selects_its_built_in_pair_and_the_message_is_deleted_after_success(
+    tmp_path: Any,
+) -> None:
     images, selector = FakeQueue([message(REQUEST)]), Selector()
 
     worker(images, selector, FakeCompletion(), tmp_path).poll_once()

@@ -25,7 +25,11 @@ class ImageRequestHandler:
     def __init__(self, context: HandlerContext, region_request_handler: RegionRequestHandler) -> None:
         self.context = context
         self.region_request_handler = region_request_handler
-        self.image_completion = ImageCompletion(context)
+
+    @property
+    def image_completion(self) -> ImageCompletion:
+        """Completion and failure of images, over this handler's context."""
+        return ImageCompletion(self.context)
 
     def pre_processing_hook(self, image_request: ImageRequest) -> None:
         """Called before the images of a request are processed; the base does nothing."""

@@ -39,7 +39,11 @@ class RegionRequestHandler:
 
     def __init__(self, context: HandlerContext) -> None:
         self.context = context
-        self.image_completion = ImageCompletion(context)
+
+    @property
+    def image_completion(self) -> ImageCompletion:
+        """Completion and failure of images, over this handler's context."""
+        return ImageCompletion(self.context)
 
     def pre_processing_hook(self, region_request: RegionRequest) -> None:
         """Called before a region's tiles are processed; the base does nothing."""

@@ -1,6 +1,6 @@
-"""The image half of the guide's "Complete Handler Pair Example", as written (our import paths)."""
+"""The image half of the guide's "Complete Handler Pair Example", as written."""
 
-from model_runner.handlers import ImageRequestHandler
+from aws.osml.model_runner.image_request_handler import ImageRequestHandler
 from osml_extensions.registry import HandlerType, register_handler
 
 

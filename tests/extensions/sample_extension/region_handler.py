@@ -1,4 +1,4 @@
-"""The guide's "Basic Extension Structure" example, as written (our import paths)."""
+"""The guide's "Basic Extension Structure" example, as written."""
 
 import json
 import os

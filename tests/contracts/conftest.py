@@ -1,4 +1,5 @@
-"""In-process moto fixtures for the adapter unit tests (end-to-end tests use the moto server)."""
+"""Each port's contract runs against its AWS adapter (in-process moto) and its in-memory fake, so
+the fakes that handler unit tests use keep the adapters' promises."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ from moto import mock_aws
 
 from model_runner.aws.endpoint_statistics import EndpointStatisticsTable
 from model_runner.aws.job_table import JobTable
+from model_runner.aws.detection_store import DetectionStore
 from model_runner.aws.region_table import RegionTable
+from model_runner.handlers.ports import DetectionWorkspace, EndpointSlots, JobStore, RegionStore
 from model_runner.resources import RESOURCES, TableSpec
+from model_runner.testing import InMemoryJobStore, InMemoryRegionStore, InMemorySlots, InMemoryWorkspace
 
 
 @pytest.fixture
@@ -44,19 +48,38 @@ def table_spec(setting: str) -> TableSpec:
     return next(spec for spec in RESOURCES.tables if spec.setting == setting)
 
 
-@pytest.fixture
-def job_table(aws: None) -> JobTable:
+@pytest.fixture(params=["dynamodb", "memory"])
+def job_store(request: pytest.FixtureRequest) -> JobStore:
+    if request.param == "memory":
+        return InMemoryJobStore()
+    request.getfixturevalue("aws")
     spec = table_spec("JOB_TABLE")
     return JobTable(make_table(spec), spec.name, ttl_days=7)
 
 
-@pytest.fixture
-def region_table(aws: None) -> RegionTable:
+@pytest.fixture(params=["dynamodb", "memory"])
+def region_store(request: pytest.FixtureRequest) -> RegionStore:
+    if request.param == "memory":
+        return InMemoryRegionStore()
+    request.getfixturevalue("aws")
     spec = table_spec("REGION_REQUEST_TABLE")
     return RegionTable(make_table(spec), spec.name, ttl_days=7)
 
 
-@pytest.fixture
-def endpoint_table(aws: None) -> EndpointStatisticsTable:
+@pytest.fixture(params=["dynamodb", "memory"])
+def endpoint_slots(request: pytest.FixtureRequest) -> EndpointSlots:
+    if request.param == "memory":
+        return InMemorySlots()
+    request.getfixturevalue("aws")
     spec = table_spec("ENDPOINT_TABLE")
     return EndpointStatisticsTable(make_table(spec), spec.name)
+
+
+@pytest.fixture(params=["s3", "memory"])
+def workspace(request: pytest.FixtureRequest) -> DetectionWorkspace:
+    if request.param == "memory":
+        return InMemoryWorkspace()
+    request.getfixturevalue("aws")
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="workspace")
+    return DetectionStore(s3, "workspace")
