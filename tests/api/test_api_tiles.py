@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from model_runner.api import TileCompression, TileFormat, parse_image_request
 from model_runner.errors import InvalidRequestError
 from model_runner.tiling.encodings import SUPPORTED_COMPRESSIONS

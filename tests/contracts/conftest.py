@@ -10,9 +10,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from model_runner.aws.detection_store import DetectionStore
 from model_runner.aws.endpoint_statistics import EndpointStatisticsTable
 from model_runner.aws.job_table import JobTable
-from model_runner.aws.detection_store import DetectionStore
 from model_runner.aws.region_table import RegionTable
 from model_runner.handlers.ports import DetectionWorkspace, EndpointSlots, JobStore, RegionStore
 from model_runner.resources import RESOURCES, TableSpec

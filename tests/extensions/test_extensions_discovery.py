@@ -117,4 +117,7 @@ def test_the_listing_shows_switched_off_handlers_and_the_fallback(monkeypatch: p
     text = out.getvalue()
     assert "sm_endpoint_region_handler" in text and "(switched off)" in text
     assert "structured_logs" in text
-    assert "SM_ENDPOINT        -> refused: sm_endpoint_region_handler is switched off by EXTENSION_BLOCKLIST" in text
+    assert (
+        "SM_ENDPOINT        -> refused: sm_endpoint_region_handler is switched off by EXTENSION_BLOCKLIST"
+        in text
+    )

@@ -28,7 +28,9 @@ def register_pair(
     register_handler(request_type, HandlerType.REGION_REQUEST_HANDLER, f"{request_type}_region", endpoints)(
         region
     )
-    register_handler(request_type, HandlerType.IMAGE_REQUEST_HANDLER, f"{request_type}_image", endpoints)(image)
+    register_handler(request_type, HandlerType.IMAGE_REQUEST_HANDLER, f"{request_type}_image", endpoints)(
+        image
+    )
 
 
 class NeedsGpu(RegionRequestHandler):
@@ -55,7 +57,9 @@ class Exploding(RegionRequestHandler):
 def test_priority_is_explicit_then_request_type_setting_then_the_endpoints_built_in_pair(
     explicit: str | None, configured: str | None, endpoint_type: str | None, chosen: str
 ) -> None:
-    assert select_request_type(explicit=explicit, configured=configured, endpoint_type=endpoint_type) == chosen
+    assert (
+        select_request_type(explicit=explicit, configured=configured, endpoint_type=endpoint_type) == chosen
+    )
 
 
 def test_one_selector_serves_each_request_type_with_its_own_pair(context: HandlerContext) -> None:
@@ -120,7 +124,9 @@ def test_use_extensions_false_gives_every_request_the_built_in_pair_of_its_endpo
     register_pair("my_custom_type", RegionRequestHandler)
     selector = HandlerSelector(get_registry(), context, use_extensions=False)
 
-    assert isinstance(selector.pair_for("my_custom_type", "SM_ENDPOINT").region_handler, SageMakerRegionHandler)
+    assert isinstance(
+        selector.pair_for("my_custom_type", "SM_ENDPOINT").region_handler, SageMakerRegionHandler
+    )
     assert type(selector.pair_for("my_custom_type", "HTTP_ENDPOINT").region_handler) is RegionRequestHandler
 
 

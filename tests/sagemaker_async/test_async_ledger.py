@@ -11,9 +11,9 @@ import pytest
 from model_runner.aws.clients import AwsClients
 from model_runner.aws.tile_ledger import TileLedger, TileState
 from model_runner.config import load_settings
+from model_runner.handlers.sagemaker.async_inference import AsyncInference, inference_id
 from model_runner.inference.sagemaker_async import AsyncNotification, parse_notification
 from model_runner.local import LocalStack
-from model_runner.handlers.sagemaker.async_inference import AsyncInference, inference_id
 
 pytestmark = pytest.mark.e2e
 

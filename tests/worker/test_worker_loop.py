@@ -11,9 +11,9 @@ import pytest
 from model_runner.aws.sqs import QueueMessage
 from model_runner.config import load_settings
 from model_runner.errors import ImageReadError, ServiceError
-from model_runner.worker.loop import Worker
 from model_runner.events import EventBus
 from model_runner.registry import UnservedEndpointError
+from model_runner.worker.loop import Worker
 
 ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
