@@ -1,6 +1,6 @@
-"""The worker's metric catalogue, shared with the worker itself (model_runner.metric_catalog)."""
+"""The worker's metric catalogue, shared with the worker (model_runner.observability.metric_catalog)."""
 
-from model_runner.metric_catalog import (
+from model_runner.observability.metric_catalog import (
     EXTENSION_FALLBACKS,
     IMAGE_DURATION,
     IMAGES_FAILED,

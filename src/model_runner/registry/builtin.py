@@ -26,9 +26,8 @@ from model_runner.handlers.sagemaker.realtime import (
     SageMakerImageHandler,
     SageMakerRegionHandler,
 )
-from model_runner.observability import LogObserver, MetricsObserver
+from model_runner.observability import LogObserver, MetricsObserver, StatusPublisher
 from model_runner.registry.registrations import BASE_REQUEST_TYPE, HandlerRegistry, HandlerType
-from model_runner.status.publisher import StatusPublisher
 
 BASE_ENDPOINTS = ("HTTP_ENDPOINT", "SM_ENDPOINT")
 

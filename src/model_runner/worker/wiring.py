@@ -27,8 +27,8 @@ from model_runner.inference.http_client import HttpModelClient
 from model_runner.inference.http_policy import HttpCallPolicy
 from model_runner.inference.sagemaker import SageMakerDetectors
 from model_runner.inference.tls import ca_bundle_from
-from model_runner.metric_catalog import EXTENSION_FALLBACKS
 from model_runner.observability import MetricsObserver
+from model_runner.observability.metric_catalog import EXTENSION_FALLBACKS
 from model_runner.registry import (
     ExtensionError,
     HandlerSelector,

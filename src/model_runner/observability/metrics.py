@@ -1,25 +1,22 @@
-"""Logs and metrics: JSON log lines, an observer logging every lifecycle event, and one emitting
-CloudWatch embedded-metric-format records (which CloudWatch Logs turns into metrics)."""
+"""The observer emitting CloudWatch embedded-metric-format records (which CloudWatch Logs turns
+into metrics) for the lifecycle events."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import sys
 import time
 from typing import Any, TextIO
 
-from model_runner.config import WorkerSettings
 from model_runner.events import (
     JobCompleted,
     JobFailed,
     LifecycleEvent,
     RegionCompleted,
     RegionStarted,
-    TileFailed,
 )
-from model_runner.metric_catalog import (
+from model_runner.observability.metric_catalog import (
     IMAGE_DURATION,
     IMAGES_FAILED,
     IMAGES_PARTIAL,
@@ -33,43 +30,6 @@ from model_runner.metric_catalog import (
 from model_runner.status import Status
 
 logger = logging.getLogger("model_runner.events")
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per record: time, level, logger, message and any ``fields`` extra."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        entry.update(getattr(record, "fields", {}))
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
-
-
-def configure_logging(settings: WorkerSettings, stream: TextIO = sys.stderr) -> None:
-    """Send the worker's logs to ``stream`` in the configured format and level."""
-    handler = logging.StreamHandler(stream)
-    if settings.log_format == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(settings.log_level)
-
-
-class LogObserver:
-    """Logs every lifecycle event as one structured record."""
-
-    def on_event(self, event: LifecycleEvent) -> None:
-        fields = {"event": type(event).__name__, **dataclasses.asdict(event)}
-        level = logging.WARNING if isinstance(event, TileFailed | JobFailed) else logging.INFO
-        logger.log(level, "%s %s", type(event).__name__, event.image_id, extra={"fields": fields})
 
 
 _IMAGE_OUTCOMES = {

@@ -1,0 +1,91 @@
+"""The tile runner: every tile ends as detections or a failure with its reason, never more calls
+in flight than asked, and it stops taking tiles when the worker stops."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+from conftest import IMAGE_URL, image_request
+from model_runner.api import RegionRequest
+from model_runner.handlers.tile_work import run_tiles
+from model_runner.testing import FakeContext, ScriptedDetector
+from model_runner.testing.models import one_box
+from model_runner.tiling import GridTilingStrategy, Window
+
+
+def region_of(fakes: FakeContext) -> tuple[RegionRequest, list]:  # type: ignore[type-arg]
+    request = image_request()
+    (region,) = GridTilingStrategy().regions(Window(0, 0, 600, 500), (1024, 1024), 128, 16, image_id="i")
+    region_request = RegionRequest.for_region(request, IMAGE_URL, region)
+    return region_request, list(GridTilingStrategy().tiles(region))
+
+
+def test_every_tile_gives_detections_in_full_image_pixels(fakes: FakeContext) -> None:
+    request, tiles = region_of(fakes)
+    image = fakes.images.get(IMAGE_URL)
+
+    results = run_tiles(tiles, image, request, fakes.detector, concurrency=3)
+
+    assert results.succeeded == len(tiles) == 30 and results.failures == []
+    origins = sorted((float(batch.boxes[0][0]), float(batch.boxes[0][1])) for batch in results.batches)
+    assert origins == sorted((float(tile.window.x), float(tile.window.y)) for tile in tiles)
+    assert len(results.model_latencies_ms) == 30
+
+
+def test_calls_in_flight_never_exceed_the_concurrency(fakes: FakeContext) -> None:
+    request, tiles = region_of(fakes)
+    in_flight, peak, lock = [0], [0], threading.Lock()
+
+    def slow(tile: bytes) -> object:
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        time.sleep(0.005)
+        with lock:
+            in_flight[0] -= 1
+        return one_box()(tile)
+
+    run_tiles(tiles, fakes.images.get(IMAGE_URL), request, ScriptedDetector(slow), concurrency=3)
+
+    assert peak[0] == 3
+
+
+def test_a_tile_that_cannot_be_read_is_a_failed_tile_with_its_reason(fakes: FakeContext) -> None:
+    request, tiles = region_of(fakes)
+    image = fakes.images.get(IMAGE_URL)
+
+    class Unreadable:
+        def __getattr__(self, name: str) -> object:
+            return getattr(image, name)
+
+        def read(self, window: Window) -> np.ndarray:  # type: ignore[type-arg]
+            if window.x == 0 and window.y == 0:
+                raise OSError("disk vanished")
+            return image.read(window)
+
+    failed: list[tuple[str, str]] = []
+    results = run_tiles(
+        tiles,
+        Unreadable(),  # type: ignore[arg-type]
+        request,
+        fakes.detector,
+        concurrency=2,
+        on_failure=lambda tile, reason: failed.append((tile, reason)),
+    )
+
+    assert results.succeeded == 29
+    assert [reason for _, reason in results.failures] == [reason for _, reason in failed]
+    assert failed[0][1] == "tile x0-y0-w128-h128: OSError: disk vanished"
+
+
+def test_a_set_stop_event_stops_taking_tiles(fakes: FakeContext) -> None:
+    request, tiles = region_of(fakes)
+    stop = threading.Event()
+    stop.set()
+
+    results = run_tiles(tiles, fakes.images.get(IMAGE_URL), request, fakes.detector, concurrency=2, stop=stop)
+
+    assert results.total < len(tiles)
