@@ -1,13 +1,23 @@
-"""Fixtures shared by every test package."""
+"""Fixtures shared by every test package, and the two tiers.
+
+The end-to-end fixtures (the session's one local stack, workers, status capture) live in
+tests/support/e2e_support.py; a test that uses the stack is marked ``e2e``, every other test
+``unit``, but for the CDK app's (``deployment``, a Node.js synthesis): ``pytest -m unit`` runs the
+fast tier (no servers) on every change.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from e2e_support import in_process_worker, stack, statuses, worker_processes
+
+__all__ = ["in_process_worker", "stack", "statuses", "worker_processes"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_IMAGERY = REPO_ROOT.parent / "shared" / "imagery"
+CDK_TESTS = REPO_ROOT / "tests" / "cdk"
 
 
 @pytest.fixture(scope="session")
@@ -16,3 +26,15 @@ def imagery_dir() -> Path:
     if not (SHARED_IMAGERY / "RGB.byte.tif").exists():
         pytest.fail(f"the shared imagery is missing: expected it at {SHARED_IMAGERY}")
     return SHARED_IMAGERY
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests that use the local stack ``e2e``, those of the CDK app ``deployment``, and the
+    others ``unit``."""
+    for item in items:
+        if "stack" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.e2e)
+        if item.path.is_relative_to(CDK_TESTS):
+            item.add_marker(pytest.mark.deployment)
+        if item.get_closest_marker("e2e") is None and item.get_closest_marker("deployment") is None:
+            item.add_marker(pytest.mark.unit)

@@ -1,24 +1,17 @@
-"""Fixtures of the extension tests: a fresh registry per test, the sample package installed through
-its entry point, and the end-to-end fixtures of tests/e2e."""
+"""Fixtures of the extension tests: a fresh registry per test, a context of fakes, and the sample
+package installed through its entry point."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-
-from e2e_support import in_process_worker, stack, statuses
 from extension_install import forget, install
 
 from model_runner.handlers import HandlerContext
 from model_runner.registry import builtin, get_registry, reset_registry
 from model_runner.testing import FakeContext, fake_context
-
-__all__ = ["in_process_worker", "stack", "statuses"]
 
 SAMPLE = Path(__file__).parent / "sample_extension"
 ENTRY_POINTS = "[osml_extensions]\nlocal_models = sample_extension\n"

@@ -4,7 +4,7 @@ the real-time detector calling them as the worker would."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -20,37 +20,11 @@ from model_runner.inference.sagemaker import (
     SageMakerDetectors,
     TileTooLargeError,
 )
-from model_runner.local import LocalStack, ModelSpec, start_local_stack
-from model_runner.local.sagemaker import EmulatedAsyncConfig, EmulatedEndpoint, EmulatedVariant
+from model_runner.local import LocalStack
 
 pytestmark = pytest.mark.e2e
 
 ROLE = "arn:aws:iam::123456789012:role/model-invoker"
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[LocalStack]:
-    endpoints = {
-        "detector": EmulatedEndpoint.serving("centre"),
-        "split": EmulatedEndpoint(
-            variants=(
-                EmulatedVariant("a", "centre", weight=3, instance_count=2),
-                EmulatedVariant("b", "flood", weight=1),
-            )
-        ),
-        "narrow": EmulatedEndpoint.serving("centre", latency_ms=50, max_concurrency=1),
-        "broken": EmulatedEndpoint.serving("broken"),
-        "queued": EmulatedEndpoint.serving(
-            "centre", async_config=EmulatedAsyncConfig("s3://mr-results/async", success_topic="arn:aws:sns:x")
-        ),
-    }
-    models = {
-        "centre": ModelSpec("centerpoint"),
-        "flood": ModelSpec("flood", count=3),
-        "broken": ModelSpec("failure"),
-    }
-    with start_local_stack(models, sagemaker_endpoints=endpoints) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
@@ -99,13 +73,13 @@ def test_the_worker_environment_sends_runtime_calls_to_the_emulator(
 
     answer = runtime.invoke_endpoint(EndpointName="detector", Body=tile(), ContentType="image/png")
     assert answer["InvokedProductionVariant"] == "AllTraffic"
-    described = control.describe_endpoint(EndpointName="split")
+    described = control.describe_endpoint(EndpointName="sm-split")
     assert [
         (variant["VariantName"], variant["CurrentWeight"], variant["CurrentInstanceCount"])
         for variant in described["ProductionVariants"]
     ] == [("a", 3.0, 2), ("b", 1.0, 1)]
     queued = control.describe_endpoint_config(
-        EndpointConfigName=described["EndpointConfigName"].replace("split", "queued")
+        EndpointConfigName=described["EndpointConfigName"].replace("sm-split", "sm-queued")
     )
     assert queued["AsyncInferenceConfig"]["OutputConfig"]["S3OutputPath"] == "s3://mr-results/async"
 
@@ -113,13 +87,13 @@ def test_the_worker_environment_sends_runtime_calls_to_the_emulator(
 def test_the_detector_spreads_tiles_over_the_described_weights(
     detectors: SageMakerDetectors, emulator: str, tile: Callable[..., bytes]
 ) -> None:
-    detector = detectors(processor("split"), {})
-    before = emulator_stats(emulator)["split"]["variants"]
+    detector = detectors(processor("sm-split"), {})
+    before = emulator_stats(emulator)["sm-split"]["variants"]
 
     for seed in range(60):
         assert b"FeatureCollection" in detector.detect(tile(seed=seed), "image/png")
 
-    after = emulator_stats(emulator)["split"]["variants"]
+    after = emulator_stats(emulator)["sm-split"]["variants"]
     sent = {name: after.get(name, 0) - before.get(name, 0) for name in ("a", "b")}
     assert sent["a"] + sent["b"] == 60
     assert sent["a"] > sent["b"] > 0
@@ -128,13 +102,13 @@ def test_the_detector_spreads_tiles_over_the_described_weights(
 def test_the_detector_honours_the_requests_target_variant(
     detectors: SageMakerDetectors, emulator: str, tile: Callable[..., bytes]
 ) -> None:
-    detector = detectors(processor("split"), {"TargetVariant": "b"})
-    before = emulator_stats(emulator)["split"]["variants"]
+    detector = detectors(processor("sm-split"), {"TargetVariant": "b"})
+    before = emulator_stats(emulator)["sm-split"]["variants"]
 
     for seed in range(10):
         detector.detect(tile(seed=seed), "image/png")
 
-    after = emulator_stats(emulator)["split"]["variants"]
+    after = emulator_stats(emulator)["sm-split"]["variants"]
     assert after["b"] - before.get("b", 0) == 10
     assert after.get("a", 0) == before.get("a", 0)
 
@@ -142,22 +116,22 @@ def test_the_detector_honours_the_requests_target_variant(
 def test_retries_absorb_throttling(
     detectors: SageMakerDetectors, emulator: str, tile: Callable[..., bytes]
 ) -> None:
-    detector = detectors(processor("narrow"), {})
+    detector = detectors(processor("sm-narrow"), {})
 
     with ThreadPoolExecutor(4) as pool:
         answers = list(pool.map(lambda seed: detector.detect(tile(seed=seed), "image/png"), range(12)))
 
     assert all(b"FeatureCollection" in answer for answer in answers)
-    assert emulator_stats(emulator)["narrow"]["throttled"] > 0
+    assert emulator_stats(emulator)["sm-narrow"]["throttled"] > 0
 
 
 def test_a_model_error_becomes_the_tiles_failure_reason(
     detectors: SageMakerDetectors, tile: Callable[..., bytes]
 ) -> None:
     with pytest.raises(
-        ModelInvocationError, match=r"model of broken answered HTTP 500: .*failure model \(http_500\)"
+        ModelInvocationError, match=r"model of sm-broken answered HTTP 500: .*failure model \(http_500\)"
     ):
-        detectors(processor("broken"), {}).detect(tile(), "image/png")
+        detectors(processor("sm-broken"), {}).detect(tile(), "image/png")
 
 
 def test_an_oversize_tile_never_reaches_the_emulator(detectors: SageMakerDetectors, emulator: str) -> None:

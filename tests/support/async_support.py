@@ -1,12 +1,12 @@
-"""Helpers of the asynchronous endpoint tests: one local stack with emulated asynchronous
-endpoints, workers on it, and jobs as a user reads their outcome; built on e2e_support."""
+"""Helpers of the asynchronous endpoint tests: workers with the asynchronous settings on the
+session's stack (its async-* endpoints, see stack_catalog), and jobs as a user reads their outcome;
+built on e2e_support."""
 
 from __future__ import annotations
 
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,25 +16,10 @@ from e2e_support import ImageOutcome, image_request, upload, wait_for_images
 
 from model_runner.aws.region_table import RegionTable
 from model_runner.local import LocalStack
-from model_runner.local.sagemaker import STATS_PATH, EmulatedEndpoint
-from model_runner.local.stack import LOCAL_ASYNC_CONFIG
+from model_runner.local.sagemaker import STATS_PATH
 from model_runner.local.synthetic_image import generate_image
 
 ASYNC_BUCKET = "mr-async"
-ENDPOINTS = {
-    "async-flood": EmulatedEndpoint.serving("flood", latency_ms=20, async_config=LOCAL_ASYNC_CONFIG),
-    "async-narrow": EmulatedEndpoint.serving(
-        "centerpoint", latency_ms=150, max_concurrency=2, async_config=LOCAL_ASYNC_CONFIG
-    ),
-    "async-flaky": EmulatedEndpoint.serving(
-        "centerpoint", failure_rate=0.3, seed=7, async_config=LOCAL_ASYNC_CONFIG
-    ),
-    "async-twice": EmulatedEndpoint.serving(
-        "centerpoint", async_config=replace(LOCAL_ASYNC_CONFIG, notification_copies=2)
-    ),
-    "async-slow": EmulatedEndpoint.serving("centerpoint", latency_ms=400, async_config=LOCAL_ASYNC_CONFIG),
-}
-"""Endpoints over the models of e2e_support.MODELS."""
 ASYNC_WORKER_ENV = {"ASYNC_POLL_SECONDS": "3", "ASYNC_MAX_IN_FLIGHT": "6"}
 """The worker settings of these tests, on top of e2e_support.worker_env."""
 

@@ -1,8 +1,8 @@
-"""End-to-end support, its fixtures re-exported by conftest.py.
+"""End-to-end support, its fixtures re-exported by tests/conftest.py.
 
-One local stack per session (moto server and built-in models over HTTP); workers run in-process
-(threads) or as `model-runner worker` processes; every SNS status event is captured through an SQS
-subscription, as a status consumer would.
+One local stack per session (moto server, built-in models and emulated SageMaker endpoints over
+HTTP, see stack_catalog); workers run in-process (threads) or as `model-runner worker` processes;
+every SNS status event is captured through an SQS subscription, as a status consumer would.
 """
 
 from __future__ import annotations
@@ -21,19 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from stack_catalog import ENDPOINTS, MODELS
 
 from model_runner.api import image_id_for
 from model_runner.config import load_settings
-from model_runner.local import LocalStack, ModelSpec, start_local_stack
+from model_runner.local import LocalStack, start_local_stack
 from model_runner.sinks import object_key
 from model_runner.worker.wiring import WorkerRuntime, build_worker
 
-MODELS = {
-    "centerpoint": ModelSpec(kind="centerpoint"),
-    "flood": ModelSpec(kind="flood", count=5),
-    "mixed": ModelSpec(kind="failure", failure_mode="mixed", failure_fraction=0.3),
-    "broken": ModelSpec(kind="failure", failure_mode="http_500"),
-}
 RESULTS_BUCKET = "mr-results"
 IMAGES_BUCKET = "mr-images"
 JOB_TIMEOUT_S = 240.0
@@ -51,8 +46,8 @@ def running_stack(**options: Any) -> Iterator[LocalStack]:
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[LocalStack]:
-    """The session's local stack."""
-    with running_stack() as running:
+    """The session's one local stack, started by the first test that needs it."""
+    with running_stack(sagemaker_endpoints=ENDPOINTS) as running:
         yield running
 
 
