@@ -119,7 +119,7 @@ class WorkerSettings(ExtensionSettings):
     )
     visibility_timeout_s: int = Field(
         default=120,
-        ge=30,
+        ge=5,
         le=43200,
         validation_alias="VISIBILITY_TIMEOUT",
         description="Visibility timeout the worker keeps on a message it is processing; a "

@@ -20,7 +20,7 @@ from model_runner.local import LocalStack
 
 pytestmark = pytest.mark.e2e
 
-SHORT_VISIBILITY = {"VISIBILITY_TIMEOUT": "30", "QUEUE_WAIT_SECONDS": "1"}
+SHORT_VISIBILITY = {"VISIBILITY_TIMEOUT": "6", "QUEUE_WAIT_SECONDS": "1"}
 
 
 def test_a_region_of_a_killed_worker_is_finished_by_another_without_resubmitting(
