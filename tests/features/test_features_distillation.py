@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from model_runner.errors import InvalidRequestError
-from model_runner.features import DetectionBatch, DistillationOptions, FeatureClass, PixelFeature, distill
+from model_runner.features import (
+    DetectionBatch,
+    DistillationOptions,
+    FeatureClass,
+    PixelFeature,
+    distill,
+    translate_geometry,
+)
 
 
 def detection(box: tuple[float, float, float, float], iri: str, score: float) -> PixelFeature:
@@ -18,6 +25,17 @@ def detection(box: tuple[float, float, float, float], iri: str, score: float) ->
 
 
 def tile(*detections: PixelFeature) -> DetectionBatch:
+    """Each detection (in image pixels) from its own tile, as overlapping tiles see one object."""
+    return DetectionBatch.concat(
+        DetectionBatch.from_tile(
+            [PixelFeature.of(translate_geometry(item.geometry, -index, 0), item.classes, item.properties)],
+            (index, 0),
+        )
+        for index, item in enumerate(detections)
+    )
+
+
+def one_tile(*detections: PixelFeature) -> DetectionBatch:
     return DetectionBatch.from_tile(list(detections), (0, 0))
 
 
@@ -64,12 +82,51 @@ def test_nms_breaks_score_ties_by_input_order() -> None:
     assert kept.features[0] is batch.features[0]
 
 
-def test_nms_keeps_features_without_a_class_and_points() -> None:
-    point = PixelFeature.of({"type": "Point", "coordinates": [5, 5]}, [FeatureClass("car", 0.1)])
+def test_nms_keeps_features_without_a_class() -> None:
     unclassified = PixelFeature.of(detection((0, 0, 10, 10), "x", 1).geometry)
-    batch = tile(detection((0, 0, 10, 10), "car", 0.9), unclassified, point, point)
+    batch = tile(detection((0, 0, 10, 10), "car", 0.9), unclassified, unclassified)
 
-    assert len(distill(batch, DistillationOptions("NMS", iou_threshold=0.01))) == 4
+    assert len(distill(batch, DistillationOptions("NMS", iou_threshold=0.01))) == 3
+
+
+@pytest.mark.parametrize("algorithm", ["NMS", "SOFT_NMS"])
+def test_a_tiles_own_detections_pass_as_the_model_returned_them(algorithm: str) -> None:
+    # A flood model: 100 identical boxes on one tile; the reference's flood suite expects all 100.
+    batch = one_tile(*[detection((0, 0, 10, 10), "car", 0.5) for _ in range(100)])
+
+    kept = distill(batch, DistillationOptions(algorithm, sigma=0.1))  # type: ignore[arg-type]
+
+    assert len(kept) == 100
+    assert kept.scores.tolist() == [0.5] * 100
+
+
+def test_only_detections_of_different_tiles_merge() -> None:
+    own = [detection((0, 0, 10, 10), "car", 0.9), detection((0, 0, 10, 9.5), "car", 0.8)]
+    batch = DetectionBatch.concat(
+        [one_tile(*own), DetectionBatch.from_tile([detection((-100, 0, -90, 10), "car", 0.7)], (100, 0))]
+    )
+
+    kept = distill(batch, DistillationOptions("NMS"))
+
+    assert top_scores(kept) == [("car", 0.9), ("car", 0.8)]
+
+
+@pytest.mark.parametrize("algorithm", ["NMS", "SOFT_NMS"])
+def test_the_same_point_found_by_two_tiles_is_kept_once(algorithm: str) -> None:
+    point = {"type": "Point", "coordinates": [5.0, 5.0]}
+    seen_by_a = PixelFeature.of(point, [FeatureClass("car", 0.6)])
+    seen_by_b = PixelFeature.of(translate_geometry(point, -512, 0), [FeatureClass("car", 0.9)])
+    elsewhere = PixelFeature.of({"type": "Point", "coordinates": [50.0, 5.0]}, [FeatureClass("car", 0.3)])
+    batch = DetectionBatch.concat(
+        [
+            DetectionBatch.from_tile([seen_by_a, seen_by_a, elsewhere], (0, 0)),
+            DetectionBatch.from_tile([seen_by_b], (512, 0)),
+        ]
+    )
+
+    kept = distill(batch, DistillationOptions(algorithm, sigma=10.0, skip_box_threshold=0.0))  # type: ignore[arg-type]
+
+    assert sorted(kept.scores.tolist()) == [0.3, 0.9]
 
 
 def test_soft_nms_decays_overlapping_scores_by_the_gaussian_and_reports_the_decayed_score() -> None:

@@ -1,6 +1,10 @@
 """The workspace of an image in progress: each region's raw detections, kept in S3 until the image
 completes and the worker that completes it distils them all at once.
 
+Each detection is kept as the model returned it (tile pixels) with its tile's origin, so the
+completing worker knows which detections came from the same tile (distillation merges only
+across tiles).
+
 Keys are derived from the image and region ids, so a redelivered region overwrites its own
 object instead of adding a second copy of its detections.
 """
@@ -10,12 +14,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
+from itertools import groupby
 from typing import Any
 
 from model_runner.aws.service_errors import aws_call
-from model_runner.features import FeatureClass, PixelFeature
-from model_runner.features.detection_batch import DetectedFeature
+from model_runner.features import DetectionBatch, FeatureClass, PixelFeature
 
 PREFIX = "workspace"
 
@@ -31,22 +35,25 @@ class DetectionStore:
         self._client = client
         self.bucket = bucket
 
-    def put(self, image_id: str, region_id: str, detections: Sequence[DetectedFeature]) -> None:
-        """Keep the detections of one region (full-image pixels), replacing any earlier copy."""
-        body = gzip.compress(
-            json.dumps([_encode(detection) for detection in detections], separators=(",", ":")).encode(),
-            compresslevel=3,
-        )
+    def put(self, image_id: str, region_id: str, detections: DetectionBatch) -> None:
+        """Keep the detections of one region, replacing any earlier copy."""
+        rows = zip(detections.features, detections.origins.tolist(), strict=True)
+        items = [_encode(feature, origin) for feature, origin in rows]
+        body = gzip.compress(json.dumps(items, separators=(",", ":")).encode(), compresslevel=3)
         key = f"{self._prefix(image_id)}{_digest(region_id)}.json.gz"
         with aws_call(f"store detections of region {region_id} in s3://{self.bucket}/{key}"):
             self._client.put_object(Bucket=self.bucket, Key=key, Body=body)
 
-    def load(self, image_id: str) -> Iterator[list[PixelFeature]]:
-        """The stored detections of every region of an image, one list per region."""
+    def load(self, image_id: str) -> Iterator[DetectionBatch]:
+        """The stored detections of every region of an image, one batch per region."""
         for key in self._keys(image_id):
             with aws_call(f"read s3://{self.bucket}/{key}"):
                 body = self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-            yield [_decode(item) for item in json.loads(gzip.decompress(body))]
+            items = json.loads(gzip.decompress(body))
+            yield DetectionBatch.concat(
+                DetectionBatch.from_tile([_decode(item) for item in tile], tuple(origin))
+                for origin, tile in groupby(items, key=lambda item: item["tile"])
+            )
 
     def clear(self, image_id: str) -> None:
         """Remove an image's workspace once its features are written."""
@@ -70,12 +77,13 @@ class DetectionStore:
         return f"{PREFIX}/{_digest(image_id)}/"
 
 
-def _encode(detection: DetectedFeature) -> dict[str, Any]:
+def _encode(feature: PixelFeature, origin: list[float]) -> dict[str, Any]:
     return {
-        "geometry": detection.geometry,
-        "bbox": list(detection.bbox),
-        "classes": [[item.iri, item.score] for item in detection.classes],
-        "properties": dict(detection.properties),
+        "geometry": feature.geometry,
+        "bbox": list(feature.bbox),
+        "classes": [[item.iri, item.score] for item in feature.classes],
+        "properties": dict(feature.properties),
+        "tile": origin,
     }
 
 

@@ -1,4 +1,4 @@
-"""Feature distillation: merge duplicate detections of a region or image with NMS or Soft-NMS."""
+"""Feature distillation: merge what overlapping tiles detected twice, with NMS or Soft-NMS."""
 
 from __future__ import annotations
 
@@ -6,7 +6,11 @@ import math
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+import numpy as np
+import numpy.typing as npt
+
 from model_runner.errors import InvalidRequestError
+from model_runner.features.array_types import FloatArray, IndexArray
 from model_runner.features.detection_batch import DetectionBatch
 from model_runner.features.nms import nms
 from model_runner.features.soft_nms import soft_nms
@@ -72,15 +76,52 @@ class DistillationOptions:
             raise InvalidRequestError(problems)
 
 
+POINT_EXTENT = 0.1
+"""Pixels added to a box's zero width or height, so points and lines overlap what they touch."""
+
+
 def distill(batch: DetectionBatch, options: DistillationOptions) -> DetectionBatch:
     """The detections of ``batch`` that survive ``options``, in their original order.
 
-    Each class is distilled on its own, on its top-class score and box. Soft-NMS leaves the
-    decayed scores in the result, and so in its records. Detections without a class are kept.
+    Only detections of different tiles (``batch.origins``) merge: what overlapping tiles found
+    twice is distilled, while a tile's own detections pass as the model returned them. Each class
+    is distilled on its own, on its top-class score and box; a zero width or height counts as
+    :data:`POINT_EXTENT` pixels, and a box repeated exactly by another tile (a point detected by
+    two tiles) keeps only its best copy, as the reference does. Soft-NMS leaves the decayed scores
+    in the result, and so in its records. Detections without a class are kept.
     """
+    tiles = tile_groups(batch)
+    boxes = np.array(batch.boxes)
+    boxes[:, 2:] = np.maximum(boxes[:, 2:], boxes[:, :2] + POINT_EXTENT)
+    unique = np.flatnonzero(~_repeated_by_another_tile(boxes, batch.scores, batch.class_ids, tiles))
+    boxes, batch, tiles = boxes[unique], batch.take(unique), tiles[unique]
     if options.algorithm == "NMS":
-        return batch.take(nms(batch.boxes, batch.scores, batch.class_ids, options.iou_threshold))
+        return batch.take(nms(boxes, batch.scores, batch.class_ids, options.iou_threshold, tiles))
     kept, scores = soft_nms(
-        batch.boxes, batch.scores, batch.class_ids, options.sigma, options.skip_box_threshold
+        boxes, batch.scores, batch.class_ids, options.sigma, options.skip_box_threshold, tiles
     )
     return batch.take(kept).with_scores(scores)
+
+
+def tile_groups(batch: DetectionBatch) -> IndexArray:
+    """One id per detection, equal for the detections of the same tile (same tile origin)."""
+    if not len(batch):
+        return np.empty(0, np.intp)
+    _, groups = np.unique(batch.origins, axis=0, return_inverse=True)
+    return groups.reshape(-1).astype(np.intp)
+
+
+def _repeated_by_another_tile(
+    boxes: FloatArray, scores: FloatArray, classes: IndexArray, tiles: IndexArray
+) -> npt.NDArray[np.bool_]:
+    """Detections whose class and box equal those of a better detection of another tile."""
+    if not len(boxes):
+        return np.zeros(0, bool)
+    _, key = np.unique(np.column_stack((classes, boxes)), axis=0, return_inverse=True)
+    key = key.reshape(-1)
+    order = np.lexsort((np.arange(len(key)), -scores, key))  # per key: best score, then first given
+    leads = order[np.r_[True, key[order][1:] != key[order][:-1]]]
+    best = np.empty(int(key.max()) + 1, np.intp)
+    best[key[leads]] = leads
+    repeated: npt.NDArray[np.bool_] = (tiles != tiles[best[key]]) & (classes >= 0)
+    return repeated

@@ -45,6 +45,17 @@ def overlapping_pairs(
     return candidates[first], candidates[second], iou
 
 
+def across_groups(
+    pairs: tuple[IndexArray, IndexArray, FloatArray], groups: IndexArray | None
+) -> tuple[IndexArray, IndexArray, FloatArray]:
+    """The pairs whose two boxes belong to different groups (all of them when ``groups`` is None)."""
+    if groups is None:
+        return pairs
+    first, second, iou = pairs
+    apart = groups[first] != groups[second]
+    return first[apart], second[apart], iou[apart]
+
+
 def _grid_pairs(
     boxes: FloatArray, classes: IndexArray, min_iou: float
 ) -> Iterator[tuple[IndexArray, IndexArray, FloatArray]]:

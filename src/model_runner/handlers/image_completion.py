@@ -93,10 +93,7 @@ class ImageCompletion:
 
     def _write_features(self, request: RegionRequest, record: ImageRecord) -> _Written:
         image = self._context.images.get(request.image_url, request.image_read_role)
-        detections = [
-            feature for region in self._context.workspace.load(record.image_id) for feature in region
-        ]
-        batch = DetectionBatch.from_tile(detections, (0.0, 0.0))
+        batch = DetectionBatch.concat(self._context.workspace.load(record.image_id))
         algorithm = request.distillation
         if algorithm is not None and len(batch.scores):
             batch = distill(batch, algorithm.options())

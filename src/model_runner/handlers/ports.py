@@ -19,7 +19,7 @@ from pydantic import JsonValue
 from model_runner.api import ImageProcessor
 from model_runner.api import Sink as SinkDefinition
 from model_runner.events import LifecycleEvent
-from model_runner.features import DetectedFeature, PixelFeature
+from model_runner.features import DetectionBatch
 from model_runner.imagery import SensorModel, ValueRange
 from model_runner.inference.detectors import Detector
 from model_runner.sinks import Sink
@@ -85,12 +85,12 @@ class RegionQueue(Protocol):
 class DetectionWorkspace(Protocol):
     """Raw detections of the regions of images in progress, until the image completes."""
 
-    def put(self, image_id: str, region_id: str, detections: Sequence[DetectedFeature]) -> None:
-        """Keep one region's detections (full-image pixels), replacing an earlier copy."""
+    def put(self, image_id: str, region_id: str, detections: DetectionBatch) -> None:
+        """Keep one region's detections with their tile origins, replacing an earlier copy."""
         ...
 
-    def load(self, image_id: str) -> Iterator[list[PixelFeature]]:
-        """Every stored region's detections of the image, one list per region."""
+    def load(self, image_id: str) -> Iterator[DetectionBatch]:
+        """Every stored region's detections of the image, one batch per region."""
         ...
 
     def clear(self, image_id: str) -> None:

@@ -150,8 +150,7 @@ class RegionRequestHandler:
     ) -> RegionRecord:
         """Keep the region's detections in the workspace and record its outcome once."""
         job_id, image_id, region_id = region_request.job_id, region_request.image_id, region_request.region_id
-        detections = list(DetectionBatch.concat(results.batches).records()) if results.batches else []
-        self.context.workspace.put(image_id, region_id, detections)
+        self.context.workspace.put(image_id, region_id, DetectionBatch.concat(results.batches))
         reasons = [reason for _, reason in results.failures]
         record, recorded = self.context.regions.finish_region(
             image_id,

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from model_runner.events import LifecycleEvent
-from model_runner.features import DetectedFeature, PixelFeature
+from model_runner.features import DetectionBatch
 from model_runner.status import ImageRecord, RegionRecord, Status
 from model_runner.status.records import MAX_FAILURES_KEPT
 
@@ -145,22 +145,18 @@ class InMemoryWorkspace:
     """Region detections by image, replaced on redelivery like the S3 workspace's objects."""
 
     def __init__(self) -> None:
-        self.regions: dict[str, dict[str, list[PixelFeature]]] = {}
+        self.regions: dict[str, dict[str, DetectionBatch]] = {}
         self._lock = threading.Lock()
 
-    def put(self, image_id: str, region_id: str, detections: Sequence[DetectedFeature]) -> None:
-        stored = [
-            PixelFeature.of(item.geometry, list(item.classes), dict(item.properties), item.bbox)
-            for item in detections
-        ]
+    def put(self, image_id: str, region_id: str, detections: DetectionBatch) -> None:
         with self._lock:
-            self.regions.setdefault(image_id, {})[region_id] = stored
+            self.regions.setdefault(image_id, {})[region_id] = detections
 
-    def load(self, image_id: str) -> Iterator[list[PixelFeature]]:
+    def load(self, image_id: str) -> Iterator[DetectionBatch]:
         with self._lock:
             stored = dict(self.regions.get(image_id, {}))
         for region_id in sorted(stored):
-            yield list(stored[region_id])
+            yield stored[region_id]
 
     def clear(self, image_id: str) -> None:
         with self._lock:
