@@ -17,6 +17,7 @@ __all__ = ["in_process_worker", "stack", "statuses", "worker_processes"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_IMAGERY = REPO_ROOT.parent / "shared" / "imagery"
+REFCOMPAT = REPO_ROOT.parent / "shared" / "refcompat"
 CDK_TESTS = REPO_ROOT / "tests" / "cdk"
 
 
@@ -26,6 +27,14 @@ def imagery_dir() -> Path:
     if not (SHARED_IMAGERY / "RGB.byte.tif").exists():
         pytest.fail(f"the shared imagery is missing: expected it at {SHARED_IMAGERY}")
     return SHARED_IMAGERY
+
+
+@pytest.fixture(scope="session")
+def refcompat_dir() -> Path:
+    """The reference's own test material (../shared/refcompat): expected results, images, requests."""
+    if not (REFCOMPAT / "expected" / "default.json").exists():
+        pytest.fail(f"the reference's test material is missing: expected it at {REFCOMPAT}")
+    return REFCOMPAT
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -105,10 +105,19 @@ def test_world_to_pixel_inverts_pixel_to_world(imagery_dir: Path, name: str, pix
     np.testing.assert_allclose(y, YS / 3, atol=pixels)
 
 
-def test_image_without_georeferencing_is_an_image_read_error(tmp_path: Path) -> None:
+def test_an_image_without_georeferencing_has_no_sensor_model(tmp_path: Path) -> None:
     path = tmp_path / "plain.tif"
     gdal.GetDriverByName("GTiff").Create(str(path), 16, 16, 1).FlushCache()
-    with open_image(str(path)) as source, pytest.raises(ImageReadError, match="no georeferencing"):
+    with open_image(str(path)) as source:
+        assert source.sensor_model() is None
+
+
+def test_a_geotransform_without_a_crs_is_an_image_read_error(tmp_path: Path) -> None:
+    path = tmp_path / "no-crs.tif"
+    dataset = gdal.GetDriverByName("GTiff").Create(str(path), 16, 16, 1)
+    dataset.SetGeoTransform((10.0, 1.0, 0.0, 50.0, 0.0, -1.0))
+    dataset = None
+    with open_image(str(path)) as source, pytest.raises(ImageReadError, match="no coordinate reference"):
         source.sensor_model()
 
 
@@ -133,15 +142,17 @@ def test_geolocate_keeps_each_geometry_shape_in_lon_lat(imagery_dir: Path) -> No
     shapes = geolocate(model, geometries)
     assert [shape.geometry["type"] for shape in shapes if shape] == [g["type"] for g in geometries]
     point, multipoint, line, _, polygon, multipolygon = shapes
-    assert point and point.geometry["coordinates"] == pytest.approx([0, 0])
+    assert point and point.geometry["coordinates"] == pytest.approx([0, 0, 0])
     assert point.bbox == pytest.approx((0, 0, 0, 0))
     assert multipoint
-    np.testing.assert_allclose(multipoint.geometry["coordinates"], [[-180, 90], [180, -90]])
+    np.testing.assert_allclose(multipoint.geometry["coordinates"], [[-180, 90, 0], [180, -90, 0]])
     assert multipoint.center == pytest.approx((0, 0))
-    assert line and line.geometry["coordinates"][1] == pytest.approx([0, 0])
+    assert line and line.geometry["coordinates"][1] == pytest.approx([0, 0, 0])
     assert polygon
     np.testing.assert_allclose(
-        polygon.geometry["coordinates"], [[[-180, 90], [0, 90], [0, 0], [-180, 0], [-180, 90]]], atol=1e-9
+        polygon.geometry["coordinates"],
+        [[[-180, 90, 0], [0, 90, 0], [0, 0, 0], [-180, 0, 0], [-180, 90, 0]]],
+        atol=1e-9,
     )
     assert polygon.bbox == pytest.approx((-180, 0, 0, 90))
     assert polygon.center == pytest.approx((-90, 45))
@@ -195,7 +206,8 @@ def test_geolocating_ten_thousand_boxes_is_fast(imagery_dir: Path) -> None:
     lon, lat = model.pixel_to_world(corners[:1, 0], corners[:1, 1])
     first = shapes[0]
     assert first is not None
-    assert first.geometry["coordinates"][0][0] == pytest.approx([lon[0], lat[0]])
+    height = float(gdal.Open(str(imagery_dir / "RGB.byte.rpc.vrt")).GetMetadata("RPC")["HEIGHT_OFF"])
+    assert first.geometry["coordinates"][0][0] == pytest.approx([lon[0], lat[0], height])
 
 
 def test_roi_round_trips_to_the_pixels_it_came_from(imagery_dir: Path) -> None:

@@ -31,16 +31,24 @@ def test_nitf_source_metadata_from_its_header(tmp_path: Path, imagery_dir: Path)
             "format": "NITF",
             "category": "VIS",
             "sourceId": "Harbour pass 7",
-            "sensorName": "WorldView-2",
             "sourceDT": "2008-07-06T12:34:56Z",
         }
 
 
-def test_image_title_stands_in_for_a_blank_file_title() -> None:
-    metadata = nitf_source_metadata({"NITF_FTITLE": "   ", "NITF_IID2": "Harbour"}, "s3://b/k.ntf")
-    assert metadata == {"location": "s3://b/k.ntf", "format": "NITF", "sourceId": "Harbour"}
+def test_the_reference_keys_are_all_there_even_when_blank() -> None:
+    # The reference's WBID suite expects "sourceId": "" for a blank file title, and no sensorName.
+    metadata = nitf_source_metadata(
+        {"NITF_FTITLE": "", "NITF_ICAT": "VIS", "NITF_ISORCE": "X"}, "s3://b/k.ntf"
+    )
+    assert metadata == {
+        "location": "s3://b/k.ntf",
+        "format": "NITF",
+        "category": "VIS",
+        "sourceId": "",
+        "sourceDT": None,
+    }
 
 
 @pytest.mark.parametrize("idatim", ["2008070612----", "", "20081399000000"])
-def test_unknown_acquisition_times_are_left_out(idatim: str) -> None:
-    assert "sourceDT" not in nitf_source_metadata({"NITF_IDATIM": idatim}, "a.ntf")
+def test_unknown_acquisition_times_are_null(idatim: str) -> None:
+    assert nitf_source_metadata({"NITF_IDATIM": idatim}, "a.ntf")["sourceDT"] is None

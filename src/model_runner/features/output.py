@@ -1,11 +1,13 @@
 """The GeoJSON features the worker writes: the model's detections, geolocated and annotated.
 
-Each output feature keeps the model's own properties and adds, per the model contract: its WGS84
-``geometry`` and ``bbox``, ``center_longitude``/``center_latitude``, ``imageGeometry`` and
-``imageBBox`` in full-image pixels, ``featureClasses`` (decayed scores after Soft-NMS),
-``inferenceMetadata`` and, for NITF sources, ``sourceMetadata``; then the request's
-featureProperties are merged in. Its ``id`` is derived from the image and the detection, so a
-redelivered region produces the same ids.
+Each output feature keeps the model's own properties, less those the reference removes
+(:data:`REMOVED_PROPERTIES`), and adds, per the model contract: its WGS84 ``geometry`` and
+``bbox``, ``center_longitude``/``center_latitude``, ``imageGeometry`` and ``imageBBox`` in
+full-image pixels, ``featureClasses`` (decayed scores after Soft-NMS) and ``inferenceMetadata``;
+then the request's featureProperties are merged in, and, for NITF sources, ``sourceMetadata``.
+An image without georeferencing gives features in pixels only: ``geometry`` null (an unlocated
+feature, RFC 7946 section 3.2), no ``bbox`` and no centre. Its ``id`` is derived from the image
+and the detection, so a redelivered region produces the same ids.
 """
 
 from __future__ import annotations
@@ -30,6 +32,19 @@ class Located(Protocol):
     def center(self) -> tuple[float, float]: ...
 
 
+REMOVED_PROPERTIES = (
+    "image_id",
+    "inferenceTime",
+    "detection_score",
+    "feature_types",
+    "adjusted_feature_types",
+    "bounds_imcoords",
+    "geom_imcoords",
+)
+"""Model properties the reference leaves out of its output (its own bookkeeping and the
+deprecated keys it converted)."""
+
+
 @dataclass(frozen=True)
 class OutputContext:
     """What every feature of one image is annotated with."""
@@ -37,7 +52,7 @@ class OutputContext:
     job_id: str
     image_id: str
     inference_time: str
-    """ISO-8601 UTC time the image's processing started."""
+    """ISO-8601 UTC time, to the second (``2025-10-22T17:16:41Z``, the reference's form)."""
     feature_properties: Sequence[Mapping[str, Any]] = ()
     source_metadata: Sequence[Mapping[str, Any]] | None = None
     """For NITF sources, the ``sourceMetadata`` list (one entry per source image)."""
@@ -53,41 +68,42 @@ def feature_id(image_id: str, detection: DetectedFeature) -> str:
 
 
 def output_features(
-    detections: Sequence[DetectedFeature], shapes: Sequence[Located | None], context: OutputContext
+    detections: Sequence[DetectedFeature], shapes: Sequence[Located | None] | None, context: OutputContext
 ) -> list[dict[str, Any]]:
-    """One GeoJSON feature per detection; a detection its sensor model cannot locate is left out."""
+    """One GeoJSON feature per detection; a detection its sensor model cannot locate is left out.
+
+    ``shapes`` None: the image has no georeferencing, and every feature stays in pixels.
+    """
     extra: dict[str, Any] = {}
     for extension in context.feature_properties:
         extra.update(extension)
+    if context.source_metadata is not None:
+        extra["sourceMetadata"] = context.source_metadata
     metadata = {"jobId": context.job_id, "inferenceDT": context.inference_time}
     features = []
     seen: dict[str, int] = {}
-    for detection, shape in zip(detections, shapes, strict=True):
-        if shape is None:
+    for detection, shape in zip(detections, shapes or [None] * len(detections), strict=True):
+        if shape is None and shapes is not None:
             continue
         identity = feature_id(context.image_id, detection)
         seen[identity] = seen.get(identity, 0) + 1
         if seen[identity] > 1:
             identity = f"{identity}-{seen[identity]}"
         properties: dict[str, Any] = {
-            **detection.properties,
-            "imageGeometry": detection.geometry,
-            "imageBBox": list(detection.bbox),
-            "featureClasses": [item.to_json() for item in detection.classes],
-            "center_longitude": shape.center[0],
-            "center_latitude": shape.center[1],
-            "inferenceMetadata": metadata,
+            key: value for key, value in detection.properties.items() if key not in REMOVED_PROPERTIES
         }
-        if context.source_metadata is not None:
-            properties["sourceMetadata"] = context.source_metadata
+        properties["imageGeometry"] = detection.geometry
+        properties["imageBBox"] = list(detection.bbox)
+        properties["featureClasses"] = [item.to_json() for item in detection.classes]
+        if shape is not None:
+            properties["center_longitude"], properties["center_latitude"] = shape.center
+        properties["inferenceMetadata"] = metadata
         properties.update(extra)
-        features.append(
-            {
-                "type": "Feature",
-                "id": identity,
-                "geometry": shape.geometry,
-                "bbox": list(shape.bbox),
-                "properties": properties,
-            }
-        )
+        feature: dict[str, Any] = {"type": "Feature", "id": identity}
+        if shape is None:
+            feature["geometry"] = None
+        else:
+            feature["geometry"], feature["bbox"] = shape.geometry, list(shape.bbox)
+        feature["properties"] = properties
+        features.append(feature)
     return features

@@ -98,17 +98,28 @@ class ImageCompletion:
         if algorithm is not None and len(batch.scores):
             batch = distill(batch, algorithm.options())
         records = list(batch.records())
-        shapes = geolocate(image.sensor_model(), [detection.geometry for detection in records])
+        model = image.sensor_model()
+        shapes = None
+        if model is not None:
+            shapes = geolocate(
+                model,
+                [detection.geometry for detection in records],
+                counterclockwise=self._context.settings.rfc7946_ring_orientation,
+            )
+        else:
+            logger.warning("image %s has no georeferencing: its features are in pixels only", image.url)
         source = image.source_metadata()
         context = OutputContext(
             job_id=request.job_id,
             image_id=record.image_id,
-            inference_time=datetime.fromtimestamp(record.started_at, UTC).isoformat(),
+            inference_time=datetime.fromtimestamp(record.started_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             feature_properties=request.feature_properties,
             source_metadata=[source] if source else None,
         )
         features = output_features(records, shapes, context)
-        return self._write(request, record.image_id, features)
+        written = self._write(request, record.image_id, features)
+        written.georeferenced = model is not None
+        return written
 
     def _write(self, request: RegionRequest, image_id: str, features: Sequence[dict[str, Any]]) -> _Written:
         sinks = self._context.sinks(request.sinks)
@@ -130,6 +141,7 @@ class _Written:
     features: int
     locations: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    georeferenced: bool = True
 
     @property
     def status(self) -> Status:
@@ -140,6 +152,8 @@ class _Written:
     def message(self, record: ImageRecord) -> str:
         failed = sum(outcome is not Status.SUCCESS for outcome in record.region_outcomes.values())
         text = f"{self.features} features from {record.region_count} regions ({failed} not fully processed)"
+        if not self.georeferenced:
+            text += " (warning: the image has no georeferencing, so features are in pixel coordinates only)"
         if self.locations:
             text += " written to " + ", ".join(self.locations)
         if self.failures:

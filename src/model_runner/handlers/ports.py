@@ -133,11 +133,12 @@ class Image(Protocol):
         """The range of the image's values, for scaling deep pixels to 8 bits."""
         ...
 
-    def sensor_model(self) -> SensorModel:
-        """The image's pixel <-> world transform (raises ImageReadError without georeferencing)."""
+    def sensor_model(self) -> SensorModel | None:
+        """The image's pixel <-> world transform; None for an image without georeferencing (raises
+        ImageReadError when its georeferencing is incomplete)."""
         ...
 
-    def source_metadata(self) -> dict[str, str] | None:
+    def source_metadata(self) -> dict[str, str | None] | None:
         """What output features say of their source image (NITF header fields), if anything."""
         ...
 

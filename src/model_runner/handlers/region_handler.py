@@ -183,7 +183,7 @@ class RegionRequestHandler:
         """Clean up what processing the region left behind, once its outcome is recorded; the
         base leaves nothing behind."""
 
-    def region_tiles(self, region_request: RegionRequest, sensor_model: SensorModel) -> list[Tile]:
+    def region_tiles(self, region_request: RegionRequest, sensor_model: SensorModel | None) -> list[Tile]:
         """The tiles of the region, less those outside the region of interest."""
         tiles = self.context.tiling.tiles(region_request.region())
         if region_request.region_of_interest is not None:

@@ -12,6 +12,7 @@ from collections import OrderedDict
 from typing import Protocol
 
 from model_runner.imagery.credentials import S3Credentials
+from model_runner.imagery.elevation import ElevationModel
 from model_runner.imagery.source import ImageSource, open_image
 
 
@@ -27,9 +28,12 @@ class CredentialSource(Protocol):
 class ImageCache:
     """Open images by (url, role); thread-safe."""
 
-    def __init__(self, credentials: CredentialSource, capacity: int = 4) -> None:
+    def __init__(
+        self, credentials: CredentialSource, capacity: int = 4, elevation: ElevationModel | None = None
+    ) -> None:
         self._credentials = credentials
         self._capacity = capacity
+        self._elevation = elevation
         self._open: OrderedDict[tuple[str, str | None], tuple[ImageSource, S3Credentials | None]] = (
             OrderedDict()
         )
@@ -49,7 +53,12 @@ class ImageCache:
                     source.renew_credentials(credentials)
                     self._open[key] = (source, credentials)
                 return source
-            source = open_image(url, credentials=credentials, s3_endpoint=self._credentials.endpoint_url)
+            source = open_image(
+                url,
+                credentials=credentials,
+                s3_endpoint=self._credentials.endpoint_url,
+                elevation=self._elevation,
+            )
             self.opened += 1
             self._open[key] = (source, credentials)
             while len(self._open) > self._capacity:

@@ -6,32 +6,27 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 
-def nitf_source_metadata(metadata: Mapping[str, str], url: str) -> dict[str, str]:
-    """Describe a NITF image from GDAL's ``NITF_*`` metadata items; blank fields are left out.
+def nitf_source_metadata(metadata: Mapping[str, str], url: str) -> dict[str, str | None]:
+    """Describe a NITF image from GDAL's ``NITF_*`` metadata items, with the reference's keys.
 
-    ``sourceId`` is the file title (FTITLE), or the image title (IID2) when that is blank;
-    ``sensorName`` is the image source (ISORCE); ``category`` the image category (ICAT);
-    ``sourceDT`` the acquisition time (IDATIM) in ISO-8601 UTC.
+    ``category`` is the image category (ICAT), ``sourceId`` the file title (FTITLE, "" when blank),
+    ``sourceDT`` the acquisition time (IDATIM) in ISO-8601 UTC; a field the header lacks (or a
+    time it does not fully give) is null. Consumers compare these entries key for key, so no key
+    is added or left out.
     """
-    fields = {
+    return {
         "location": url,
         "format": "NITF",
-        "category": _field(metadata, "NITF_ICAT"),
-        "sourceId": _field(metadata, "NITF_FTITLE") or _field(metadata, "NITF_IID2"),
-        "sensorName": _field(metadata, "NITF_ISORCE"),
-        "sourceDT": _iso_datetime(_field(metadata, "NITF_IDATIM")),
+        "category": metadata.get("NITF_ICAT"),
+        "sourceId": metadata.get("NITF_FTITLE"),
+        "sourceDT": _iso_datetime(metadata.get("NITF_IDATIM", "")),
     }
-    return {key: value for key, value in fields.items() if value}
 
 
-def _field(metadata: Mapping[str, str], key: str) -> str:
-    return metadata.get(key, "").strip()
-
-
-def _iso_datetime(idatim: str) -> str:
-    """CCYYMMDDhhmmss as ``2008-07-06T12:34:56Z``; empty when absent or partly unknown ('-')."""
+def _iso_datetime(idatim: str) -> str | None:
+    """CCYYMMDDhhmmss as ``2008-07-06T12:34:56Z``; None when absent or partly unknown ('-')."""
     try:
-        moment = datetime.strptime(idatim, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+        moment = datetime.strptime(idatim.strip(), "%Y%m%d%H%M%S").replace(tzinfo=UTC)
     except ValueError:
-        return ""
+        return None
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -15,7 +15,12 @@ built from the first georeferencing the image has, in this order:
    own, so a pixel -> world -> pixel round trip between control points is only good to about a
    pixel (RPC inversion iterates to 0.01 pixel).
 
-Outputs are always (longitude, latitude) whatever the CRS's official axis order.
+Outputs are always (longitude, latitude) whatever the CRS's official axis order. Each position also
+has a height (:meth:`SensorModel.pixel_to_ground`), as the reference writes ``[lon, lat, height]``:
+with an elevation model (:mod:`model_runner.imagery.elevation`), the DEM's height there, and for RPC
+the rays are intersected with the DEM itself (``RPC_DEM``), so terrain moves the horizontal position
+too; without one, or where the DEM has no value, the RPC's ``HEIGHT_OFF`` for RPC imagery and 0.0
+otherwise, as in the reference.
 """
 
 from __future__ import annotations
@@ -28,12 +33,16 @@ from numpy.typing import ArrayLike, NDArray
 from osgeo import gdal
 
 from model_runner.errors import ImageReadError
+from model_runner.imagery.elevation import ElevationModel, TerrainDem
 from model_runner.imagery.gdal_runtime import use_exceptions
 
 WGS84 = "EPSG:4326"  # GDAL's transformer applies the traditional lon/lat order to DST_SRS
 _DEFAULT_GEOTRANSFORM = (0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
 
 Coordinates = tuple[NDArray[np.float64], NDArray[np.float64]]
+Positions = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
+_FOOTPRINT_STEPS = 8  # points per image edge sampled for the footprint that selects DEM tiles
+_DEM_MARGIN_DEG = 0.01
 
 
 class Georeferencing(enum.StrEnum):
@@ -47,31 +56,84 @@ class Georeferencing(enum.StrEnum):
 class SensorModel:
     """Pixel <-> WGS84 conversion for one image, vectorised and safe to share between threads."""
 
-    def __init__(self, transformer: gdal.Transformer, georeferencing: Georeferencing) -> None:
+    def __init__(
+        self,
+        transformer: gdal.Transformer,
+        georeferencing: Georeferencing,
+        *,
+        default_height: float = 0.0,
+        terrain: TerrainDem | None = None,
+    ) -> None:
         self._transformer = transformer
         self._lock = threading.Lock()  # a transformer's PROJ objects are not thread-safe
         self.georeferencing = georeferencing
+        self.default_height = default_height
+        """The height of a position where no DEM gives one."""
+        self.terrain = terrain
+        """The DEM under the image, when an elevation model covers it."""
 
     @classmethod
-    def from_dataset(cls, dataset: gdal.Dataset, url: str) -> SensorModel:
-        """The model of ``dataset`` (opened from ``url``, named in errors).
+    def from_dataset(
+        cls, dataset: gdal.Dataset, url: str, elevation: ElevationModel | None = None
+    ) -> SensorModel | None:
+        """The model of ``dataset`` (opened from ``url``, named in errors), on the terrain of
+        ``elevation`` where it has tiles under the image; None when the image has no georeferencing
+        at all (no RPC, geotransform or ground control points).
 
         Raises:
-            ImageReadError: the image has no georeferencing, or GDAL cannot use it.
+            ImageReadError: the image's georeferencing is incomplete, or GDAL cannot use it.
         """
         use_exceptions()
-        georeferencing, options = _transformer_options(dataset, url)
-        try:
-            transformer = gdal.Transformer(dataset, None, [*options, f"DST_SRS={WGS84}"])
-        except RuntimeError as error:
-            raise ImageReadError(
-                f"cannot use the {georeferencing} georeferencing of image {url}: {error}"
-            ) from None
-        return cls(transformer, georeferencing)
+        found = _transformer_options(dataset, url)
+        if found is None:
+            return None
+        georeferencing, options = found
+        model = cls(
+            _transformer(dataset, url, georeferencing, options),
+            georeferencing,
+            default_height=float((dataset.GetMetadata("RPC") or {}).get("HEIGHT_OFF", 0.0)),
+        )
+        if elevation is None:
+            return model
+        terrain = elevation.terrain(*model._footprint(dataset.RasterXSize, dataset.RasterYSize))
+        if terrain is None:
+            return model
+        if georeferencing is Georeferencing.RPC:
+            # RPC_HEIGHT would be added to the DEM's heights: the DEM replaces it.
+            options = [option for option in options if not option.startswith("RPC_HEIGHT=")]
+            options += [f"RPC_DEM={terrain.path}", f"RPC_DEM_MISSING_VALUE={model.default_height}"]
+        transformer = _transformer(dataset, url, georeferencing, options)
+        return cls(transformer, georeferencing, default_height=model.default_height, terrain=terrain)
 
     def pixel_to_world(self, x: ArrayLike, y: ArrayLike) -> Coordinates:
         """(longitude, latitude) arrays of pixel positions; NaN where the model has no answer."""
         return self._transform(x, y, to_pixels=False)
+
+    def pixel_to_ground(self, x: ArrayLike, y: ArrayLike) -> Positions:
+        """(longitude, latitude, height) arrays of pixel positions; NaN where the model has no answer."""
+        lon, lat = self.pixel_to_world(x, y)
+        height = np.full(lon.shape, self.default_height)
+        if self.terrain is not None:
+            with self._lock:
+                found = self.terrain.heights(lon, lat)
+            height = np.where(np.isfinite(found), found, height)
+        height[np.isnan(lon)] = np.nan
+        return lon, lat, height
+
+    def _footprint(self, width: int, height: int) -> tuple[float, float, float, float]:
+        """West, south, east, north of the image's outline, with a margin (for choosing DEM tiles)."""
+        steps = np.linspace(0.0, 1.0, _FOOTPRINT_STEPS + 1)
+        xs = np.concatenate((steps, np.ones_like(steps), steps, np.zeros_like(steps))) * width
+        ys = np.concatenate((np.zeros_like(steps), steps, np.ones_like(steps), steps)) * height
+        lon, lat = self.pixel_to_world(xs, ys)
+        if not np.isfinite(lon).any():
+            return (0.0, 0.0, -1.0, -1.0)  # nowhere: selects no tile
+        return (
+            float(np.nanmin(lon)) - _DEM_MARGIN_DEG,
+            float(np.nanmin(lat)) - _DEM_MARGIN_DEG,
+            float(np.nanmax(lon)) + _DEM_MARGIN_DEG,
+            float(np.nanmax(lat)) + _DEM_MARGIN_DEG,
+        )
 
     def world_to_pixel(self, lon: ArrayLike, lat: ArrayLike) -> Coordinates:
         """(x, y) pixel arrays of WGS84 positions; NaN where the model has no answer."""
@@ -105,7 +167,18 @@ class SensorModel:
         return (result[0], result[1]) if success else (np.nan, np.nan)
 
 
-def _transformer_options(dataset: gdal.Dataset, url: str) -> tuple[Georeferencing, list[str]]:
+def _transformer(
+    dataset: gdal.Dataset, url: str, georeferencing: Georeferencing, options: list[str]
+) -> gdal.Transformer:
+    try:
+        return gdal.Transformer(dataset, None, [*options, f"DST_SRS={WGS84}"])
+    except RuntimeError as error:
+        raise ImageReadError(
+            f"cannot use the {georeferencing} georeferencing of image {url}: {error}"
+        ) from None
+
+
+def _transformer_options(dataset: gdal.Dataset, url: str) -> tuple[Georeferencing, list[str]] | None:
     rpc = dataset.GetMetadata("RPC")
     if rpc:
         height = rpc.get("HEIGHT_OFF", "0")
@@ -119,4 +192,4 @@ def _transformer_options(dataset: gdal.Dataset, url: str) -> tuple[Georeferencin
         if dataset.GetGCPSpatialRef() is None:
             raise ImageReadError(f"image {url} has ground control points but no coordinate reference system")
         return Georeferencing.GCP, ["METHOD=GCP_TPS"]
-    raise ImageReadError(f"image {url} has no georeferencing (no RPC, geotransform or ground control points)")
+    return None

@@ -18,6 +18,7 @@ from osgeo import gdal, gdal_array
 
 from model_runner.errors import ImageReadError
 from model_runner.imagery.credentials import PATH_OPTION_SCOPES, S3Credentials, s3_path_options
+from model_runner.imagery.elevation import ElevationModel
 from model_runner.imagery.gdal_runtime import thread_config_option, use_exceptions
 from model_runner.imagery.nitf_metadata import nitf_source_metadata
 from model_runner.imagery.pixel_scaling import ValueRange
@@ -50,9 +51,14 @@ def gdal_path(url: str) -> str:
 
 
 def open_image(
-    url: str, *, credentials: S3Credentials | None = None, s3_endpoint: str | None = None
+    url: str,
+    *,
+    credentials: S3Credentials | None = None,
+    s3_endpoint: str | None = None,
+    elevation: ElevationModel | None = None,
 ) -> ImageSource:
-    """Open the raster at ``url`` once; ``credentials`` and ``s3_endpoint`` apply to S3 URLs only.
+    """Open the raster at ``url`` once; ``credentials`` and ``s3_endpoint`` apply to S3 URLs only;
+    ``elevation`` is the terrain its sensor model uses.
 
     Raises:
         ImageReadError: the image is missing, access is denied, or it is not a raster GDAL reads.
@@ -76,7 +82,7 @@ def open_image(
         if prefix is not None:
             PATH_OPTION_SCOPES.release(prefix)
         raise ImageReadError(f"cannot open image {url}: {reason}") from None
-    return ImageSource(url, dataset, prefix, s3_endpoint)
+    return ImageSource(url, dataset, prefix, s3_endpoint, elevation)
 
 
 def _open_failure_reason(path: str, gdal_message: str, *, remote: bool) -> str:
@@ -93,7 +99,12 @@ class ImageSource:
     """One open image: its size and pixel type, thread-safe window reads, and its georeferencing."""
 
     def __init__(
-        self, url: str, dataset: gdal.Dataset, options_prefix: str | None, s3_endpoint: str | None
+        self,
+        url: str,
+        dataset: gdal.Dataset,
+        options_prefix: str | None,
+        s3_endpoint: str | None,
+        elevation: ElevationModel | None = None,
     ) -> None:
         self.url = url
         self._dataset: gdal.Dataset | None = dataset
@@ -108,7 +119,9 @@ class ImageSource:
         )
         self.is_nitf: bool = dataset.GetDriver().ShortName == "NITF"
         self._value_range: ValueRange | None = None
+        self._elevation = elevation
         self._sensor_model: SensorModel | None = None
+        self._sensor_model_built = False
 
     def read(self, window: PixelWindow) -> NDArray[np.generic]:
         """All bands of ``window`` as an array of shape (bands, rows, columns).
@@ -136,18 +149,20 @@ class ImageSource:
                 self._value_range = self._compute_value_range()
             return self._value_range
 
-    def sensor_model(self) -> SensorModel:
-        """The image's pixel <-> WGS84 model, built once.
+    def sensor_model(self) -> SensorModel | None:
+        """The image's pixel <-> WGS84 model, built once; None for an image without georeferencing
+        (its features stay in pixels, as the reference's do).
 
         Raises:
-            ImageReadError: the image has no usable georeferencing.
+            ImageReadError: the image's georeferencing is incomplete or unusable.
         """
         with self._lock:
-            if self._sensor_model is None:
-                self._sensor_model = SensorModel.from_dataset(self._open_dataset(), self.url)
+            if not self._sensor_model_built:
+                self._sensor_model = SensorModel.from_dataset(self._open_dataset(), self.url, self._elevation)
+                self._sensor_model_built = True
             return self._sensor_model
 
-    def source_metadata(self) -> dict[str, str] | None:
+    def source_metadata(self) -> dict[str, str | None] | None:
         """The ``sourceMetadata`` feature property of a NITF image; ``None`` for other formats."""
         if not self.is_nitf:
             return None

@@ -21,6 +21,7 @@ from model_runner.events import EventBus, Observer
 from model_runner.handlers import HandlerContext
 from model_runner.handlers.image_completion import ImageCompletion
 from model_runner.imagery import ImageCache
+from model_runner.imagery.elevation import ElevationModel, TileNames
 from model_runner.imagery.gdal_runtime import limit_block_cache
 from model_runner.inference.detectors import EndpointUtils
 from model_runner.inference.http_client import HttpModelClient
@@ -96,7 +97,7 @@ def build_worker(
     sagemaker = SageMakerDetectors(clients.client, policy.backoff())
     models = EndpointUtils(http_client)
     models.support(ModelInvocationType.SM_ENDPOINT, sagemaker)
-    image_cache = ImageCache(clients)
+    image_cache = ImageCache(clients, elevation=_elevation_model(settings, clients))
     events = EventBus()
     context = HandlerContext(
         settings=settings,
@@ -159,6 +160,19 @@ def build_worker(
         request_type=request_type,
     )
     return WorkerRuntime(worker, context, clients, events, image_cache, selector, http_client)
+
+
+def _elevation_model(settings: WorkerSettings, clients: AwsClients) -> ElevationModel | None:
+    """The configured DEM (ELEVATION_DATA_*), read with the worker's own credentials, if any."""
+    location = settings.elevation_data_location
+    if not location:
+        return None
+    remote = location.startswith("s3://")
+    return ElevationModel.at(
+        TileNames(location, settings.elevation_data_version, settings.elevation_data_extension),
+        credentials=clients.credentials() if remote else None,
+        s3_endpoint=clients.endpoint_url if remote else None,
+    )
 
 
 def _build_configured_pair(selector: HandlerSelector, request_type: str | None, fallback: bool) -> None:
