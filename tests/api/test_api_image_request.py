@@ -183,6 +183,27 @@ def test_enums_and_sink_types_are_case_insensitive() -> None:
     assert [sink.type for sink in request.sinks] == ["S3", "Kinesis"]
 
 
+def test_kinesis_takes_any_batch_size_and_a_stream_arn() -> None:
+    arn = "arn:aws:kinesis:us-west-2:123456789012:stream/features"
+    body = minimal() | {"outputs": [{"type": "Kinesis", "stream": arn, "batchSize": 1000}]}
+
+    request, warnings = parse_image_request(body)
+
+    assert request.sinks == (KinesisSink(stream=arn, batch_size=1000),)
+    assert warnings == []
+
+
+def test_a_stream_name_kinesis_would_refuse_is_accepted_with_a_warning() -> None:
+    # The reference's own handler test sends ":test-results-stream"; it accepts the request.
+    body = minimal() | {"outputs": [{"type": "Kinesis", "stream": ":test-results-stream"}]}
+
+    _, warnings = parse_image_request(body)
+
+    assert warnings == [
+        "outputs[0].stream: ':test-results-stream' is not a Kinesis stream name or ARN; writing to it will fail"
+    ]
+
+
 def test_empty_post_processing_means_no_distillation() -> None:
     assert parse(minimal() | {"postProcessing": []}).distillation is None
 
@@ -512,11 +533,6 @@ BAD_REQUESTS = [
     ),
     ("s3-role-not-arn", _with("outputs.0.role", "writer"), "outputs[0].role: must be an IAM role ARN"),
     ("kinesis-stream-missing", _with("outputs", [{"type": "Kinesis"}]), "outputs[0].stream: required"),
-    (
-        "kinesis-batch-too-large",
-        _with("outputs", [{"type": "Kinesis", "stream": "s", "batchSize": 501}]),
-        "outputs[0].batchSize: must be less than or equal to 500",
-    ),
     (
         "kinesis-batch-zero",
         _with("outputs", [{"type": "kinesis", "stream": "s", "batchSize": 0}]),

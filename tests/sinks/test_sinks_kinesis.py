@@ -38,7 +38,7 @@ class RejectingKinesis:
 
     def put_records(self, StreamName: str, Records: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803
         call = len(self.sent)
-        ids = [json.loads(record["Data"])["id"] for record in Records]
+        ids = [json.loads(record["Data"])["features"][0]["id"] for record in Records]
         self.sent.append(ids)
         accepted = [record for record, id_ in zip(Records, ids, strict=True) if not self.reject(call, id_)]
         if accepted:
@@ -71,7 +71,11 @@ def read_stream(kinesis: Any) -> dict[str, list[dict[str, Any]]]:
             page = kinesis.get_records(ShardIterator=iterator, Limit=10000)
             if not page["Records"]:
                 break
-            records += [json.loads(record["Data"]) for record in page["Records"]]
+            for record in page["Records"]:
+                collection = json.loads(record["Data"])
+                assert collection["type"] == "FeatureCollection"
+                (feature,) = collection["features"]  # one feature per record, as the reference writes
+                records.append(feature)
             iterator = page["NextShardIterator"]
         by_shard[shard["ShardId"]] = records
     return by_shard
@@ -81,21 +85,38 @@ def arrived_ids(kinesis: Any) -> Counter[str]:
     return Counter(feature["id"] for records in read_stream(kinesis).values() for feature in records)
 
 
-def test_every_feature_arrives_once_spread_over_shards(
+def test_every_feature_arrives_once_under_the_job_id(
     stream: Any, recording: Any, make_features: Features
 ) -> None:
     client = recording(stream)
     features = make_features(200)
 
-    report = KinesisSink(client, STREAM).write("job", "image", features)
+    report = KinesisSink(client, STREAM).write("job-7", "image", features)
 
     by_shard = read_stream(stream)
     received = [feature for records in by_shard.values() for feature in records]
     assert sorted(received, key=lambda feature: feature["id"]) == sorted(features, key=lambda f: f["id"])
-    assert sum(1 for records in by_shard.values() if records) >= 3
     keys = {entry["PartitionKey"] for call in client.kwargs_of("put_records") for entry in call["Records"]}
-    assert len(keys) == 200
+    assert keys == {"job-7"}  # the reference's partition key: its consumers select a job's records by it
     assert (report.features_written, report.location) == (200, STREAM)
+
+
+def test_a_stream_given_by_its_arn_is_written_by_arn(make_features: Features) -> None:
+    class Accepting:
+        def __init__(self) -> None:
+            self.calls: list[dict[str, Any]] = []
+
+        def put_records(self, **kwargs: Any) -> dict[str, Any]:
+            self.calls.append(kwargs)
+            return {"FailedRecordCount": 0, "Records": [{"SequenceNumber": "1"} for _ in kwargs["Records"]]}
+
+    arn = "arn:aws:kinesis:us-west-2:123456789012:stream/features"
+    client = Accepting()
+
+    KinesisSink(client, arn).write("job", "image", make_features(3))  # type: ignore[arg-type]
+
+    assert [call.get("StreamARN") for call in client.calls] == [arn]
+    assert "StreamName" not in client.calls[0]
 
 
 def test_batch_size_sets_records_per_call(stream: Any, recording: Any, make_features: Features) -> None:

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from model_runner.api.image_request import ImageRequest, legacy_warnings
 from model_runner.api.problems import format_problems, key_path
+from model_runner.api.sinks import sink_warnings
 from model_runner.api.wire import WireModel
 from model_runner.errors import InvalidRequestError, UnreadableMessageError
 
@@ -30,7 +31,7 @@ def parse_image_request(body: str | bytes | Mapping[str, Any]) -> tuple[ImageReq
     except ValidationError as error:
         raise InvalidRequestError(format_problems(error), job_id=job_id) from None
     warnings = [f"{path}: unknown key, ignored" for path in unknown_keys(request, data, ())]
-    return request, legacy_warnings(data) + warnings
+    return request, legacy_warnings(data) + warnings + sink_warnings(request.outputs)
 
 
 def unknown_keys(model: WireModel, data: Mapping[str, Any], location: Sequence[int | str]) -> list[str]:

@@ -28,10 +28,19 @@ BucketName = Annotated[
         "an S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens",
     ),
 ]
-StreamName = Annotated[
-    str,
-    _matching(r"^[a-zA-Z0-9_.-]{1,128}$", "a Kinesis stream name: 1 to 128 letters, digits, _ . and -"),
-]
+STREAM_NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,128}$")
+STREAM_ARN = re.compile(r"^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream/[a-zA-Z0-9_.-]{1,128}$")
+
+
+def _check_stream(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+StreamName = Annotated[str, AfterValidator(_check_stream)]
+"""A Kinesis stream name or ARN. Other text is accepted, as the reference accepts it, with a
+warning (:func:`sink_warnings`): the stream will refuse the writes."""
 
 
 class S3Sink(WireModel):
@@ -48,7 +57,9 @@ class KinesisSink(WireModel):
 
     type: Literal["Kinesis"] = "Kinesis"
     stream: StreamName
-    batch_size: Annotated[int, Field(ge=1, le=500)] | None = None
+    batch_size: Annotated[int, Field(ge=1)] | None = None
+    """Most records per PutRecords call; any size is accepted and calls are split at the
+    service's 500 records and 5 MiB, as the reference does."""
     assumed_role: RoleArn | None = None
 
 
@@ -69,5 +80,18 @@ def _canonical_types(value: object) -> object:
 
 
 Sink = Annotated[S3Sink | KinesisSink, Field(discriminator="type")]
+
+
+def sink_warnings(outputs: tuple[Sink, ...]) -> list[str]:
+    """Warnings about outputs that are accepted but cannot work as given."""
+    return [
+        f"outputs[{index}].stream: {output.stream!r} is not a Kinesis stream name or ARN; "
+        "writing to it will fail"
+        for index, output in enumerate(outputs)
+        if isinstance(output, KinesisSink)
+        and not (STREAM_NAME.match(output.stream) or STREAM_ARN.match(output.stream))
+    ]
+
+
 Sinks = Annotated[tuple[Sink, ...], BeforeValidator(_canonical_types), non_empty("output")]
 """A non-empty list of sinks, discriminated by their case-insensitive "type"."""

@@ -1,8 +1,11 @@
 """The Kinesis sink: one record per feature, sent in batches within the service limits.
 
-Records the service rejects (throttling, internal failure) are resent, alone, with exponential
-backoff; records still rejected after the last attempt fail the write with their count and error
-code, never vanish. The partition key is the MD5 of the feature id, spreading features over shards.
+Records are the reference's: each holds a FeatureCollection of one feature, under the job id as
+partition key (consumers of the reference, its validator among them, read them so). Any batch
+size is accepted; calls are split at the service's limits (500 records, 5 MiB). Records the
+service rejects (throttling, internal failure) are resent, alone, with exponential backoff;
+records still rejected after the last attempt fail the write with their count and error code,
+never vanish. A stream given as an ARN is addressed by its ARN.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ MAX_RECORDS_PER_CALL = 500
 MAX_BYTES_PER_CALL = 5 * MIB
 MAX_RECORD_BYTES = 1 * MIB
 """Data plus partition key of one record."""
+MAX_PARTITION_KEY_CHARS = 256
+_COLLECTION_HEAD = b'{"type":"FeatureCollection","features":['
+_COLLECTION_TAIL = b"]}"
 
 _RETRYABLE_CODES = frozenset(
     {
@@ -107,10 +113,13 @@ class KinesisSink:
                 many records were written before.
         """
         progress = _Progress(total=len(features))
+        key = job_id
+        if len(key) > MAX_PARTITION_KEY_CHARS:
+            key = hashlib.md5(job_id.encode(), usedforsecurity=False).hexdigest()
         batch: list[_Record] = []
         batch_bytes = 0
         for feature in features:
-            record = self._record(feature, progress)
+            record = self._record(feature, key, progress)
             if len(batch) == self._batch_size or batch_bytes + record.size > MAX_BYTES_PER_CALL:
                 self._put(batch, progress)
                 batch, batch_bytes = [], 0
@@ -120,11 +129,9 @@ class KinesisSink:
             self._put(batch, progress)
         return SinkReport(self.description, progress.written, self._stream)
 
-    def _record(self, feature: Feature, progress: _Progress) -> _Record:
+    def _record(self, feature: Feature, key: str, progress: _Progress) -> _Record:
         identifier = feature_id(feature)
-        data = encode_feature(feature)
-        key = hashlib.md5(identifier.encode() or data, usedforsecurity=False).hexdigest()
-        record = _Record(identifier, data, key)
+        record = _Record(identifier, _COLLECTION_HEAD + encode_feature(feature) + _COLLECTION_TAIL, key)
         if record.size > MAX_RECORD_BYTES:
             raise SinkError(
                 f"{self.description}: feature {identifier!r} is {record.size} bytes, more than a "
@@ -140,10 +147,11 @@ class KinesisSink:
             if attempt > 1:
                 self._backoff.wait(attempt - 1)
             try:
-                response = self._client.put_records(
-                    StreamName=self._stream,
-                    Records=[record.entry() for record in pending],
-                )
+                records = [record.entry() for record in pending]
+                if self._stream.startswith("arn:"):
+                    response = self._client.put_records(StreamARN=self._stream, Records=records)
+                else:
+                    response = self._client.put_records(StreamName=self._stream, Records=records)
             except ClientError as error:
                 codes = Counter({self._retry_code_or_raise(error, progress): len(pending)})
                 continue
