@@ -200,7 +200,8 @@ def test_a_stream_name_kinesis_would_refuse_is_accepted_with_a_warning() -> None
     _, warnings = parse_image_request(body)
 
     assert warnings == [
-        "outputs[0].stream: ':test-results-stream' is not a Kinesis stream name or ARN; writing to it will fail"
+        "outputs[0].stream: ':test-results-stream' is not a Kinesis stream name or ARN; "
+        "writing to it will fail"
     ]
 
 
