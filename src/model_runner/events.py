@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from model_runner.status import Status
+from model_runner.status import Status, TileBounds
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +73,10 @@ class RegionCompleted:
     failures: Sequence[str] = ()
     model_latencies_ms: Sequence[float] = ()
     """Duration of each successful model call of the region."""
+    failed_tile_bounds: Sequence[TileBounds] = ()
+    """Each failed tile as ((row, column), (width, height))."""
+    model_name: str = ""
+    """The model (endpoint name or URL) the region's tiles went to."""
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,7 @@ def test_a_bucket_that_does_not_exist_is_named_in_the_image_status(
     assert outcome.status == status
     assert bucket in outcome.message
     images = image_messages(statuses, body["jobId"])
-    assert [item["attributes"]["status"] for item in images] == ["STARTED", status]
+    assert [item["attributes"]["status"] for item in images] == ["STARTED", "IN_PROGRESS", status]
     assert bucket in images[-1]["message"]
     assert len(stream_features(stack, stack.streams[0], body["jobId"])) == (RGB_TILES if with_kinesis else 0)
     assert RESULTS_BUCKET not in outcome.message

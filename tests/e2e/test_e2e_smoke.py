@@ -29,7 +29,7 @@ def test_a_real_image_from_s3_ends_success_with_one_feature_per_tile(
         for item in statuses.for_job(body["jobId"])
         if "region_id" not in item["attributes"]
     ]
-    assert image_statuses == ["STARTED", "SUCCESS"]
+    assert image_statuses == ["STARTED", "IN_PROGRESS", "SUCCESS"]
 
 
 def test_a_worker_opens_an_image_once_for_all_its_regions(

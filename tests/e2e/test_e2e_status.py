@@ -4,6 +4,7 @@ delivers a message again (section 3, defect 5)."""
 
 from __future__ import annotations
 
+import ast
 import time
 from pathlib import Path
 from typing import Any
@@ -48,12 +49,13 @@ def test_an_image_reports_started_then_one_terminal_status_with_its_attributes(
     outcome = wait_for_images(stack, body["jobId"], [url]).only
 
     images = image_messages(statuses, body["jobId"])
-    assert [item["attributes"]["status"] for item in images] == ["STARTED", terminal]
+    assert [item["attributes"]["status"] for item in images] == ["STARTED", "IN_PROGRESS", terminal]
     for item in images:
         attributes = item["attributes"]
         assert (attributes["job_id"], attributes["image_id"]) == (body["jobId"], outcome.image_id)
         assert attributes["job_name"] == "status e2e"
-        assert float(attributes["processing_duration"]) >= 0
+        assert attributes["image_status"] == attributes["status"]  # the reference sends both
+        assert int(attributes["processing_duration"]) >= 0  # whole seconds, as the reference
     rows = {row.region_id: row for row in region_rows(stack, outcome.image_id)}
     regions = region_messages(statuses, body["jobId"])
     assert sorted(item["attributes"]["region_id"] for item in regions) == sorted(rows)
@@ -63,6 +65,13 @@ def test_an_image_reports_started_then_one_terminal_status_with_its_attributes(
         assert attributes["status"] == row.status.value
         assert int(attributes["failed_tile_count"]) == row.failed_tiles
         assert int(attributes["total_tile_count"]) == row.total_tiles
+        assert int(attributes["processing_duration"]) >= 0  # milliseconds, as the reference
+        if row.failed_tiles:  # the reference's text: [{'1': [[row, column], [width, height]]}, ...]
+            failed = ast.literal_eval(attributes["failed_tiles"])
+            assert [list(entry) for entry in failed] == [[str(n)] for n in range(1, row.failed_tiles + 1)]
+            assert all(len(bounds) == 2 for entry in failed for bounds in entry.values())
+        else:
+            assert "failed_tiles" not in attributes
     assert sum(row.total_tiles for row in rows.values()) == 16
 
 
@@ -110,6 +119,6 @@ def test_redelivered_requests_and_regions_count_nothing_twice(
     assert len(again.features) == 15  # one per tile
     assert len(image_row(stack, first.image_id).regions_done) == 8
     images = image_messages(statuses, body["jobId"])
-    assert [item["attributes"]["status"] for item in images] == ["STARTED", "SUCCESS"]
+    assert [item["attributes"]["status"] for item in images] == ["STARTED", "IN_PROGRESS", "SUCCESS"]
     regions = [item["attributes"]["region_id"] for item in region_messages(statuses, body["jobId"])]
     assert sorted(regions) == sorted({row.region_id for row in region_rows(stack, first.image_id)})

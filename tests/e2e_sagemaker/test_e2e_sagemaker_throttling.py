@@ -42,7 +42,7 @@ def test_a_saturated_endpoint_holds_the_region_back_until_a_slot_frees(
     time.sleep(4)
     rows = stack.boto3_client("dynamodb").scan(TableName=stack.env["REGION_REQUEST_TABLE"])["Items"]
     held_back = [row for row in rows if row["image_id"]["S"].startswith(body["jobId"])]
-    assert [row["status"]["S"] for row in held_back] == ["IN_PROGRESS"]
+    assert [row["region_status"]["S"] for row in held_back] == ["IN_PROGRESS"]
     image = stack.boto3_client("dynamodb").get_item(
         TableName=stack.env["JOB_TABLE"], Key={"image_id": {"S": held_back[0]["image_id"]["S"]}}
     )["Item"]

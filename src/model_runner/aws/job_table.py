@@ -1,4 +1,11 @@
-"""The image (job) status table: one row per image of a job.
+"""The image (job) status table: one row per image of a job, with the reference's attributes.
+
+The attributes the reference's job table has keep its names and units, so tools that read that
+table work on this one: ``start_time`` and ``end_time`` in epoch milliseconds, ``expire_time`` in
+epoch seconds, ``processing_duration`` in whole seconds, ``region_count``, ``region_success`` and
+``region_error`` (a region with any failed tile counts as an error, as there), and the request's
+``model_name``, ``model_invoke_mode``, ``tile_size`` ("(1024, 1024)"), ``outputs`` (JSON), ...
+This worker adds ``status``, ``job_name``, ``message`` and the sets of counted regions.
 
 Every state change is a conditional write, so at-least-once delivery never counts a region twice
 and an image gets exactly one terminal status:
@@ -18,7 +25,7 @@ from typing import Any
 
 from model_runner.aws.service_errors import ConditionFailedError, aws_call
 from model_runner.resources import TTL_ATTRIBUTE
-from model_runner.status import ImageRecord, Status
+from model_runner.status import ImageDetails, ImageRecord, Status
 
 _OUTCOME_SETS = {
     Status.SUCCESS: "regions_succeeded",
@@ -36,7 +43,14 @@ class JobTable:
         self._ttl_s = ttl_days * 24 * 3600
 
     def start_image(
-        self, *, image_id: str, job_id: str, job_name: str | None, image_url: str, region_count: int
+        self,
+        *,
+        image_id: str,
+        job_id: str,
+        job_name: str | None,
+        image_url: str,
+        region_count: int,
+        details: ImageDetails | None = None,
     ) -> tuple[ImageRecord, bool]:
         """Create the image's row; returns the row and whether this call created it."""
         now = time.time()
@@ -46,11 +60,16 @@ class JobTable:
             "image_url": {"S": image_url},
             "status": {"S": Status.STARTED.value},
             "region_count": {"N": str(region_count)},
-            "started_at": {"N": f"{now:.3f}"},
+            "region_success": {"N": "0"},
+            "region_error": {"N": "0"},
+            "start_time": {"N": str(int(now * 1000))},
+            "processing_duration": {"N": "0"},
             TTL_ATTRIBUTE: {"N": str(int(now + self._ttl_s))},
         }
         if job_name:
             item["job_name"] = {"S": job_name}
+        if details is not None:
+            item.update(_detail_attributes(details))
         try:
             with aws_call(f"create image {image_id} in {self.table_name}"):
                 self._client.put_item(
@@ -68,13 +87,15 @@ class JobTable:
             with aws_call(f"record region {region_id} of {image_id} in {self.table_name}"):
                 answer = self._update(
                     image_id,
-                    expression=f"ADD regions_done :region, {_OUTCOME_SETS[outcome]} :region "
+                    expression=f"ADD regions_done :region, {_OUTCOME_SETS[outcome]} :region, "
+                    f"{'region_success' if outcome is Status.SUCCESS else 'region_error'} :one "
                     "SET #status = if_not_exists(terminal_status, :in_progress)",
                     condition="attribute_exists(image_id) AND NOT contains(regions_done, :id)",
                     values={
                         ":region": {"SS": [region_id]},
                         ":id": {"S": region_id},
                         ":in_progress": {"S": Status.IN_PROGRESS.value},
+                        ":one": {"N": "1"},
                     },
                 )
         except ConditionFailedError:
@@ -83,17 +104,29 @@ class JobTable:
 
     def finish_image(self, image_id: str, status: Status, message: str) -> bool:
         """Set the image's terminal status; False when another call already set one."""
+        now_ms = int(time.time() * 1000)
         try:
             with aws_call(f"finish image {image_id} in {self.table_name}"):
                 self._update(
                     image_id,
                     expression="SET #status = :status, terminal_status = :status, message = :message, "
-                    "finished_at = :now",
+                    "end_time = :now",
                     condition="attribute_exists(image_id) AND attribute_not_exists(terminal_status)",
                     values={
                         ":status": {"S": status.value},
                         ":message": {"S": message},
-                        ":now": {"N": f"{time.time():.3f}"},
+                        ":now": {"N": str(now_ms)},
+                    },
+                )
+            # The duration needs the row's start; a second (unconditional) write sets it.
+            record = self.get(image_id)
+            with aws_call(f"record the duration of image {image_id} in {self.table_name}"):
+                self._client.update_item(
+                    TableName=self.table_name,
+                    Key={"image_id": {"S": image_id}},
+                    UpdateExpression="SET processing_duration = :seconds",
+                    ExpressionAttributeValues={
+                        ":seconds": {"N": str(int(now_ms / 1000 - record.started_at))}
                     },
                 )
         except ConditionFailedError:
@@ -139,6 +172,29 @@ def _record(item: Mapping[str, Any]) -> ImageRecord:
         region_count=int(item["region_count"]["N"]),
         regions_done=strings("regions_done"),
         region_outcomes=outcomes,
-        started_at=float(item["started_at"]["N"]),
+        started_at=int(item["start_time"]["N"]) / 1000,
         message=item.get("message", {}).get("S", ""),
     )
+
+
+def _detail_attributes(details: ImageDetails) -> dict[str, Any]:
+    """The reference's descriptive job attributes, in its types (tile sizes as "(w, h)" text)."""
+    values: dict[str, str | int | None] = {
+        "model_name": details.model_name,
+        "model_invoke_mode": details.model_invoke_mode,
+        "image_read_role": details.image_read_role,
+        "tile_size": f"({details.tile_size}, {details.tile_size})",
+        "tile_overlap": f"({details.tile_overlap}, {details.tile_overlap})",
+        "outputs": details.outputs,
+        "feature_properties": details.feature_properties,
+        "feature_distillation_option": details.feature_distillation_option,
+        "roi_wkt": details.roi_wkt,
+        "width": details.width,
+        "height": details.height,
+        "extents": details.extents,
+    }
+    return {
+        name: {"N": str(value)} if isinstance(value, int) else {"S": value}
+        for name, value in values.items()
+        if value is not None
+    }

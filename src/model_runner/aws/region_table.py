@@ -1,5 +1,12 @@
 """The region status table: one row per region of an image, keyed (image_id, region_id).
 
+The attributes the reference's region table has keep its names and units: ``region_status``,
+``start_time``, ``last_updated_time`` and ``end_time`` in epoch milliseconds, ``expire_time`` in
+epoch seconds, ``processing_duration`` in milliseconds, ``total_tiles``, ``failed_tile_count``,
+``succeeded_tile_count``, ``failed_tiles`` (each failed tile as [[row, column], [width, height]]),
+``message``, ``job_id``, ``region_bounds``, ``tile_size``, ... This worker adds ``failures`` (the
+reasons tiles failed).
+
 A region's terminal status is written once (conditional on the row not being terminal yet), so a
 redelivered region message that finds its region finished only re-reports the recorded outcome.
 """
@@ -12,7 +19,7 @@ from typing import Any
 
 from model_runner.aws.service_errors import ConditionFailedError, aws_call
 from model_runner.resources import TTL_ATTRIBUTE
-from model_runner.status import RegionRecord, Status
+from model_runner.status import RegionDetails, RegionRecord, Status, TileBounds
 from model_runner.status.records import MAX_FAILURES_KEPT
 
 
@@ -24,22 +31,27 @@ class RegionTable:
         self.table_name = table_name
         self._ttl_s = ttl_days * 24 * 3600
 
-    def start_region(self, image_id: str, region_id: str) -> RegionRecord:
+    def start_region(
+        self, image_id: str, region_id: str, details: RegionDetails | None = None
+    ) -> RegionRecord:
         """Mark the region in progress, unless it already finished; returns the row as it is now."""
         now = time.time()
+        described = _detail_values(details)
         try:
             with aws_call(f"start region {region_id} in {self.table_name}"):
                 answer = self._client.update_item(
                     TableName=self.table_name,
                     Key=_key(image_id, region_id),
                     UpdateExpression="SET #status = :in_progress, "
-                    f"started_at = if_not_exists(started_at, :now), {TTL_ATTRIBUTE} = :expires",
+                    "start_time = if_not_exists(start_time, :now), last_updated_time = :now, "
+                    f"{TTL_ATTRIBUTE} = :expires" + "".join(f", {name} = :{name}" for name in described),
                     ConditionExpression="attribute_not_exists(#status) OR NOT #status IN (:s, :p, :f)",
-                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeNames={"#status": "region_status"},
                     ExpressionAttributeValues={
                         ":in_progress": {"S": Status.IN_PROGRESS.value},
-                        ":now": {"N": f"{now:.3f}"},
+                        ":now": {"N": str(int(now * 1000))},
                         ":expires": {"N": str(int(now + self._ttl_s))},
+                        **{f":{name}": value for name, value in described.items()},
                         **_terminal_values(),
                     },
                     ReturnValues="ALL_NEW",
@@ -57,27 +69,44 @@ class RegionTable:
         total_tiles: int,
         failed_tiles: int,
         failures: Sequence[str],
+        failed_tile_bounds: Sequence[TileBounds] = (),
     ) -> tuple[RegionRecord, bool]:
         """Record the region's outcome once; returns the row (the earlier outcome on redelivery)
         and whether this call recorded it, so only that caller reports the outcome."""
+        now_ms = int(time.time() * 1000)
         try:
             with aws_call(f"finish region {region_id} in {self.table_name}"):
                 answer = self._client.update_item(
                     TableName=self.table_name,
                     Key=_key(image_id, region_id),
-                    UpdateExpression="SET #status = :status, total_tiles = :total, failed_tiles = :failed, "
-                    "failures = :failures, finished_at = :now",
+                    UpdateExpression="SET #status = :status, total_tiles = :total, "
+                    "failed_tile_count = :failed, succeeded_tile_count = :succeeded, "
+                    "failed_tiles = :bounds, failures = :failures, message = :message, "
+                    "end_time = :now, last_updated_time = :now",
                     ConditionExpression="attribute_exists(#status) AND NOT #status IN (:s, :p, :f)",
-                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeNames={"#status": "region_status"},
                     ExpressionAttributeValues={
                         ":status": {"S": status.value},
                         ":total": {"N": str(total_tiles)},
                         ":failed": {"N": str(failed_tiles)},
+                        ":succeeded": {"N": str(total_tiles - failed_tiles)},
+                        ":bounds": {"L": [_bounds_value(bounds) for bounds in failed_tile_bounds]},
                         ":failures": {"L": [{"S": reason} for reason in failures[:MAX_FAILURES_KEPT]]},
-                        ":now": {"N": f"{time.time():.3f}"},
+                        ":message": {
+                            "S": "; ".join(failures[:MAX_FAILURES_KEPT]) or "Completed region processing"
+                        },
+                        ":now": {"N": str(now_ms)},
                         **_terminal_values(),
                     },
                     ReturnValues="ALL_NEW",
+                )
+            duration = now_ms - int(answer["Attributes"]["start_time"]["N"])
+            with aws_call(f"record the duration of region {region_id} in {self.table_name}"):
+                self._client.update_item(
+                    TableName=self.table_name,
+                    Key=_key(image_id, region_id),
+                    UpdateExpression="SET processing_duration = :ms",
+                    ExpressionAttributeValues={":ms": {"N": str(duration)}},
                 )
         except ConditionFailedError:
             return self.get(image_id, region_id), False
@@ -123,13 +152,34 @@ def _terminal_values() -> dict[str, Any]:
     }
 
 
+def _bounds_value(bounds: TileBounds) -> dict[str, Any]:
+    return {"L": [{"L": [{"N": str(number)} for number in pair]} for pair in bounds]}
+
+
+def _detail_values(details: RegionDetails | None) -> dict[str, Any]:
+    """The reference's descriptive region attributes, in its types."""
+    if details is None:
+        return {}
+    values: dict[str, Any] = {
+        "job_id": {"S": details.job_id},
+        "region_bounds": _bounds_value(details.region_bounds),
+        "tile_size": {"L": [{"N": str(details.tile_size)}] * 2},
+        "tile_overlap": {"L": [{"N": str(details.tile_overlap)}] * 2},
+        "tile_format": {"S": details.tile_format},
+        "tile_compression": {"S": details.tile_compression},
+    }
+    if details.image_read_role:
+        values["image_read_role"] = {"S": details.image_read_role}
+    return values
+
+
 def _record(item: Mapping[str, Any]) -> RegionRecord:
     return RegionRecord(
         image_id=item["image_id"]["S"],
         region_id=item["region_id"]["S"],
-        status=Status(item["status"]["S"]),
-        started_at=float(item.get("started_at", {}).get("N", "0")),
+        status=Status(item["region_status"]["S"]),
+        started_at=int(item.get("start_time", {}).get("N", "0")) / 1000,
         total_tiles=int(item.get("total_tiles", {}).get("N", "0")),
-        failed_tiles=int(item.get("failed_tiles", {}).get("N", "0")),
+        failed_tiles=int(item.get("failed_tile_count", {}).get("N", "0")),
         failures=tuple(entry["S"] for entry in item.get("failures", {}).get("L", [])),
     )

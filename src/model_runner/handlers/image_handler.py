@@ -15,6 +15,7 @@ from model_runner.handlers.context import HandlerContext
 from model_runner.handlers.image_completion import ImageCompletion
 from model_runner.handlers.ports import Image
 from model_runner.handlers.region_handler import RegionRequestHandler
+from model_runner.handlers.table_details import image_details
 from model_runner.imagery import check_encoding, roi_to_pixel_polygon
 from model_runner.tiling import Region, Window, regions_meeting, roi_window
 
@@ -70,6 +71,7 @@ class ImageRequestHandler:
             job_name=image_request.job_name,
             image_url=image_url,
             region_count=len(regions),
+            details=image_details(image_request, image),
         )
         if created:
             self.context.events.emit(

@@ -23,7 +23,7 @@ from model_runner.features import DetectionBatch
 from model_runner.imagery import SensorModel, ValueRange
 from model_runner.inference.detectors import Detector
 from model_runner.sinks import Sink
-from model_runner.status import ImageRecord, RegionRecord, Status
+from model_runner.status import ImageDetails, ImageRecord, RegionDetails, RegionRecord, Status, TileBounds
 from model_runner.tiling import Window
 
 
@@ -31,9 +31,17 @@ class JobStore(Protocol):
     """One row per image of a job; every state change is conditional, so redelivery is harmless."""
 
     def start_image(
-        self, *, image_id: str, job_id: str, job_name: str | None, image_url: str, region_count: int
+        self,
+        *,
+        image_id: str,
+        job_id: str,
+        job_name: str | None,
+        image_url: str,
+        region_count: int,
+        details: ImageDetails | None = None,
     ) -> tuple[ImageRecord, bool]:
-        """Create the image's row unless it exists; the row, and whether this call created it."""
+        """Create the image's row unless it exists; the row, and whether this call created it.
+        ``details`` are kept for tools that read the table, never read back."""
         ...
 
     def record_region(self, image_id: str, region_id: str, outcome: Status) -> tuple[ImageRecord, bool]:
@@ -52,8 +60,11 @@ class JobStore(Protocol):
 class RegionStore(Protocol):
     """One row per region of an image; its terminal status is written once."""
 
-    def start_region(self, image_id: str, region_id: str) -> RegionRecord:
-        """Mark the region in progress unless it finished; the row as it is now."""
+    def start_region(
+        self, image_id: str, region_id: str, details: RegionDetails | None = None
+    ) -> RegionRecord:
+        """Mark the region in progress unless it finished; the row as it is now. ``details`` are
+        kept for tools that read the table, never read back."""
         ...
 
     def finish_region(
@@ -65,6 +76,7 @@ class RegionStore(Protocol):
         total_tiles: int,
         failed_tiles: int,
         failures: Sequence[str],
+        failed_tile_bounds: Sequence[TileBounds] = (),
     ) -> tuple[RegionRecord, bool]:
         """Record the region's outcome once; the row, and whether this call recorded it."""
         ...

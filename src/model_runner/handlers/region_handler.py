@@ -22,6 +22,7 @@ from model_runner.features import DetectionBatch
 from model_runner.handlers.context import HandlerContext
 from model_runner.handlers.image_completion import ImageCompletion
 from model_runner.handlers.ports import Image
+from model_runner.handlers.table_details import region_details
 from model_runner.handlers.tile_work import TileResults, run_tiles
 from model_runner.imagery import SensorModel, roi_to_pixel_polygon
 from model_runner.status import RegionRecord, Status, region_status
@@ -61,7 +62,7 @@ class RegionRequestHandler:
         image_id, region_id = region_request.image_id, region_request.region_id
         try:
             image = self.context.images.get(region_request.image_url, region_request.image_read_role)
-            item = self.context.regions.start_region(image_id, region_id)
+            item = self.context.regions.start_region(image_id, region_id, region_details(region_request))
             if not item.status.is_terminal:
                 item = self.process_region_request(region_request, item, image, image.sensor_model())
         except ModelRunnerError as error:
@@ -159,6 +160,7 @@ class RegionRequestHandler:
             total_tiles=total_tiles,
             failed_tiles=len(reasons),
             failures=reasons,
+            failed_tile_bounds=results.failed_bounds,
         )
         if not recorded:  # another worker processed the same region at the same time and won
             return record
@@ -173,6 +175,8 @@ class RegionRequestHandler:
                 duration_s=time.monotonic() - started,
                 failures=record.failures,
                 model_latencies_ms=results.model_latencies_ms,
+                failed_tile_bounds=results.failed_bounds,
+                model_name=region_request.image_processor.name,
             )
         )
         self.release_region_resources(region_request)

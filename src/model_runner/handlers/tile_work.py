@@ -20,6 +20,7 @@ from model_runner.handlers.ports import Image
 from model_runner.imagery import content_type, encode_tile
 from model_runner.inference.bounded_executor import run_bounded
 from model_runner.inference.detectors import Detector
+from model_runner.status import TileBounds
 from model_runner.tiling import Tile
 
 
@@ -40,6 +41,14 @@ class TileResults:
     """(tile id, reason) of every failed tile."""
     model_latencies_ms: list[float] = field(default_factory=list)
     """Duration of each successful model call."""
+    failed_bounds: list[TileBounds] = field(default_factory=list)
+    """Each failed tile as the reference's tables give it: ((row, column), (width, height))."""
+
+    def fail(self, tile: Tile, reason: str) -> None:
+        """Record a failed tile and why."""
+        self.failures.append((tile.id, reason))
+        window = tile.window
+        self.failed_bounds.append(((window.y, window.x), (window.width, window.height)))
 
     @property
     def succeeded(self) -> int:
@@ -108,7 +117,7 @@ def run_tiles(
                 results.model_latencies_ms.append(latency_ms)
                 continue
             reason = f"tile {outcome.key.window.key}: {failure_reason(outcome.error)}"
-            results.failures.append((outcome.key.id, reason))
+            results.fail(outcome.key, reason)
             if on_failure is not None:
                 on_failure(outcome.key.id, reason)
     return results

@@ -18,8 +18,9 @@ class StatusSink(Protocol):
 class StatusPublisher:
     """Turns lifecycle events into status events on the image and region topics.
 
-    An image gets STARTED when accepted and then exactly one terminal status, because the handlers
-    emit JobCompleted or JobFailed only after winning the conditional terminal write.
+    An image gets STARTED and IN_PROGRESS when accepted and then exactly one terminal status,
+    because the handlers emit JobCompleted or JobFailed only after winning the conditional
+    terminal write.
     """
 
     def __init__(self, image_topic: StatusSink | None, region_topic: StatusSink | None) -> None:
@@ -27,26 +28,38 @@ class StatusPublisher:
         self._region_topic = region_topic
 
     def on_event(self, event: LifecycleEvent) -> None:
-        """Publish the status change ``event`` stands for, if any."""
-        status = _status_event(event)
-        if status is None:
-            return
-        topic = self._image_topic if status.region_id is None else self._region_topic
-        if topic is not None:
-            topic.publish(status)
+        """Publish the status changes ``event`` stands for, if any."""
+        for status in _status_events(event):
+            topic = self._image_topic if status.region_id is None else self._region_topic
+            if topic is not None:
+                topic.publish(status)
+
+
+def _status_events(event: LifecycleEvent) -> list[StatusEvent]:
+    match event:
+        case JobStarted():
+            # The reference reports STARTED on intake and IN_PROGRESS once the regions go out.
+            return [
+                StatusEvent(
+                    status=status,
+                    job_id=event.job_id,
+                    image_id=event.image_id,
+                    processing_duration_s=0.0,
+                    message=message,
+                    job_name=event.job_name,
+                )
+                for status, message in (
+                    (Status.STARTED, f"image {event.image_url} accepted"),
+                    (Status.IN_PROGRESS, f"processing {event.region_count} regions of {event.image_url}"),
+                )
+            ]
+        case _:
+            single = _status_event(event)
+            return [] if single is None else [single]
 
 
 def _status_event(event: LifecycleEvent) -> StatusEvent | None:
     match event:
-        case JobStarted():
-            return StatusEvent(
-                status=Status.STARTED,
-                job_id=event.job_id,
-                image_id=event.image_id,
-                processing_duration_s=0.0,
-                message=f"image {event.image_url} accepted: {event.region_count} regions",
-                job_name=event.job_name,
-            )
         case RegionCompleted():
             return StatusEvent(
                 status=event.status,
@@ -57,6 +70,7 @@ def _status_event(event: LifecycleEvent) -> StatusEvent | None:
                 message=_region_message(event),
                 total_tiles=event.total_tiles,
                 failed_tiles=event.failed_tiles,
+                failed_tile_bounds=event.failed_tile_bounds,
             )
         case JobCompleted():
             return StatusEvent(

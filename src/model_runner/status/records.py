@@ -48,3 +48,43 @@ class RegionRecord:
 
 MAX_FAILURES_KEPT = 20
 """Tile failure reasons a region record keeps (the counts are always complete)."""
+
+
+TileBounds = tuple[tuple[int, int], tuple[int, int]]
+"""A tile as the reference's tables and status messages give it: ((row, column), (width, height))."""
+
+
+@dataclass(frozen=True)
+class ImageDetails:
+    """What the reference's job table records of an image besides its progress, for the tools that
+    read that table (write-only: the worker never reads it back)."""
+
+    model_name: str
+    model_invoke_mode: str
+    tile_size: int
+    tile_overlap: int
+    outputs: str
+    """The request's outputs, as JSON."""
+    feature_properties: str
+    """The request's featureProperties, as JSON."""
+    width: int
+    height: int
+    image_read_role: str | None = None
+    feature_distillation_option: str | None = None
+    """The distillation algorithm and its parameters, as JSON."""
+    roi_wkt: str | None = None
+    extents: str | None = None
+    """The image's {north, south, east, west} in degrees, as JSON (georeferenced images)."""
+
+
+@dataclass(frozen=True)
+class RegionDetails:
+    """What the reference's region table records of a region besides its progress (write-only)."""
+
+    job_id: str
+    region_bounds: TileBounds
+    tile_size: int
+    tile_overlap: int
+    tile_format: str
+    tile_compression: str
+    image_read_role: str | None = None

@@ -16,7 +16,7 @@ from typing import Any
 
 from model_runner.events import LifecycleEvent
 from model_runner.features import DetectionBatch
-from model_runner.status import ImageRecord, RegionRecord, Status
+from model_runner.status import ImageDetails, ImageRecord, RegionDetails, RegionRecord, Status, TileBounds
 from model_runner.status.records import MAX_FAILURES_KEPT
 
 
@@ -29,7 +29,14 @@ class InMemoryJobStore:
         self._lock = threading.Lock()
 
     def start_image(
-        self, *, image_id: str, job_id: str, job_name: str | None, image_url: str, region_count: int
+        self,
+        *,
+        image_id: str,
+        job_id: str,
+        job_name: str | None,
+        image_url: str,
+        region_count: int,
+        details: ImageDetails | None = None,
     ) -> tuple[ImageRecord, bool]:
         with self._lock:
             if image_id in self.rows:
@@ -83,7 +90,9 @@ class InMemoryRegionStore:
         self.rows: dict[tuple[str, str], RegionRecord] = {}
         self._lock = threading.Lock()
 
-    def start_region(self, image_id: str, region_id: str) -> RegionRecord:
+    def start_region(
+        self, image_id: str, region_id: str, details: RegionDetails | None = None
+    ) -> RegionRecord:
         with self._lock:
             found = self.rows.get((image_id, region_id))
             if found is not None and found.status.is_terminal:
@@ -103,6 +112,7 @@ class InMemoryRegionStore:
         total_tiles: int,
         failed_tiles: int,
         failures: Sequence[str],
+        failed_tile_bounds: Sequence[TileBounds] = (),
     ) -> tuple[RegionRecord, bool]:
         with self._lock:
             found = self.rows[(image_id, region_id)]

@@ -176,5 +176,5 @@ class AsyncRegionRun:
 
     def _failed(self, results: TileResults, tile: Tile, reason: str) -> None:
         message = f"tile {tile.window.key}: {reason}"
-        results.failures.append((tile.id, message))
+        results.fail(tile, message)
         self._on_failure(tile.id, message)
