@@ -7,10 +7,12 @@ from model_runner.observability.metric_catalog import (
     IMAGES_PARTIAL,
     IMAGES_SUCCEEDED,
     MODEL_LATENCY,
+    REFERENCE_OPERATIONS,
     REGIONS_IN_FLIGHT,
     TILE_FAILURES,
     TILES_PROCESSED,
     WORKER_METRICS,
+    ReferenceOperation,
     WorkerMetric,
 )
 
@@ -21,9 +23,11 @@ __all__ = [
     "IMAGES_SUCCEEDED",
     "IMAGE_DURATION",
     "MODEL_LATENCY",
+    "REFERENCE_OPERATIONS",
     "REGIONS_IN_FLIGHT",
     "TILES_PROCESSED",
     "TILE_FAILURES",
     "WORKER_METRICS",
+    "ReferenceOperation",
     "WorkerMetric",
 ]

@@ -19,9 +19,11 @@ from model_runner_cdk.worker_metrics import (
     IMAGES_PARTIAL,
     IMAGES_SUCCEEDED,
     MODEL_LATENCY,
+    REFERENCE_OPERATIONS,
     REGIONS_IN_FLIGHT,
     TILE_FAILURES,
     TILES_PROCESSED,
+    ReferenceOperation,
     WorkerMetric,
 )
 
@@ -83,6 +85,8 @@ class WorkerMonitoring(Construct):
             cloudwatch.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=18),
             self._graph("Extension fallbacks", EXTENSION_FALLBACKS),
         )
+        # The reference's metrics, searched as its own dashboards search them.
+        self.dashboard.add_widgets(*(self._operation_graph(operation) for operation in REFERENCE_OPERATIONS))
 
     def metric(self, metric: WorkerMetric) -> cloudwatch.Metric:
         """One of the worker's metrics in this deployment's namespace."""
@@ -91,6 +95,25 @@ class WorkerMonitoring(Construct):
             metric_name=metric.name,
             statistic=metric.statistic,
             period=PERIOD,
+        )
+
+    def search(self, operation: ReferenceOperation, metric: str, statistic: str) -> cloudwatch.MathExpression:
+        """Every series of one of the reference's operation metrics (one per model and format)."""
+        dimensions = ", ".join(sorted(operation.dimensions))
+        return cloudwatch.MathExpression(
+            expression=f"SEARCH('{{{self.namespace}, {dimensions}}} {operation.name} {metric}', "
+            f"'{statistic}', {int(PERIOD.to_seconds())})",
+            label=f"{operation.name} {metric}",
+            period=PERIOD,
+        )
+
+    def _operation_graph(self, operation: ReferenceOperation) -> cloudwatch.GraphWidget:
+        counts = [
+            self.search(operation, metric, "Sum") for metric in operation.metrics if metric != "Duration"
+        ]
+        durations = [self.search(operation, "Duration", "Average")] if "Duration" in operation.metrics else []
+        return cloudwatch.GraphWidget(
+            title=operation.name, left=durations or counts, right=counts if durations else [], width=6
         )
 
     def _alarm(self, name: str, metric: cloudwatch.IMetric, description: str) -> cloudwatch.Alarm:

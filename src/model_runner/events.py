@@ -77,6 +77,8 @@ class RegionCompleted:
     """Each failed tile as ((row, column), (width, height))."""
     model_name: str = ""
     """The model (endpoint name or URL) the region's tiles went to."""
+    input_format: str = ""
+    """The image's format as GDAL names it (NITF, GTIFF, ...)."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,10 @@ class JobCompleted:
     features: int
     message: str
     job_name: str | None = None
+    model_name: str = ""
+    """The model (endpoint name or URL), for metrics; empty when unknown."""
+    input_format: str = ""
+    """The image's format as GDAL names it (NITF, GTIFF, ...), for metrics; empty when unknown."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,8 @@ class JobFailed:
     reason: str
     duration_s: float
     job_name: str | None = None
+    model_name: str = ""
+    input_format: str = ""
     status: Status = field(default=Status.FAILED, init=False)
 
 

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from cdk_synthesis import Synthesized
-from model_runner_cdk.worker_metrics import WORKER_METRICS
+from model_runner_cdk.worker_metrics import REFERENCE_OPERATIONS, WORKER_METRICS
 
 from model_runner.config import WorkerSettings
 from model_runner.resources import RESOURCES
@@ -55,6 +55,23 @@ def test_the_dashboard_shows_every_worker_metric(synthesized: Synthesized) -> No
 
     for metric in WORKER_METRICS:
         assert f'\\"{metric.name}\\"' in body, metric.name
+
+
+def test_the_dashboard_searches_the_reference_metrics_as_its_dashboards_do(synthesized: Synthesized) -> None:
+    (dashboard,) = synthesized.of_type("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    namespace = WorkerSettings.model_fields["metrics_namespace"].default
+
+    assert namespace == "OSML/ModelRunner"
+    # e.g. the reference's "Average Image Processing Time" widget:
+    assert f"SEARCH('{{{namespace}, InputFormat, ModelName, Operation}} ImageProcessing Duration'" in body
+    for operation in REFERENCE_OPERATIONS:
+        dimensions = ", ".join(sorted(operation.dimensions))
+        for metric in operation.metrics:
+            assert f"{{{namespace}, {dimensions}}} {operation.name} {metric}'" in body, (
+                operation.name,
+                metric,
+            )
 
 
 def test_the_service_scales_out_on_waiting_messages_and_in_when_idle(synthesized: Synthesized) -> None:

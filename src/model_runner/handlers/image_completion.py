@@ -55,7 +55,7 @@ class ImageCompletion:
                 message = written.message(record)
         if any(outcome is not Status.SUCCESS for outcome in record.region_outcomes.values()):
             message += self._first_reasons(record.image_id)
-        self._finish(record, status, message, features)
+        self._finish(record, status, message, features, _labels(self._context, request))
 
     def _first_reasons(self, image_id: str) -> str:
         """The first tile or region failure reasons of an image, for its status message."""
@@ -67,26 +67,44 @@ class ImageCompletion:
         more = f" (and {len(reasons) - FIRST_REASONS} more)" if len(reasons) > FIRST_REASONS else ""
         return "; first failures: " + "; ".join(reasons[:FIRST_REASONS]) + more
 
-    def fail(self, *, job_id: str, job_name: str | None, image_id: str, image_url: str, reason: str) -> None:
+    def fail(
+        self,
+        *,
+        job_id: str,
+        job_name: str | None,
+        image_id: str,
+        image_url: str,
+        reason: str,
+        model_name: str = "",
+    ) -> None:
         """Record an image that cannot be processed at all as FAILED with ``reason`` (once)."""
         record, _ = self._context.jobs.start_image(
             image_id=image_id, job_id=job_id, job_name=job_name, image_url=image_url, region_count=0
         )
-        self._finish(record, Status.FAILED, reason, 0)
+        self._finish(record, Status.FAILED, reason, 0, (model_name, ""))
 
-    def _finish(self, record: ImageRecord, status: Status, message: str, features: int) -> None:
+    def _finish(
+        self, record: ImageRecord, status: Status, message: str, features: int, labels: tuple[str, str]
+    ) -> None:
         if not self._context.jobs.finish_image(record.image_id, status, message):
             logger.info("image %s already has its terminal status; not reporting %s", record.image_id, status)
             return
         duration = time.time() - record.started_at
         if status is Status.FAILED:
             self._context.events.emit(
-                JobFailed(record.job_id, record.image_id, message, duration, record.job_name)
+                JobFailed(record.job_id, record.image_id, message, duration, record.job_name, *labels)
             )
         else:
             self._context.events.emit(
                 JobCompleted(
-                    record.job_id, record.image_id, status, duration, features, message, record.job_name
+                    record.job_id,
+                    record.image_id,
+                    status,
+                    duration,
+                    features,
+                    message,
+                    record.job_name,
+                    *labels,
                 )
             )
         self._context.workspace.clear(record.image_id)
@@ -159,6 +177,15 @@ class _Written:
         if self.failures:
             text += "; sink failures: " + "; ".join(self.failures)
         return text
+
+
+def _labels(context: HandlerContext, request: RegionRequest) -> tuple[str, str]:
+    """The model name and image format of an image, for its metrics."""
+    try:
+        image_format = context.images.get(request.image_url, request.image_read_role).format_name
+    except ModelRunnerError:
+        image_format = ""
+    return request.image_processor.name, image_format
 
 
 def _worst(first: Status, second: Status) -> Status:

@@ -63,6 +63,7 @@ class ImageRequestHandler:
                 image_id=image_id,
                 image_url=image_url,
                 reason=str(error),
+                model_name=image_request.image_processor.name,
             )
             return
         record, created = self.context.jobs.start_image(

@@ -137,6 +137,11 @@ class Image(Protocol):
     @property
     def dtype(self) -> np.dtype[Any]: ...
 
+    @property
+    def format_name(self) -> str:
+        """The image's format as GDAL names it, upper case (NITF, GTIFF, PNG, ...)."""
+        ...
+
     def read(self, window: Window) -> NDArray[np.generic]:
         """The pixels of ``window``, shaped (bands, rows, columns)."""
         ...

@@ -177,6 +177,9 @@ class RegionRequestHandler:
                 model_latencies_ms=results.model_latencies_ms,
                 failed_tile_bounds=results.failed_bounds,
                 model_name=region_request.image_processor.name,
+                input_format=self.context.images.get(
+                    region_request.image_url, region_request.image_read_role
+                ).format_name,
             )
         )
         self.release_region_resources(region_request)

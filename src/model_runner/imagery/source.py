@@ -117,7 +117,9 @@ class ImageSource:
         self.dtype: np.dtype[np.generic] = np.dtype(
             gdal_array.GDALTypeCodeToNumericTypeCode(dataset.GetRasterBand(1).DataType)
         )
-        self.is_nitf: bool = dataset.GetDriver().ShortName == "NITF"
+        self.format_name: str = dataset.GetDriver().ShortName.upper()
+        """The image's format as GDAL names it (NITF, GTIFF, PNG, ...): the reference's InputFormat."""
+        self.is_nitf: bool = self.format_name == "NITF"
         self._value_range: ValueRange | None = None
         self._elevation = elevation
         self._sensor_model: SensorModel | None = None

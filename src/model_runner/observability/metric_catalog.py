@@ -1,7 +1,9 @@
-"""The metrics the worker emits (CloudWatch embedded metric format, no dimensions), by name.
+"""The metrics the worker emits (CloudWatch embedded metric format), by name.
 
-The worker writes each as an EMF log record in its METRICS_NAMESPACE; the CDK app's alarms and
-dashboard read this same catalogue, so the two cannot drift apart.
+Two families, both in METRICS_NAMESPACE (OSML/ModelRunner, the reference's): the reference's own
+(Duration, Invocations and Errors of each Operation, with its ModelName and InputFormat
+dimensions), so its dashboards and alarms find them, and this worker's (no dimensions). The CDK
+app's alarms and dashboard read this same catalogue, so the two cannot drift apart.
 """
 
 from __future__ import annotations
@@ -47,4 +49,64 @@ WORKER_METRICS = (
     TILE_FAILURES,
     MODEL_LATENCY,
     EXTENSION_FALLBACKS,
+)
+
+
+# --- The reference's metrics -------------------------------------------------------------------
+# Its dashboards and alarms search {namespace, <dimensions>} for an Operation and a metric name,
+# e.g. SEARCH('{OSML/ModelRunner, InputFormat, ModelName, Operation} ImageProcessing Duration').
+
+OPERATION = "Operation"
+MODEL_NAME = "ModelName"
+INPUT_FORMAT = "InputFormat"
+DURATION = "Duration"
+"""Seconds an operation took."""
+INVOCATIONS = "Invocations"
+ERRORS = "Errors"
+
+
+@dataclass(frozen=True)
+class ReferenceOperation:
+    """One of the reference's metered operations: the dimensions of its records and its metrics."""
+
+    name: str
+    dimensions: tuple[str, ...]
+    metrics: tuple[str, ...]
+    meaning: str
+
+
+IMAGE_PROCESSING = ReferenceOperation(
+    "ImageProcessing",
+    (OPERATION, MODEL_NAME, INPUT_FORMAT),
+    (DURATION, INVOCATIONS, ERRORS),
+    "one image from intake to its terminal status; Errors when it did not end SUCCESS",
+)
+REGION_PROCESSING = ReferenceOperation(
+    "RegionProcessing",
+    (OPERATION, MODEL_NAME, INPUT_FORMAT),
+    (DURATION, INVOCATIONS, ERRORS),
+    "one region's tiles; Errors when the region FAILED",
+)
+TILE_GENERATION = ReferenceOperation(
+    "TileGeneration", (OPERATION, INPUT_FORMAT), (INVOCATIONS,), "tiles read and encoded"
+)
+TILE_PROCESSING = ReferenceOperation(
+    "TileProcessing",
+    (OPERATION, MODEL_NAME),
+    (INVOCATIONS, ERRORS),
+    "tiles processed; Errors: tiles that failed",
+)
+MODEL_INVOCATION = ReferenceOperation(
+    "ModelInvocation",
+    (OPERATION, MODEL_NAME),
+    (DURATION, INVOCATIONS, ERRORS),
+    "model calls (Duration: each successful call) and the tiles whose call failed",
+)
+
+REFERENCE_OPERATIONS = (
+    IMAGE_PROCESSING,
+    REGION_PROCESSING,
+    TILE_GENERATION,
+    TILE_PROCESSING,
+    MODEL_INVOCATION,
 )
