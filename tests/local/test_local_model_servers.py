@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from http.client import HTTPConnection
 
 import pytest
 import urllib3
@@ -77,6 +78,26 @@ def test_models_answer_feature_collections_over_http(
     (feature,) = json.loads(centre.data)["features"]
     assert feature["properties"]["imageBBox"] == [123.0, 59.0, 133.0, 69.0]
     assert len(json.loads(flood.data)["features"]) == 7
+
+
+def test_a_chunked_tile_is_read_whole_as_the_reference_sends_it(
+    servers: dict[str, ServerProcess], tile: EncodeTile
+) -> None:
+    body = tile("NITF", 256, 128)
+    host, port = servers["centerpoint"].url.removeprefix("http://").split(":")
+    connection = HTTPConnection(host, int(port), timeout=10)
+    pieces = [body[start : start + 1000] for start in range(0, len(body), 1000)]
+
+    answers = []
+    for _ in range(2):  # the connection stays usable: the chunked body was consumed to its end
+        connection.request("POST", INVOCATIONS_PATH, body=iter(pieces), encode_chunked=True)
+        reply = connection.getresponse()
+        answers.append((reply.status, json.loads(reply.read())))
+    connection.close()
+
+    assert [status for status, _ in answers] == [200, 200]
+    (feature,) = answers[0][1]["features"]
+    assert feature["properties"]["imageBBox"] == [123.0, 59.0, 133.0, 69.0]
 
 
 def test_failure_modes_over_http(

@@ -10,6 +10,7 @@ from typing import Any
 from osgeo import gdal
 
 from model_runner.local.children import announce, exit_with_parent
+from model_runner.local.http_body import request_body
 from model_runner.local.models.answers import Answer, answer
 from model_runner.local.models.spec import INVOCATIONS_PATH, PING_PATH, ModelSpec
 
@@ -46,7 +47,7 @@ class ModelRequestHandler(BaseHTTPRequestHandler):
             self._send(Answer(404, b'{"error":"not found"}'))
 
     def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = request_body(self.headers, self.rfile)
         if self._route() == INVOCATIONS_PATH:
             self._send(answer(self.server.spec, body))
         else:

@@ -32,6 +32,7 @@ from urllib3.exceptions import HTTPError, ReadTimeoutError
 
 from model_runner.inference.sagemaker import PAYLOAD_LIMIT_BYTES
 from model_runner.local.children import announce, exit_with_parent
+from model_runner.local.http_body import request_body
 from model_runner.local.sagemaker.async_work import AsyncInvocation, AsyncServices
 from model_runner.local.sagemaker.endpoints import EmulatedEndpoint, EmulatedVariant
 
@@ -272,14 +273,14 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        if length > PAYLOAD_LIMIT_BYTES:
-            self.close_connection = True  # the body is left unread
+        body = b"" if length > PAYLOAD_LIMIT_BYTES else request_body(self.headers, self.rfile)
+        if max(length, len(body)) > PAYLOAD_LIMIT_BYTES:
+            self.close_connection = True  # a body over the limit is left unread
             message = f"HTTP content length exceeded {PAYLOAD_LIMIT_BYTES} bytes."
             self._send(
                 Reply(413, json.dumps({"message": message}).encode(), {"Content-Type": "application/json"})
             )
             return
-        body = self.rfile.read(length)
         parts = self._route().split("/")
         if len(parts) == 4 and parts[1] == "endpoints" and parts[3] == "invocations":
             self._send(self.server.invoke(unquote(parts[2]), body, self.headers))
