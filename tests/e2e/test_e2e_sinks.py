@@ -29,7 +29,12 @@ def stream_features(stack: LocalStack, stream: str, job_id: str) -> list[dict[st
         )["ShardIterator"]
         while iterator:
             answer = kinesis.get_records(ShardIterator=iterator, Limit=1000)
-            found += [json.loads(record["Data"]) for record in answer["Records"]]
+            found += [
+                feature
+                for record in answer["Records"]
+                if record["PartitionKey"] == job_id  # the reference's key: its consumers select by it
+                for feature in json.loads(record["Data"])["features"]
+            ]
             if answer.get("MillisBehindLatest", 0) == 0 and not answer["Records"]:
                 break
             iterator = answer.get("NextShardIterator")

@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from model_runner.features.array_types import FloatArray, IndexArray
 from model_runner.features.pixel_feature import FeatureClass, PixelFeature
-from model_runner.features.pixel_geometry import Box, translate_geometry
+from model_runner.features.pixel_geometry import Box, reference_digits, translate_geometry
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,12 @@ class DetectionBatch:
         for feature, (dx, dy), box, score in rows:
             yield DetectedFeature(
                 geometry=translate_geometry(feature.geometry, dx, dy),
-                bbox=(box[0], box[1], box[2], box[3]),
+                bbox=(
+                    reference_digits(box[0]),
+                    reference_digits(box[1]),
+                    reference_digits(box[2]),
+                    reference_digits(box[3]),
+                ),
                 classes=_rescored(feature, score),
                 properties=feature.properties,
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from model_runner.local.models.spec import ModelSpec
-from model_runner.local.models.tiles import TileDecodeError, tile_size
+from model_runner.local.models.tiles import TileDecodeError, tile_pixel_digest, tile_size
 
 CENTER_BOX_HALF_SIZE = 5.0
 FLOOD_MAX_BOX_SIZE = 64.0
@@ -33,6 +34,8 @@ def answer(spec: ModelSpec, body: bytes) -> Answer:
     """The answer of the model ``spec`` to a POST /invocations carrying ``body``."""
     latency_s = spec.latency_ms / 1000
     try:
+        if spec.kind == "replay":
+            return _replay(spec, tile_pixel_digest(body), latency_s)
         width, height = tile_size(body)
     except TileDecodeError as error:
         return Answer(400, _json({"error": str(error)}), latency_s)
@@ -58,6 +61,22 @@ def _failure(spec: ModelSpec, digest: str, width: int, height: int, latency_s: f
         return Answer(500, _json({"error": f"failure model ({spec.failure_mode})"}), latency_s)
     delay_s = latency_s + (spec.slow_s if spec.failure_mode == "slow" else 0.0)
     return Answer(200, _collection([_centerpoint(spec, digest, width, height)]), delay_s)
+
+
+def _replay(spec: ModelSpec, digest: str, latency_s: float) -> Answer:
+    recorded = _recorded_answers(spec.answers).get(digest)
+    if recorded is None:
+        return Answer(
+            404, _json({"error": f"no recorded answer for the tile with pixels {digest}"}), latency_s
+        )
+    return Answer(200, _collection(recorded), latency_s)
+
+
+@functools.cache
+def _recorded_answers(path: str) -> dict[str, list[Feature]]:
+    with open(path, encoding="utf-8") as answers:
+        recorded: dict[str, list[Feature]] = json.load(answers)
+    return recorded
 
 
 def _centerpoint(spec: ModelSpec, digest: str, width: int, height: int) -> Feature:

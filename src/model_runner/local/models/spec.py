@@ -8,7 +8,7 @@ from typing import Literal, get_args
 
 from model_runner.errors import ConfigurationError
 
-ModelKind = Literal["centerpoint", "flood", "failure"]
+ModelKind = Literal["centerpoint", "flood", "failure", "replay"]
 FailureMode = Literal["http_500", "malformed_json", "slow", "mixed"]
 PING_PATH = "/ping"
 INVOCATIONS_PATH = "/invocations"
@@ -19,8 +19,10 @@ class ModelSpec:
     """A built-in model and its settings; each field is also a flag of the model server.
 
     Attributes:
-        kind: centerpoint (one box at the tile centre), flood (``count`` random boxes) or
-            failure (fails as ``failure_mode`` says).
+        kind: centerpoint (one box at the tile centre), flood (``count`` random boxes),
+            failure (fails as ``failure_mode`` says) or replay (answers recorded per tile in the
+            ``answers`` file: a JSON object from :func:`~model_runner.local.models.tiles.pixel_digest`
+            of a tile's pixels to the features to answer, e.g. another model runner's answers).
         latency_ms: added to every response, failures included.
         count: flood: boxes per tile.
         seed: flood: with the tile bytes, fixes the boxes, so equal tiles get equal answers.
@@ -29,6 +31,7 @@ class ModelSpec:
             ``failure_fraction`` of tiles chosen by their hash, centerpoint for the rest).
         failure_fraction: mixed: share of tiles that fail, 0 to 1.
         slow_s: slow: seconds before the answer; longer than the caller's read timeout.
+        answers: replay: path of the recorded answers; a tile without one gets HTTP 404.
     """
 
     kind: ModelKind
@@ -38,6 +41,7 @@ class ModelSpec:
     failure_mode: FailureMode = "http_500"
     failure_fraction: float = 0.5
     slow_s: float = 120.0
+    answers: str = ""
 
     def __post_init__(self) -> None:
         problems = []
@@ -55,6 +59,8 @@ class ModelSpec:
             problems.append(f"failure_fraction: must be between 0 and 1 (got {self.failure_fraction})")
         if self.slow_s < 0:
             problems.append(f"slow_s: must not be negative (got {self.slow_s})")
+        if self.kind == "replay" and not self.answers:
+            problems.append("answers: the replay model needs the file of recorded answers")
         if problems:
             raise ConfigurationError(problems)
 
@@ -68,6 +74,7 @@ class ModelSpec:
             "--failure-mode", self.failure_mode,
             "--failure-fraction", str(self.failure_fraction),
             "--slow-s", str(self.slow_s),
+            "--answers", self.answers,
         ]  # fmt: skip
 
     @classmethod
@@ -81,6 +88,7 @@ class ModelSpec:
             failure_mode=arguments.failure_mode,
             failure_fraction=arguments.failure_fraction,
             slow_s=arguments.slow_s,
+            answers=arguments.answers,
         )
 
 
@@ -101,3 +109,4 @@ def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--slow-s", type=float, default=defaults.slow_s, help="failure --failure-mode slow: delay"
     )
+    parser.add_argument("--answers", default=defaults.answers, help="replay: file of recorded answers")
