@@ -10,7 +10,15 @@ from typing import Any
 
 import pytest
 from e2e_pipeline_support import image_messages
-from e2e_support import RESULTS_BUCKET, StatusCapture, image_request, send, upload, wait_for_images
+from e2e_support import (
+    RESULTS_BUCKET,
+    StatusCapture,
+    image_request,
+    send,
+    stream_records,
+    upload,
+    wait_for_images,
+)
 
 from model_runner.local import LocalStack
 
@@ -20,25 +28,14 @@ RGB_TILES = 16
 
 
 def stream_features(stack: LocalStack, stream: str, job_id: str) -> list[dict[str, Any]]:
-    """Every feature of ``job_id`` in ``stream``, read from the start of each of its shards."""
-    kinesis = stack.boto3_client("kinesis")
-    found = []
-    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
-        iterator = kinesis.get_shard_iterator(
-            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while iterator:
-            answer = kinesis.get_records(ShardIterator=iterator, Limit=1000)
-            found += [
-                feature
-                for record in answer["Records"]
-                if record["PartitionKey"] == job_id  # the reference's key: its consumers select by it
-                for feature in json.loads(record["Data"])["features"]
-            ]
-            if answer.get("MillisBehindLatest", 0) == 0 and not answer["Records"]:
-                break
-            iterator = answer.get("NextShardIterator")
-    return [feature for feature in found if feature["properties"]["inferenceMetadata"]["jobId"] == job_id]
+    """Every feature of ``job_id`` in ``stream``: the records under its id, as the reference's
+    consumers select them, each a FeatureCollection."""
+    return [
+        feature
+        for record in stream_records(stack, stream)
+        if record["PartitionKey"] == job_id
+        for feature in json.loads(record["Data"])["features"]
+    ]
 
 
 @pytest.fixture

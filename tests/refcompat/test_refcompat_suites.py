@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 from e2e_pipeline_support import extra_model
-from e2e_support import image_request, send, upload, wait_for_images
+from e2e_support import image_request, send, stream_records, upload, wait_for_images
 from osgeo import gdal, osr
 from reference_validator import differences, kinesis_features, passing
 
@@ -185,22 +185,6 @@ def test_the_reference_suite_passes_its_validator(
     assert differences(want, outcome.features) == []
     print(f"\n{suite}: {passing(want, outcome.features)} of {len(want)} expected features pass")
     assert differences(want, kinesis_features(stream_records(stack, stream), body["jobId"])) == []
-
-
-def stream_records(stack: LocalStack, stream: str) -> list[dict[str, Any]]:
-    kinesis = stack.boto3_client("kinesis")
-    records: list[dict[str, Any]] = []
-    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
-        iterator = kinesis.get_shard_iterator(
-            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while iterator:
-            answer = kinesis.get_records(ShardIterator=iterator, Limit=10000)
-            records += answer["Records"]
-            if not answer["Records"]:
-                break
-            iterator = answer.get("NextShardIterator")
-    return records
 
 
 @pytest.mark.parametrize("name", ["tile.png", "tile.jpeg"])

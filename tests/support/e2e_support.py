@@ -238,3 +238,20 @@ def worker_processes(stack: LocalStack, tmp_path: Path) -> Iterator[Any]:
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def stream_records(stack: LocalStack, stream: str) -> list[dict[str, Any]]:
+    """Every record of a Kinesis stream, read from the start of each of its shards."""
+    kinesis = stack.boto3_client("kinesis")
+    records: list[dict[str, Any]] = []
+    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
+        iterator = kinesis.get_shard_iterator(
+            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            answer = kinesis.get_records(ShardIterator=iterator, Limit=10000)
+            records += answer["Records"]
+            if not answer["Records"]:
+                break
+            iterator = answer.get("NextShardIterator")
+    return records

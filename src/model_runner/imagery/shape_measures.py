@@ -38,10 +38,7 @@ def centroids(
 ) -> FloatArray:
     """(G, 2) centroids of the geometries, in the units of ``positions``."""
     x, y = positions[:, 0], positions[:, 1]
-    block_of = _block_of_positions(block_starts)
-    ring = np.isin(kinds, (BlockKind.EXTERIOR, BlockKind.HOLE))[block_of]
-    after = _next_positions(block_starts, ring)
-    has_edge = (after >= 0) & (kinds[block_of] != BlockKind.POINTS)
+    _, ring, after, has_edge = _edges(block_starts, kinds)
     nx, ny = np.where(has_edge, x[after], x), np.where(has_edge, y[after], y)
 
     cross = np.where(ring, x * ny - nx * y, 0.0)
@@ -84,10 +81,7 @@ def lon_lat_bounds(
 ) -> FloatArray:
     """(G, 4) west, south, east, north of each geometry, per RFC 7946 section 5."""
     lon, lat = lon_lat[:, 0], lon_lat[:, 1]
-    block_of = _block_of_positions(block_starts)
-    ring = np.isin(kinds, (BlockKind.EXTERIOR, BlockKind.HOLE))[block_of]
-    after = _next_positions(block_starts, ring)
-    has_edge = (after >= 0) & (kinds[block_of] != BlockKind.POINTS)
+    block_of, ring, after, has_edge = _edges(block_starts, kinds)
     step = np.where(has_edge, lon[np.maximum(after, 0)] - lon, 0.0)
     crossing = np.abs(step) > 180
     geometry_of_block = _block_of_positions(geometry_blocks)
@@ -117,9 +111,7 @@ def clockwise_rings(lon_lat: FloatArray, block_starts: IndexArray, kinds: IndexA
     rings around a pole, which turn neither way)."""
     lon, lat = lon_lat[:, 0], lon_lat[:, 1]
     ring_block = np.isin(kinds, (BlockKind.EXTERIOR, BlockKind.HOLE))
-    block_of = _block_of_positions(block_starts)
-    ring = ring_block[block_of]
-    after = _next_positions(block_starts, ring)
+    block_of, ring, after, _ = _edges(block_starts, kinds)
     step = np.where(after >= 0, _wrapped(lon[np.maximum(after, 0)] - lon), 0.0)
     # Longitudes made continuous along each ring, so an antimeridian crossing does not flip the sign.
     unwrapped = lon[block_starts[block_of]] + _cumulative_within_blocks(step, block_starts) - step
@@ -130,6 +122,17 @@ def clockwise_rings(lon_lat: FloatArray, block_starts: IndexArray, kinds: IndexA
     winding = _block_sums(np.where(ring, step, 0.0), block_starts)
     clockwise: NDArray[np.bool_] = ring_block & (twice_area < 0) & (np.abs(winding) <= 180)
     return clockwise
+
+
+def _edges(
+    block_starts: IndexArray, kinds: IndexArray
+) -> tuple[IndexArray, NDArray[np.bool_], IndexArray, NDArray[np.bool_]]:
+    """Per position: its block, whether that block is a ring, the next position along it (-1:
+    none) and whether the two make an edge of a line or ring (a MultiPoint's positions do not)."""
+    block_of = _block_of_positions(block_starts)
+    ring = np.isin(kinds, (BlockKind.EXTERIOR, BlockKind.HOLE))[block_of]
+    after = _next_positions(block_starts, ring)
+    return block_of, ring, after, (after >= 0) & (kinds[block_of] != BlockKind.POINTS)
 
 
 def _block_of_positions(starts: IndexArray) -> IndexArray:
