@@ -85,8 +85,15 @@ def assert_located(feature: dict[str, Any], truth: GroundTruth) -> None:
     (ring,) = properties["imageGeometry"]["coordinates"]
     (world_ring,) = feature["geometry"]["coordinates"]
     assert len(world_ring) == len(ring)
+    height = (
+        float(truth.dataset.GetMetadata("RPC").get("HEIGHT_OFF", 0.0))
+        if truth.dataset.GetMetadata("RPC")
+        else 0.0
+    )
     for (x, y), position in zip(ring, world_ring, strict=True):
-        assert np.allclose(position, truth.lon_lat(x, y), rtol=0, atol=tolerance), (x, y, position)
+        lon, lat, z = position  # [lon, lat, height], as the reference writes them
+        assert np.allclose((lon, lat), truth.lon_lat(x, y), rtol=0, atol=tolerance), (x, y, position)
+        assert z == height  # no elevation model: the RPC's HEIGHT_OFF, else 0.0
     min_lon, min_lat, max_lon, max_lat = feature["bbox"]
     assert min_lon <= actual[0] <= max_lon and min_lat <= actual[1] <= max_lat
 
