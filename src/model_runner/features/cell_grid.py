@@ -1,0 +1,153 @@
+"""A uniform grid index over boxes, per class, that NMS and Soft-NMS use instead of an N x N matrix.
+
+Each box is entered in every cell it covers. Two boxes of one class that overlap share the cell
+holding the top-left corner of their overlap (the pair's *home* cell), so comparing only boxes
+that share a cell finds every overlap, and comparing them only in their home cell finds it once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from functools import cached_property
+
+import numpy as np
+import numpy.typing as npt
+
+from model_runner.features.array_types import FloatArray, IndexArray
+
+CellArray = npt.NDArray[np.int64]
+"""Cell columns, rows or keys."""
+
+BoolArray = npt.NDArray[np.bool_]
+
+_MAX_CELLS_PER_BOX = 8
+"""Grid entries allowed per box on average; the cell size doubles until this holds."""
+
+_MAX_KEY = 2**62
+"""Cell keys (class, row, column) must fit in an int64."""
+
+
+@dataclass(frozen=True)
+class CellGrid:
+    """The (box, cell) entries of some boxes, sorted by cell; a cell's entries keep the boxes' order.
+
+    ``box`` holds positions into ``boxes``; ``column`` and ``row`` the entry's cell and ``key``
+    (ascending) the cell with its class. A *run* is the entries of one key.
+    """
+
+    boxes: FloatArray
+    origin: FloatArray
+    cell: float
+    box: IndexArray
+    column: CellArray
+    row: CellArray
+    key: CellArray
+
+    @classmethod
+    def of(cls, boxes: FloatArray, classes: IndexArray, members: IndexArray) -> CellGrid:
+        """The grid of ``members`` (positions into ``boxes``, each of a class >= 0 and of positive area).
+
+        Entries of one cell come in the order of ``members``, so a cell lists its boxes by rank
+        when ``members`` are given by rank.
+        """
+        chosen = boxes[members]
+        if not members.size:
+            empty = np.empty(0, np.int64)
+            return cls(boxes, np.zeros(2), 1.0, members, empty, empty, empty)
+        origin = np.array([chosen[:, 0].min(), chosen[:, 1].min()])
+        n_classes = int(classes[members].max()) + 1
+        cell, low, high = _cell_size(chosen, origin, n_classes)
+        columns = int(high[:, 0].max()) + 1
+        rows = int(high[:, 1].max()) + 1
+
+        spans = high - low + 1
+        per_box = spans[:, 0] * spans[:, 1]
+        member = np.repeat(np.arange(len(members)), per_box)
+        local = np.arange(member.size) - np.repeat(np.cumsum(per_box) - per_box, per_box)
+        column = low[member, 0] + local % spans[member, 0]
+        row = low[member, 1] + local // spans[member, 0]
+        key = (classes[members][member].astype(np.int64) * rows + row) * columns + column
+        order = np.argsort(key, kind="stable")
+        return cls(boxes, origin, cell, members[member[order]], column[order], row[order], key[order])
+
+    def __len__(self) -> int:
+        return int(self.box.size)
+
+    def where(self, keep: BoolArray) -> CellGrid:
+        """The grid of the entries where ``keep`` is true (their order kept)."""
+        return replace(
+            self, box=self.box[keep], column=self.column[keep], row=self.row[keep], key=self.key[keep]
+        )
+
+    @cached_property
+    def runs(self) -> tuple[IndexArray, IndexArray]:
+        """The position of the first entry of each run, and the run's length."""
+        if not self.key.size:
+            return np.empty(0, np.intp), np.empty(0, np.intp)
+        starts = np.flatnonzero(np.diff(self.key, prepend=self.key[0] - 1)).astype(np.intp)
+        return starts, np.diff(np.append(starts, len(self))).astype(np.intp)
+
+    def entries_of_runs(self, chosen: BoolArray | None = None) -> tuple[IndexArray, IndexArray, IndexArray]:
+        """The entries of the ``chosen`` runs (a flag per run; all if None), and their starts and lengths."""
+        starts, lengths = self.runs
+        if chosen is not None:
+            starts, lengths = starts[chosen], lengths[chosen]
+        offsets = np.cumsum(lengths) - lengths
+        entries = np.arange(int(lengths.sum())) + np.repeat(starts - offsets, lengths)
+        return entries.astype(np.intp), starts, lengths
+
+    def shared_cell_pairs(self) -> int:
+        """How many pairs of entries share a cell: the work of comparing every box with its cell."""
+        lengths = self.runs[1].astype(np.int64)
+        return int((lengths * (lengths - 1) // 2).sum())
+
+    def at_home(self, corner: FloatArray, column: CellArray | int, row: CellArray | int) -> BoolArray:
+        """Whether each overlap whose top-left corner is ``corner`` has its home in (``column``, ``row``)."""
+        home = np.floor((corner - self.origin) / self.cell).astype(np.int64)
+        at_home: BoolArray = (home[:, 0] == column) & (home[:, 1] == row)
+        return at_home
+
+
+def iou(first: FloatArray, second: FloatArray, corner: FloatArray | None = None) -> FloatArray:
+    """IoU of each pair of boxes (rows of ``first`` and ``second``, or one box and many).
+
+    0 where they do not overlap. ``corner`` is the top-left corner of their overlap, when known.
+    Computed as the reference implementations do, so equal inputs give bit-equal results.
+    """
+    corner = np.maximum(first[..., :2], second[..., :2]) if corner is None else corner
+    far = np.minimum(first[..., 2:], second[..., 2:])
+    sides = np.maximum(far - corner, 0.0)
+    inter = sides[..., 0] * sides[..., 1]
+    areas = (first[..., 2] - first[..., 0]) * (first[..., 3] - first[..., 1])
+    areas = areas + (second[..., 2] - second[..., 0]) * (second[..., 3] - second[..., 1])
+    result: FloatArray = inter / (areas - inter)
+    return result
+
+
+def ranked(scores: FloatArray) -> tuple[IndexArray, IndexArray]:
+    """Positions from the highest score down (equal scores in the order given), and each position's rank."""
+    order = np.argsort(-scores, kind="stable").astype(np.intp)
+    rank = np.empty(order.size, np.intp)
+    rank[order] = np.arange(order.size)
+    return order, rank
+
+
+def suppressible(boxes: FloatArray, classes: IndexArray) -> BoolArray:
+    """Boxes that can overlap another: of a class (>= 0) and of positive area."""
+    result: BoolArray = (classes >= 0) & (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+    return result
+
+
+def _cell_size(boxes: FloatArray, origin: FloatArray, n_classes: int) -> tuple[float, CellArray, CellArray]:
+    """The cell side, and the first and last cell (column, row) of each box."""
+    sides = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    cell = float(np.quantile(sides, 0.9))
+    while True:
+        low = np.floor((boxes[:, :2] - origin) / cell)
+        high = np.floor((boxes[:, 2:] - origin) / cell)
+        entries = float(np.prod(high - low + 1, axis=1).sum())
+        keys = n_classes * math.prod(float(value) + 1 for value in high.max(axis=0))
+        if entries <= _MAX_CELLS_PER_BOX * len(boxes) and keys < _MAX_KEY:
+            return cell, low.astype(np.int64), high.astype(np.int64)
+        cell *= 2
