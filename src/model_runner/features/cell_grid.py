@@ -27,6 +27,18 @@ _MAX_CELLS_PER_BOX = 8
 _MAX_KEY = 2**62
 """Cell keys (class, row, column) must fit in an int64."""
 
+_SAMPLE = 2048
+"""Boxes sampled to judge a cell side."""
+
+_COST_PER_BOX = 8
+"""Estimated cost per box (entries and pairs sharing a cell) below which a cell side is good enough."""
+
+_FINER_STEPS = 6
+"""How many times a crowded cell side may be halved."""
+
+_MAX_SAMPLED_CELLS_PER_BOX = 32
+"""Entries per box beyond which a finer cell side is not worth its memory."""
+
 
 @dataclass(frozen=True)
 class CellGrid:
@@ -56,18 +68,9 @@ class CellGrid:
             empty = np.empty(0, np.int64)
             return cls(boxes, np.zeros(2), 1.0, members, empty, empty, empty)
         origin = np.array([chosen[:, 0].min(), chosen[:, 1].min()])
-        n_classes = int(classes[members].max()) + 1
-        cell, low, high = _cell_size(chosen, origin, n_classes)
-        columns = int(high[:, 0].max()) + 1
-        rows = int(high[:, 1].max()) + 1
-
-        spans = high - low + 1
-        per_box = spans[:, 0] * spans[:, 1]
-        member = np.repeat(np.arange(len(members)), per_box)
-        local = np.arange(member.size) - np.repeat(np.cumsum(per_box) - per_box, per_box)
-        column = low[member, 0] + local % spans[member, 0]
-        row = low[member, 1] + local // spans[member, 0]
-        key = (classes[members][member].astype(np.int64) * rows + row) * columns + column
+        labels = classes[members]
+        cell = _cell_size(chosen, labels, origin)
+        member, column, row, key = _entries(chosen, labels, origin, cell)
         order = np.argsort(key, kind="stable")
         return cls(boxes, origin, cell, members[member[order]], column[order], row[order], key[order])
 
@@ -139,15 +142,66 @@ def suppressible(boxes: FloatArray, classes: IndexArray) -> BoolArray:
     return result
 
 
-def _cell_size(boxes: FloatArray, origin: FloatArray, n_classes: int) -> tuple[float, CellArray, CellArray]:
-    """The cell side, and the first and last cell (column, row) of each box."""
+def _entries(
+    boxes: FloatArray, labels: IndexArray, origin: FloatArray, cell: float
+) -> tuple[IndexArray, CellArray, CellArray, CellArray]:
+    """One entry per box and cell it covers: the box's position, the cell's column, row and key."""
+    low = np.floor((boxes[:, :2] - origin) / cell).astype(np.int64)
+    high = np.floor((boxes[:, 2:] - origin) / cell).astype(np.int64)
+    spans = high - low + 1
+    per_box = spans[:, 0] * spans[:, 1]
+    member = np.repeat(np.arange(len(boxes)), per_box)
+    local = np.arange(member.size) - np.repeat(np.cumsum(per_box) - per_box, per_box)
+    column = low[member, 0] + local % spans[member, 0]
+    row = low[member, 1] + local // spans[member, 0]
+    columns, rows = (int(value) + 1 for value in high.max(axis=0))
+    key = (labels[member].astype(np.int64) * rows + row) * columns + column
+    return member, column, row, key
+
+
+def _cell_size(boxes: FloatArray, labels: IndexArray, origin: FloatArray) -> float:
+    """A cell side that keeps both the entries and the pairs sharing a cell few.
+
+    Start from the side of most boxes, doubled until boxes cover few cells each on average;
+    where boxes still crowd the cells (long thin boxes, or large boxes that set the side
+    over many small ones), try halving it, judging each side on a sample of the boxes.
+    """
     sides = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
     cell = float(np.quantile(sides, 0.9))
-    while True:
-        low = np.floor((boxes[:, :2] - origin) / cell)
-        high = np.floor((boxes[:, 2:] - origin) / cell)
-        entries = float(np.prod(high - low + 1, axis=1).sum())
-        keys = n_classes * math.prod(float(value) + 1 for value in high.max(axis=0))
-        if entries <= _MAX_CELLS_PER_BOX * len(boxes) and keys < _MAX_KEY:
-            return cell, low.astype(np.int64), high.astype(np.int64)
+    while (
+        _too_many_keys(boxes, labels, origin, cell)
+        or _entries_per_box(boxes, origin, cell) > _MAX_CELLS_PER_BOX
+    ):
         cell *= 2
+    sample = np.arange(0, len(boxes), max(1, len(boxes) // _SAMPLE))
+    best, best_cost = cell, _estimated_cost(boxes[sample], labels[sample], origin, cell, len(boxes))
+    for _ in range(_FINER_STEPS):
+        if best_cost <= _COST_PER_BOX * len(boxes) or _too_many_keys(boxes, labels, origin, best / 2):
+            break
+        cost = _estimated_cost(boxes[sample], labels[sample], origin, best / 2, len(boxes))
+        if cost >= best_cost:  # piles of boxes share cells whatever their side
+            break
+        best, best_cost = best / 2, cost
+    return best
+
+
+def _entries_per_box(boxes: FloatArray, origin: FloatArray, cell: float) -> float:
+    spans = np.floor((boxes[:, 2:] - origin) / cell) - np.floor((boxes[:, :2] - origin) / cell) + 1
+    return float((spans[:, 0] * spans[:, 1]).mean())
+
+
+def _too_many_keys(boxes: FloatArray, labels: IndexArray, origin: FloatArray, cell: float) -> bool:
+    far = np.floor((boxes[:, 2:].max(axis=0) - origin) / cell) + 1
+    return float(labels.max() + 1) * float(far[0]) * float(far[1]) >= _MAX_KEY
+
+
+def _estimated_cost(
+    boxes: FloatArray, labels: IndexArray, origin: FloatArray, cell: float, count: int
+) -> float:
+    """Entries and pairs sharing a cell of ``count`` boxes with this cell side, judged on a sample of them."""
+    if _entries_per_box(boxes, origin, cell) > _MAX_SAMPLED_CELLS_PER_BOX:
+        return math.inf
+    _, _, _, key = _entries(boxes, labels, origin, cell)
+    shared = np.unique(key, return_counts=True)[1].astype(np.float64)
+    scale = count / len(boxes)
+    return float(key.size * scale + (shared * (shared - 1)).sum() / 2 * scale**2)
