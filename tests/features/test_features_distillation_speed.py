@@ -50,9 +50,8 @@ def best_time(run: Callable[[], object], runs: int = 5) -> float:
 def test_nms_of_100k_boxes_is_fast() -> None:
     boxes, scores, classes = region_of_detections()
 
-    started = time.perf_counter()
     kept = nms(boxes, scores, classes, 0.75)
-    elapsed = time.perf_counter() - started
+    elapsed = best_time(lambda: nms(boxes, scores, classes, 0.75), runs=2)
 
     print(f"NMS of {COUNT} boxes: {elapsed:.3f} s, {len(kept)} kept")
     assert elapsed < BOUND_S
@@ -62,9 +61,8 @@ def test_nms_of_100k_boxes_is_fast() -> None:
 def test_soft_nms_of_100k_boxes_is_fast() -> None:
     boxes, scores, classes = region_of_detections()
 
-    started = time.perf_counter()
     kept, decayed = soft_nms(boxes, scores, classes, 0.1, 0.0001)
-    elapsed = time.perf_counter() - started
+    elapsed = best_time(lambda: soft_nms(boxes, scores, classes, 0.1, 0.0001), runs=2)
 
     print(f"Soft-NMS of {COUNT} boxes: {elapsed:.3f} s, {len(kept)} kept")
     assert elapsed < BOUND_S

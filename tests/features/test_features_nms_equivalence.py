@@ -197,27 +197,34 @@ def piled_boxes(
     return boxes[order], scores[order], classes[order]
 
 
+PATHS = ["as chosen", "rounds", "crowded cells"]
+"""How crowded cells are handled: as the algorithms choose, or each way forced on every cell."""
+
+
 @contextmanager
-def crowding_forced(forced: bool) -> Iterator[None]:
-    """When ``forced``, every cell counts as crowded: all boxes take the paths meant for piles."""
+def path_forced(path: str) -> Iterator[None]:
+    """Force NMS to thin every cell in rounds, or both algorithms to search every cell in bulk."""
+    # The package's functions hide their modules' names, so patch the modules themselves.
+    nms_module = importlib.import_module("model_runner.features.nms")
     with pytest.MonkeyPatch.context() as patch:
-        if forced:
-            # The package's functions hide their modules' names, so patch the modules themselves.
-            nms_module = importlib.import_module("model_runner.features.nms")
+        if path == "rounds":
             patch.setattr(nms_module, "_PAIRS_PER_ENTRY", 0)
             patch.setattr(nms_module, "_ROUND_PAYOFF", 0)
+        elif path == "crowded cells":
+            patch.setattr(nms_module, "_PAIRS_PER_ENTRY", 10**9)
+            patch.setattr(nms_module, "_CROWDED_CELL", 1)
             patch.setattr(importlib.import_module("model_runner.features.soft_nms"), "_CROWDED_CELL", 1)
         yield
 
 
 @settings(max_examples=120, deadline=None)
-@given(piles, st.integers(0, 2**32), st.sampled_from([0.0, 0.3, 0.75, 0.95]), st.booleans())
+@given(piles, st.integers(0, 2**32), st.sampled_from([0.0, 0.3, 0.75, 0.95]), st.sampled_from(PATHS))
 def test_nms_matches_naive_on_piles_of_boxes(
-    rows: list[tuple[int, int, int, int, int, float, int]], seed: int, threshold: float, forced: bool
+    rows: list[tuple[int, int, int, int, int, float, int]], seed: int, threshold: float, path: str
 ) -> None:
     boxes, scores, classes = piled_boxes(rows, seed)
 
-    with crowding_forced(forced):
+    with path_forced(path):
         kept = nms(boxes, scores, classes, threshold)
 
     assert kept.tolist() == naive_nms(boxes, scores, classes, threshold)
@@ -228,18 +235,18 @@ def test_nms_matches_naive_on_piles_of_boxes(
     piles,
     st.integers(0, 2**32),
     st.sampled_from([(0.1, 0.0001), (0.5, 0.0001), (0.3, 0.1), (0.5, 0.0)]),
-    st.booleans(),
+    st.sampled_from(PATHS),
 )
 def test_soft_nms_matches_naive_on_piles_of_boxes(
     rows: list[tuple[int, int, int, int, int, float, int]],
     seed: int,
     parameters: tuple[float, float],
-    forced: bool,
+    path: str,
 ) -> None:
     boxes, scores, classes = piled_boxes(rows, seed)
     sigma, threshold = parameters
 
-    with crowding_forced(forced):
+    with path_forced(path):
         kept, decayed = soft_nms(boxes, scores, classes, sigma, threshold)
     expected = naive_soft_nms(boxes, scores, classes, sigma, threshold)
 

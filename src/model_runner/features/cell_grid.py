@@ -45,7 +45,8 @@ class CellGrid:
     """The (box, cell) entries of some boxes, sorted by cell; a cell's entries keep the boxes' order.
 
     ``box`` holds positions into ``boxes``; ``column`` and ``row`` the entry's cell and ``key``
-    (ascending) the cell with its class. A *run* is the entries of one key.
+    (ascending) the cell with its class. A *run* is the entries of one key. ``first_column``
+    and ``first_row`` hold the top-left cell of each of ``boxes`` (of those in the grid).
     """
 
     boxes: FloatArray
@@ -55,6 +56,8 @@ class CellGrid:
     column: CellArray
     row: CellArray
     key: CellArray
+    first_column: CellArray
+    first_row: CellArray
 
     @classmethod
     def of(cls, boxes: FloatArray, classes: IndexArray, members: IndexArray) -> CellGrid:
@@ -64,15 +67,18 @@ class CellGrid:
         when ``members`` are given by rank.
         """
         chosen = boxes[members]
+        first = np.zeros((2, len(boxes)), np.int64)
         if not members.size:
             empty = np.empty(0, np.int64)
-            return cls(boxes, np.zeros(2), 1.0, members, empty, empty, empty)
+            return cls(boxes, np.zeros(2), 1.0, members, empty, empty, empty, *first)
         origin = np.array([chosen[:, 0].min(), chosen[:, 1].min()])
         labels = classes[members]
         cell = _cell_size(chosen, labels, origin)
         member, column, row, key = _entries(chosen, labels, origin, cell)
         order = np.argsort(key, kind="stable")
-        return cls(boxes, origin, cell, members[member[order]], column[order], row[order], key[order])
+        first[:, members] = np.floor((chosen[:, :2] - origin) / cell).T
+        entries = members[member[order]], column[order], row[order], key[order]
+        return cls(boxes, origin, cell, *entries, *first)
 
     def __len__(self) -> int:
         return int(self.box.size)
@@ -100,11 +106,6 @@ class CellGrid:
         entries = np.arange(int(lengths.sum())) + np.repeat(starts - offsets, lengths)
         return entries.astype(np.intp), starts, lengths
 
-    def shared_cell_pairs(self) -> int:
-        """How many pairs of entries share a cell: the work of comparing every box with its cell."""
-        lengths = self.runs[1].astype(np.int64)
-        return int((lengths * (lengths - 1) // 2).sum())
-
     def at_home(self, corner: FloatArray, column: CellArray | int, row: CellArray | int) -> BoolArray:
         """Whether each overlap whose top-left corner is ``corner`` has its home in (``column``, ``row``)."""
         home = np.floor((corner - self.origin) / self.cell).astype(np.int64)
@@ -128,12 +129,10 @@ def iou(first: FloatArray, second: FloatArray, corner: FloatArray | None = None)
     return result
 
 
-def ranked(scores: FloatArray) -> tuple[IndexArray, IndexArray]:
-    """Positions from the highest score down (equal scores in the order given), and each position's rank."""
-    order = np.argsort(-scores, kind="stable").astype(np.intp)
-    rank = np.empty(order.size, np.intp)
-    rank[order] = np.arange(order.size)
-    return order, rank
+def by_score(scores: FloatArray) -> IndexArray:
+    """Positions from the highest score down, equal scores in the order given."""
+    order: IndexArray = np.argsort(-scores, kind="stable").astype(np.intp)
+    return order
 
 
 def suppressible(boxes: FloatArray, classes: IndexArray) -> BoolArray:

@@ -18,8 +18,8 @@ def overlapping_pairs(
 
     With ``runs`` (one flag per run of the grid), only pairs whose home cell is a flagged run.
     Returns the positions of the two boxes of each pair (each pair once, the one listed first in
-    its cell first) and their IoU. Comparing every pair sharing a cell costs
-    :meth:`CellGrid.shared_cell_pairs`, so callers keep crowded cells out.
+    its cell first) and their IoU. A cell of k entries costs k^2 / 2 comparisons, so callers
+    keep crowded cells out.
     """
     entry, starts, lengths = grid.entries_of_runs(runs)
     # Each entry pairs with the entries after it in its run.

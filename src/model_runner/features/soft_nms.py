@@ -6,14 +6,13 @@ import heapq
 from array import array
 
 import numpy as np
-import numpy.typing as npt
 
 from model_runner.features.array_types import FloatArray, IndexArray
-from model_runner.features.cell_grid import BoolArray, CellGrid, iou, suppressible
+from model_runner.features.cell_grid import BoolArray, CellGrid, suppressible
+from model_runner.features.crowded_cells import CROWDED_CELL, CrowdedCells
 from model_runner.features.overlap_pairs import overlapping_pairs
 
-_CROWDED_CELL = 64
-"""Boxes in a cell above which its boxes are decayed with numpy as each is selected, not listed in pairs."""
+_CROWDED_CELL = CROWDED_CELL
 
 _SELECTED = 1
 _DROPPED = 2
@@ -48,19 +47,23 @@ def soft_nms(
     alive = np.flatnonzero(~initially_dropped)
     grid = CellGrid.of(boxes, classes, alive[suppressible(boxes[alive], classes[alive])])
     crowded = grid.runs[1] > _CROWDED_CELL
-    cells = _CrowdedCells(grid, crowded, sigma, skip_box_threshold)
+    cells = CrowdedCells(grid, crowded)
     bounds, targets, factors = _pair_lists(grid, ~crowded, sigma)
     in_crowded = cells.bounds
 
     # Shared with numpy views, so the loop reads them at list speed and crowded cells in bulk.
     score = array("d", current.tobytes())
     fate = bytearray((initially_dropped * _DROPPED).astype(np.uint8).tobytes())
-    state = _State(np.frombuffer(score, np.float64), np.frombuffer(fate, np.uint8))
+    scores_now, fates = np.frombuffer(score, np.float64), np.frombuffer(fate, np.uint8)
     # Entries (-score, box, cell): a box's own (cell -1), or the best box of a crowded cell,
     # standing for all of that cell's boxes. Scores only fall, so an entry stays an upper
     # bound of what it stands for: when it comes up stale it is requeued with its current best.
     loners = np.setdiff1d(np.flatnonzero(np.diff(bounds)), cells.boxes())
-    queue = [(-score[box], box, -1) for box in loners.tolist()] + cells.entries(state)
+    queue = [(-score[box], box, -1) for box in loners.tolist()]
+    for cell in range(len(cells.members)):
+        best = cells.best(cell, scores_now, fates)
+        if best is not None:
+            queue.append((-best[0], best[1], cell))
     heapq.heapify(queue)
     while queue:
         negative, box, cell = queue[0]
@@ -73,7 +76,7 @@ def soft_nms(
                 continue
             heapq.heappop(queue)
         else:
-            best = cells.best(cell, state)
+            best = cells.best(cell, scores_now, fates)
             if best is None:
                 heapq.heappop(queue)
                 continue
@@ -89,9 +92,12 @@ def soft_nms(
                 if score[other] < skip_box_threshold:
                     fate[other] = _DROPPED
         if in_crowded[box] != in_crowded[box + 1]:
-            cells.decay(box, state)
-    kept = np.flatnonzero(state.fate != _DROPPED).astype(np.intp)
-    return kept, state.score[kept].copy()
+            near, overlap = cells.overlaps(box, fates)
+            decayed = scores_now[near] * np.exp(-(overlap**2) / sigma)
+            scores_now[near] = decayed
+            fates[near[decayed < skip_box_threshold]] = _DROPPED
+    kept = np.flatnonzero(fates != _DROPPED).astype(np.intp)
+    return kept, scores_now[kept].copy()
 
 
 def _pair_lists(grid: CellGrid, runs: BoolArray, sigma: float) -> tuple[list[int], list[int], list[float]]:
@@ -106,74 +112,3 @@ def _pair_lists(grid: CellGrid, runs: BoolArray, sigma: float) -> tuple[list[int
     order = np.argsort(source, kind="stable")
     bounds = np.searchsorted(source[order], np.arange(len(grid.boxes) + 1))
     return bounds.tolist(), target[order].tolist(), factor[order].tolist()
-
-
-class _State:
-    """Soft-NMS's running scores, and each box's fate (0 while it remains), as numpy arrays."""
-
-    def __init__(self, score: FloatArray, fate: npt.NDArray[np.uint8]) -> None:
-        self.score = score
-        self.fate = fate
-
-
-class _CrowdedCells:
-    """The boxes of each crowded cell in the order given, pruned of those selected or dropped as they go."""
-
-    def __init__(self, grid: CellGrid, crowded: BoolArray, sigma: float, threshold: float) -> None:
-        self.grid = grid
-        self.sigma = sigma
-        self.threshold = threshold
-        entries, starts, lengths = grid.entries_of_runs(crowded)
-        members = grid.box[entries]
-        self.members: list[IndexArray] = (
-            np.split(members, np.cumsum(lengths)[:-1].tolist()) if entries.size else []
-        )
-        self.column = grid.column[starts]
-        self.row = grid.row[starts]
-        # The crowded cells of box b: cells[bounds[b]:bounds[b + 1]].
-        by_box = np.argsort(members, kind="stable")
-        self.cells = np.repeat(np.arange(starts.size), lengths)[by_box].tolist()
-        self.bounds = np.searchsorted(members[by_box], np.arange(len(grid.boxes) + 1)).tolist()
-
-    def boxes(self) -> IndexArray:
-        """Every box in a crowded cell."""
-        found: IndexArray = np.unique(np.concatenate([np.empty(0, np.intp), *self.members]))
-        return found
-
-    def entries(self, state: _State) -> list[tuple[float, int, int]]:
-        """A queue entry (-score, box, cell) for the best box of each crowded cell."""
-        found = ((cell, self.best(cell, state)) for cell in range(len(self.members)))
-        return [(-best[0], best[1], cell) for cell, best in found if best is not None]
-
-    def remaining(self, cell: int, state: _State) -> IndexArray:
-        """The boxes of ``cell`` neither selected nor dropped."""
-        members = self.members[cell]
-        remaining: IndexArray = members[state.fate[members] == 0]
-        self.members[cell] = remaining
-        return remaining
-
-    def best(self, cell: int, state: _State) -> tuple[float, int] | None:
-        """The score and position of the cell's best remaining box (the first of equals), if any."""
-        members = self.remaining(cell, state)
-        if not members.size:
-            return None
-        scores = state.score[members]
-        position = int(np.argmax(scores))
-        return float(scores[position]), int(members[position])
-
-    def decay(self, box: int, state: _State) -> None:
-        """Decay the boxes whose overlap with the selected ``box`` is at home in one of its crowded cells."""
-        cells = self.cells[self.bounds[box] : self.bounds[box + 1]]
-        parts = [self.remaining(cell, state) for cell in cells]
-        members = np.concatenate(parts)
-        sizes = [part.size for part in parts]
-        others = self.grid.boxes[members]
-        selected = self.grid.boxes[box]
-        corner = np.maximum(selected[:2], others[:, :2])
-        overlap = iou(selected, others, corner)
-        column, row = np.repeat(self.column[cells], sizes), np.repeat(self.row[cells], sizes)
-        hit = np.flatnonzero(self.grid.at_home(corner, column, row) & (overlap > 0))
-        targets = members[hit]
-        decayed = state.score[targets] * np.exp(-(overlap[hit] ** 2) / self.sigma)
-        state.score[targets] = decayed
-        state.fate[targets[decayed < self.threshold]] = _DROPPED
