@@ -212,8 +212,7 @@ def path_forced(path: str) -> Iterator[None]:
             patch.setattr(nms_module, "_ROUND_PAYOFF", 0)
         elif path == "crowded cells":
             patch.setattr(nms_module, "_PAIRS_PER_ENTRY", 10**9)
-            patch.setattr(nms_module, "_CROWDED_CELL", 1)
-            patch.setattr(importlib.import_module("model_runner.features.soft_nms"), "_CROWDED_CELL", 1)
+            patch.setattr("model_runner.features.crowded_cells.CROWDED_CELL", 1)
         yield
 
 

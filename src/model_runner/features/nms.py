@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from model_runner.features import crowded_cells
 from model_runner.features.array_types import FloatArray, IndexArray
 from model_runner.features.cell_grid import BoolArray, CellGrid, by_score, iou, suppressible
-from model_runner.features.crowded_cells import CROWDED_CELL, CrowdedCells
 from model_runner.features.overlap_pairs import overlapping_pairs
 
 _PAIRS_PER_ENTRY = 4
@@ -14,8 +14,6 @@ _PAIRS_PER_ENTRY = 4
 
 _ROUND_PAYOFF = 1
 """Comparisons rounds must spare per entry they scan to go on."""
-
-_CROWDED_CELL = CROWDED_CELL
 
 
 def nms(boxes: FloatArray, scores: FloatArray, classes: IndexArray, iou_threshold: float) -> IndexArray:
@@ -30,7 +28,7 @@ def nms(boxes: FloatArray, scores: FloatArray, classes: IndexArray, iou_threshol
     thinned in rounds (:func:`_decide_cell_leaders`), one numpy pass over the undecided boxes
     each, while rounds spare more comparisons than they scan; the rest is settled in rank
     order, pair by pair in sparse cells and in bulk in crowded ones, each kept box compared at
-    once with the undecided boxes of its crowded cells (:class:`CrowdedCells`).
+    once with the undecided boxes of its crowded cells (``crowded_cells.CrowdedCells``).
 
     Cost: sorting, plus the pairs sharing sparse cells (a few per box, as the grid's cell side
     is chosen for), plus O(k * K) for a crowded cell of k boxes of which K are kept. k identical
@@ -59,11 +57,11 @@ def nms(boxes: FloatArray, scores: FloatArray, classes: IndexArray, iou_threshol
 def _pairwise_work(grid: CellGrid) -> int:
     """Comparisons :func:`_suppress_in_rank_order` would make, were each crowded cell's box kept once.
 
-    A cell of k <= ``_CROWDED_CELL`` boxes costs its k(k - 1)/2 pairs; a crowded one is
-    searched in bulk at O(k) per box kept in it, counted as ``_CROWDED_CELL`` per box.
+    A cell of k <= ``CROWDED_CELL`` boxes costs its k(k - 1)/2 pairs; a crowded one is
+    searched in bulk at O(k) per box kept in it, counted as ``CROWDED_CELL`` per box.
     """
     lengths = grid.runs[1].astype(np.int64)
-    return int(np.minimum(lengths * (lengths - 1) // 2, _CROWDED_CELL * lengths).sum())
+    return int(np.minimum(lengths * (lengths - 1) // 2, crowded_cells.CROWDED_CELL * lengths).sum())
 
 
 def _decide_cell_leaders(grid: CellGrid, iou_threshold: float, suppressed: BoolArray) -> CellGrid:
@@ -97,8 +95,8 @@ def _suppress_in_rank_order(
 ) -> None:
     """Greedy NMS among the boxes of ``grid``: pair by pair in sparse cells, in bulk in crowded ones."""
     count = len(grid.boxes)
-    crowded = grid.runs[1] > _CROWDED_CELL
-    cells = CrowdedCells(grid, crowded)
+    crowded = grid.runs[1] > crowded_cells.CROWDED_CELL
+    cells = crowded_cells.CrowdedCells(grid, crowded)
     rank = np.empty(count, np.intp)
     rank[order] = np.arange(count)
     first, second, _ = overlapping_pairs(grid, iou_threshold, ~crowded)

@@ -7,12 +7,10 @@ from array import array
 
 import numpy as np
 
+from model_runner.features import crowded_cells
 from model_runner.features.array_types import FloatArray, IndexArray
 from model_runner.features.cell_grid import BoolArray, CellGrid, suppressible
-from model_runner.features.crowded_cells import CROWDED_CELL, CrowdedCells
 from model_runner.features.overlap_pairs import overlapping_pairs
-
-_CROWDED_CELL = CROWDED_CELL
 
 _SELECTED = 1
 _DROPPED = 2
@@ -31,7 +29,8 @@ def soft_nms(
     The selections and decays are the reference's, one at a time and in the same order. Pairs
     of boxes meeting in the sparse cells of a grid are listed beforehand; a crowded cell is
     instead searched with numpy when one of its boxes is selected, and queued as one entry for
-    its best box, so a pile of k boxes costs O(k) per selection made in it, not k^2 up front.
+    its best box. Cost: sorting and the heap, plus the pairs of sparse cells, plus O(k) per
+    selection made in a crowded cell of k remaining boxes, rather than k^2 up front.
 
     Bound: a selected box overlapping another with IoU u multiplies its score by
     exp(-u^2 / sigma), so a box of score s survives at most ``sigma * ln(s / threshold) / u^2``
@@ -46,8 +45,8 @@ def soft_nms(
     initially_dropped = (current < skip_box_threshold) & (classes >= 0)
     alive = np.flatnonzero(~initially_dropped)
     grid = CellGrid.of(boxes, classes, alive[suppressible(boxes[alive], classes[alive])])
-    crowded = grid.runs[1] > _CROWDED_CELL
-    cells = CrowdedCells(grid, crowded)
+    crowded = grid.runs[1] > crowded_cells.CROWDED_CELL
+    cells = crowded_cells.CrowdedCells(grid, crowded)
     bounds, targets, factors = _pair_lists(grid, ~crowded, sigma)
     in_crowded = cells.bounds
 
