@@ -104,29 +104,23 @@ class JobTable:
 
     def finish_image(self, image_id: str, status: Status, message: str) -> bool:
         """Set the image's terminal status; False when another call already set one."""
-        now_ms = int(time.time() * 1000)
+        now = time.time()
+        try:
+            started = self.get(image_id).started_at  # read first: the terminal write stays the last
+        except KeyError:
+            return False
         try:
             with aws_call(f"finish image {image_id} in {self.table_name}"):
                 self._update(
                     image_id,
                     expression="SET #status = :status, terminal_status = :status, message = :message, "
-                    "end_time = :now",
+                    "end_time = :now, processing_duration = :seconds",
                     condition="attribute_exists(image_id) AND attribute_not_exists(terminal_status)",
                     values={
                         ":status": {"S": status.value},
                         ":message": {"S": message},
-                        ":now": {"N": str(now_ms)},
-                    },
-                )
-            # The duration needs the row's start; a second (unconditional) write sets it.
-            record = self.get(image_id)
-            with aws_call(f"record the duration of image {image_id} in {self.table_name}"):
-                self._client.update_item(
-                    TableName=self.table_name,
-                    Key={"image_id": {"S": image_id}},
-                    UpdateExpression="SET processing_duration = :seconds",
-                    ExpressionAttributeValues={
-                        ":seconds": {"N": str(int(now_ms / 1000 - record.started_at))}
+                        ":now": {"N": str(int(now * 1000))},
+                        ":seconds": {"N": str(int(now - started))},
                     },
                 )
         except ConditionFailedError:

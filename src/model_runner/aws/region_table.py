@@ -74,6 +74,7 @@ class RegionTable:
         """Record the region's outcome once; returns the row (the earlier outcome on redelivery)
         and whether this call recorded it, so only that caller reports the outcome."""
         now_ms = int(time.time() * 1000)
+        started_ms = int(self.get(image_id, region_id).started_at * 1000)  # read first: one write
         try:
             with aws_call(f"finish region {region_id} in {self.table_name}"):
                 answer = self._client.update_item(
@@ -82,7 +83,7 @@ class RegionTable:
                     UpdateExpression="SET #status = :status, total_tiles = :total, "
                     "failed_tile_count = :failed, succeeded_tile_count = :succeeded, "
                     "failed_tiles = :bounds, failures = :failures, message = :message, "
-                    "end_time = :now, last_updated_time = :now",
+                    "end_time = :now, last_updated_time = :now, processing_duration = :ms",
                     ConditionExpression="attribute_exists(#status) AND NOT #status IN (:s, :p, :f)",
                     ExpressionAttributeNames={"#status": "region_status"},
                     ExpressionAttributeValues={
@@ -96,17 +97,10 @@ class RegionTable:
                             "S": "; ".join(failures[:MAX_FAILURES_KEPT]) or "Completed region processing"
                         },
                         ":now": {"N": str(now_ms)},
+                        ":ms": {"N": str(now_ms - started_ms)},
                         **_terminal_values(),
                     },
                     ReturnValues="ALL_NEW",
-                )
-            duration = now_ms - int(answer["Attributes"]["start_time"]["N"])
-            with aws_call(f"record the duration of region {region_id} in {self.table_name}"):
-                self._client.update_item(
-                    TableName=self.table_name,
-                    Key=_key(image_id, region_id),
-                    UpdateExpression="SET processing_duration = :ms",
-                    ExpressionAttributeValues={":ms": {"N": str(duration)}},
                 )
         except ConditionFailedError:
             return self.get(image_id, region_id), False
