@@ -68,19 +68,20 @@ def s3_endpoint(imagery_dir: Path) -> Iterator[str]:
 
 def test_s3_image_reads_the_same_pixels_as_the_local_file(s3_endpoint: str, imagery_dir: Path) -> None:
     expected = gdal.Open(str(imagery_dir / "RGB.byte.tif")).ReadAsArray(10, 20, 50, 40)
-    prefix = "/vsis3/mr-images/scenes/"
+    path = "/vsis3/mr-images/scenes/RGB.byte.tif"
     with open_image(
         "s3://mr-images/scenes/RGB.byte.tif", credentials=CREDENTIALS, s3_endpoint=s3_endpoint
     ) as source:
         np.testing.assert_array_equal(source.read(Window(10, 20, 50, 40)), expected)
-        assert gdal.GetPathSpecificOption(prefix, "AWS_SESSION_TOKEN") == "TOKENTEST"
+        assert gdal.GetPathSpecificOption(path, "AWS_SESSION_TOKEN") == "TOKENTEST"
         assert (
             gdal.GetPathSpecificOption("/vsis3/mr-images/scenes/RGB.byte.tif.ovr", "AWS_SESSION_TOKEN")
             == "TOKENTEST"
         )
         assert gdal.GetPathSpecificOption("/vsis3/mr-images/other/scene.tif", "AWS_SESSION_TOKEN") is None
+        assert gdal.GetPathSpecificOption("/vsis3/mr-images/scenes/other.tif", "AWS_SESSION_TOKEN") is None
         assert gdal.GetPathSpecificOption("/vsis3/other-bucket/scenes/a.tif", "AWS_SESSION_TOKEN") is None
-    assert gdal.GetPathSpecificOption(prefix, "AWS_SESSION_TOKEN") is None
+    assert gdal.GetPathSpecificOption(path, "AWS_SESSION_TOKEN") is None
 
 
 def test_missing_s3_object_says_so(s3_endpoint: str) -> None:
