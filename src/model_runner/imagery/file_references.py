@@ -75,25 +75,29 @@ def checked_files(path: str, scope: ReadScope, prepare: Callable[[str], None]) -
         ImageReadError: a file cannot be read or is not an image GDAL knows.
     """
     files: list[str] = []
-    _visit(path, scope, prepare, files, depth=0)
+    _visit(path, scope, prepare, files, ())
     return files
 
 
-def _visit(path: str, scope: ReadScope, prepare: Callable[[str], None], files: list[str], depth: int) -> None:
+def _visit(
+    path: str, scope: ReadScope, prepare: Callable[[str], None], files: list[str], vrts: tuple[str, ...]
+) -> None:
+    """Check ``path`` (named by the chain of VRTs ``vrts``) and, if it is a VRT, what it names."""
+    if path in vrts:
+        raise ImageScopeError(f"the VRT {_shown(path)} names itself")
     if path in files:
         return
-    if len(files) >= MAX_FILES or depth > MAX_DEPTH:
+    if len(files) >= MAX_FILES or len(vrts) > MAX_DEPTH:
         raise ImageScopeError(
             f"the image names more than {MAX_FILES} files or nests VRTs deeper than {MAX_DEPTH}"
         )
     prepare(path)
     files.append(path)
-    driver = _identify(path)
-    if driver != "VRT":
+    if _identify(path) != "VRT":
         return
     folder = posixpath.dirname(path) + "/"
     for name, relative in _references(_read_vrt(path)):
-        _visit(_resolved(name, relative, folder, scope), scope, prepare, files, depth + 1)
+        _visit(_resolved(name, relative, folder, scope), scope, prepare, files, (*vrts, path))
 
 
 def _identify(path: str) -> str:
@@ -132,11 +136,15 @@ def _read_vrt(path: str) -> ElementTree.Element:
         raise ImageReadError(f"the VRT {_shown(path)} is not well-formed XML") from None
 
 
-def _references(root: ElementTree.Element) -> Iterator[tuple[str, bool]]:
+def _references(root: ElementTree.Element) -> list[tuple[str, bool]]:
     """(name, relative to the VRT) of every file the VRT names; refuses what cannot be vouched for.
 
     GDAL matches VRT element and attribute names without regard to case, so this does too.
     """
+    return list(_walk(root))
+
+
+def _walk(root: ElementTree.Element) -> Iterator[tuple[str, bool]]:
     if root.tag.lower() != "vrtdataset" or _attribute(root, "subclass"):
         raise ImageScopeError(
             "only plain VRT datasets are accepted (no warped, pansharpened or processed VRTs)"
@@ -175,12 +183,12 @@ def _resolved(name: str, relative: bool, folder: str, scope: ReadScope) -> str:
         # GDAL takes a name with a colon (vrt://..., DRIVER:..., C:/...) as it is, not relative.
         raise ImageScopeError(f"VRT source {_shown(name)} is not a plain file path")
     path = folder + name if relative and not name.startswith("/") else name
+    if not scope.covers(path):
+        raise ImageScopeError(f"VRT source {_shown(name)} is outside the locations this image may read")
     segments = path.split("/")
     inner = segments[1:-1] if not path.startswith("/vsicurl/https://") else segments[4:-1]
     if any(segment in ("", ".", "..") for segment in inner) or not segments[-1]:
         raise ImageScopeError(f"VRT source {_shown(name)} has empty, . or .. path segments")
-    if not scope.covers(path):
-        raise ImageScopeError(f"VRT source {_shown(name)} is outside the locations this image may read")
     return path
 
 

@@ -7,7 +7,8 @@ driver...). The options below are set process-wide, overriding the environment:
 
 =================================  =======  ==================================================
 GDAL_VRT_ENABLE_PYTHON             NO       no Python pixel functions in VRTs
-GDAL_VRT_ENABLE_RAWRASTERBAND      NO       no raw bands (arbitrary files read at any offset)
+GDAL_VRT_ENABLE_RAWRASTERBAND      NO       no raw bands (honoured by GDAL >= 3.12; before,
+                                            the worker's VRT check is the only line)
 GDAL_DISABLE_READDIR_ON_OPEN       EMPTY_DIR  no directory listing, no sidecar probing
 GDAL_PAM_ENABLED                   NO       no .aux.xml read or written
 AWS_NO_SIGN_REQUEST                YES      /vsis3/ paths not checked and scoped by the worker

@@ -108,7 +108,8 @@ def open_image(
     except (RuntimeError, ImageReadError) as error:
         for file in scoped:
             PATH_OPTION_SCOPES.release(file)
-        raise ImageReadError(f"cannot open image {display_url(url)}: {_reason(path, error)}") from None
+        kind = ImageScopeError if isinstance(error, ImageScopeError) else ImageReadError
+        raise kind(f"cannot open image {display_url(url)}: {_reason(path, error)}") from None
     return ImageSource(url, dataset, tuple(scoped), s3_endpoint, files)
 
 
