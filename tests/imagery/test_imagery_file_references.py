@@ -149,8 +149,8 @@ def test_element_names_match_whatever_their_case(folder: Path, canary: Canary) -
         ),
         ({"band": ' subClass="VRTRawRasterBand"', "extra": "", "inner": ""}, "raw raster bands"),
         (
-            {"band": "", "extra": '<Metadata domain="GEOLOCATION"><MDI key="X_DATASET">/etc/x</MDI></Metadata>',
-             "inner": ""},
+            {"band": "", "inner": "",
+             "extra": '<Metadata domain="GEOLOCATION"><MDI key="X_DATASET">/etc/x</MDI></Metadata>'},
             "geolocation",
         ),
         ({"band": "", "extra": "", "inner": "", "root": ' subClass="VRTWarpedDataset"'}, "plain VRT"),

@@ -156,7 +156,7 @@ def test_a_name_is_judged_afresh_once_its_resolution_expires(
     url = f"http://localhost:{canary.port}/invocations"
     with client(guard("localhost", resolver=rebinding)) as http:
         http.invoke(url, b"tile", "image/png")
-        with pytest.raises(EndpointRefusedError, match="resolves to 169.254.169.254"):
+        with pytest.raises(EndpointRefusedError, match=r"resolves to 169\.254\.169\.254"):
             http.invoke(url, b"tile", "image/png")
     assert len(canary.seen) == 1
 
@@ -164,7 +164,7 @@ def test_a_name_is_judged_afresh_once_its_resolution_expires(
 def test_redirects_are_not_followed(canary: Canary) -> None:
     with canary_server(Canary(status=302, location=f"{canary.url}/latest/meta-data/")) as redirecting:
         url = f"{redirecting.url}/invocations"
-        with pytest.raises(ModelInvocationError, match="HTTP 302 .* redirects are not followed") as failed:
+        with pytest.raises(ModelInvocationError, match=r"HTTP 302 .* redirects are not followed") as failed:
             client(guard("127.0.0.1")).invoke(url, b"tile", "image/png")
     assert failed.value.action is QueueAction.FAIL_JOB
     assert canary.seen == []
@@ -172,9 +172,11 @@ def test_redirects_are_not_followed(canary: Canary) -> None:
 
 def test_the_endpoints_answer_never_reaches_the_reason() -> None:
     secret = b'{"AccessKeyId": "ASIAFROMTHEINTERNALSERVICE", "Token": "internal-body"}'
-    with canary_server(Canary(status=500, body=secret)) as internal:
-        with pytest.raises(ModelInvocationError) as failed:
-            client(guard("127.0.0.1")).invoke(f"{internal.url}/invocations", b"tile", "image/png")
+    with (
+        canary_server(Canary(status=500, body=secret)) as internal,
+        pytest.raises(ModelInvocationError) as failed,
+    ):
+        client(guard("127.0.0.1")).invoke(f"{internal.url}/invocations", b"tile", "image/png")
     message = str(failed.value)
     assert message.startswith(f"HTTP 500 from {internal.url}/invocations: Internal Server Error")
     assert "ASIA" not in message and "internal-body" not in message

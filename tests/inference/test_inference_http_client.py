@@ -30,6 +30,7 @@ from model_runner.inference import (
 from model_runner.security import UrlAllowList
 
 FEATURES = b'{"type": "FeatureCollection", "features": []}'
+UNAVAILABLE = "Service Unavailable (the endpoint's answer is not shown)"
 LOOPBACK = EndpointGuard(UrlAllowList(["127.0.0.1", "localhost"]))
 """The stub endpoints' hosts, allow-listed."""
 
@@ -256,9 +257,7 @@ def test_a_persistent_server_error_fails_with_status_and_url_but_not_the_body_af
         make_client(retries=2, backoff_base_s=0.2).invoke(server.url, b"tile", "image/png")
     elapsed = time.monotonic() - started
     message = str(failure.value)
-    assert message == (
-        f"HTTP 503 from {server.url} after 2 retries: Service Unavailable (the endpoint's answer is not shown)"
-    )
+    assert message == f"HTTP 503 from {server.url} after 2 retries: {UNAVAILABLE}"
     assert len(server.requests) == 3
     assert elapsed >= 0.3  # at least half of 0.2 s, then half of 0.4 s
     assert failure.value.status == 503

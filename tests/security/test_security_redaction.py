@@ -24,7 +24,7 @@ SIGNATURE = "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"
     ("line", "secrets"),
     [
         (f"access key {KEY_ID} used", [KEY_ID]),
-        (f"'AccessKeyId': 'AKIAIOSFODNN7EXAMPLE'", ["AKIAIOSFODNN7EXAMPLE"]),
+        ("'AccessKeyId': 'AKIAIOSFODNN7EXAMPLE'", ["AKIAIOSFODNN7EXAMPLE"]),
         (f"<SecretAccessKey>{SECRET}</SecretAccessKey>", [SECRET]),
         (f'"SecretAccessKey": "{SECRET}"', [SECRET]),
         (f"aws_secret_access_key={SECRET}", [SECRET]),

@@ -46,7 +46,16 @@ def canary_server(canary: Canary | None = None) -> Iterator[Canary]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def _answer(self) -> None:
+        def do_GET(self) -> None:
+            self.answer()
+
+        def do_POST(self) -> None:
+            self.answer()
+
+        def do_HEAD(self) -> None:
+            self.answer()
+
+        def answer(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             if length:
                 self.rfile.read(length)
@@ -59,8 +68,6 @@ def canary_server(canary: Canary | None = None) -> Iterator[Canary]:
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(served.body)
-
-        do_GET = do_POST = do_HEAD = _answer
 
         def log_message(self, format: str, *args: object) -> None:
             pass

@@ -179,7 +179,7 @@ def test_polling_touches_the_liveness_file(tmp_path: Any) -> None:
         ({"imageUrls": ["/vsis3/b/one.tif"]}, "imageUrls[0]: GDAL virtual paths"),
         (
             {"imageProcessor": {"name": "http://169.254.169.254/latest/meta-data/", "type": "HTTP_ENDPOINT"}},
-            "imageProcessor.name: http://169.254.169.254/latest/meta-data/ is not in MODEL_ENDPOINT_ALLOWLIST",
+            "imageProcessor.name: http://169.254.169.254/latest/meta-data/ is not in MODEL_ENDPOINT",
         ),
     ],
     ids=["local-path", "vsizip", "vsis3", "metadata-model"],
