@@ -8,7 +8,9 @@ import json
 import logging
 from collections.abc import Iterator
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from model_runner.config import load_settings
 from model_runner.observability.logs import configure_logging
@@ -124,3 +126,26 @@ def test_wire_loggers_stay_quiet_at_debug(captured: io.StringIO) -> None:
     logging.getLogger("botocore.endpoint").debug("Sending http request: headers %s", TOKEN)
     logging.getLogger("urllib3.connectionpool").debug("GET /?X-Amz-Signature=x")
     assert captured.getvalue() == ""
+
+
+def test_botocore_debug_output_is_masked_even_when_someone_switches_it_on(captured: io.StringIO) -> None:
+    """Positive control first: botocore's own DEBUG output does carry the STS answer."""
+    raw = io.StringIO()
+    wire = logging.getLogger("botocore")
+    wire.setLevel(logging.DEBUG)
+    unfiltered = logging.StreamHandler(raw)
+    wire.addHandler(unfiltered)
+    try:
+        with mock_aws():
+            sts = boto3.client(
+                "sts", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+            )
+            answer = sts.assume_role(RoleArn="arn:aws:iam::123456789012:role/debug", RoleSessionName="debug")
+    finally:
+        wire.removeHandler(unfiltered)
+    credentials = answer["Credentials"]
+    secrets = [credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"]]
+    assert credentials["SessionToken"] in raw.getvalue()
+    assert captured.getvalue()
+    for secret in secrets:
+        assert secret not in captured.getvalue()
