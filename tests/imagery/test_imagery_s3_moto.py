@@ -10,6 +10,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 import numpy as np
@@ -28,6 +29,16 @@ class Window:
     y: int
     width: int
     height: int
+
+
+def s3_client(endpoint: str) -> Any:
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=CREDENTIALS.access_key_id,
+        aws_secret_access_key=CREDENTIALS.secret_access_key,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -51,13 +62,7 @@ def s3_endpoint(imagery_dir: Path) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     pytest.fail("the moto server did not start")
                 time.sleep(0.05)
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id=CREDENTIALS.access_key_id,
-            aws_secret_access_key=CREDENTIALS.secret_access_key,
-        )
+        s3 = s3_client(endpoint)
         s3.create_bucket(Bucket="mr-images")
         s3.upload_file(str(imagery_dir / "RGB.byte.tif"), "mr-images", "scenes/RGB.byte.tif")
         yield endpoint
@@ -100,13 +105,7 @@ def vrt_of(source: str) -> bytes:
 
 
 def put(s3_endpoint: str, bucket: str, key: str, body: bytes) -> None:
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=s3_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=CREDENTIALS.access_key_id,
-        aws_secret_access_key=CREDENTIALS.secret_access_key,
-    )
+    s3 = s3_client(s3_endpoint)
     if bucket not in [item["Name"] for item in s3.list_buckets()["Buckets"]]:
         s3.create_bucket(Bucket=bucket)
     s3.put_object(Bucket=bucket, Key=key, Body=body)

@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from settings_support import REQUIRED_ENV
 
 from model_runner.config import load_settings
 from model_runner.errors import QueueAction
@@ -289,19 +290,7 @@ def test_a_long_retry_after_is_capped(model_server: StartServer) -> None:
 
 
 def test_a_slow_model_fails_with_the_read_timeout_of_the_settings(model_server: StartServer) -> None:
-    settings = load_settings(
-        {
-            "AWS_DEFAULT_REGION": "us-west-2",
-            "IMAGE_QUEUE": "q",
-            "REGION_QUEUE": "r",
-            "JOB_TABLE": "j",
-            "REGION_REQUEST_TABLE": "rr",
-            "ENDPOINT_TABLE": "e",
-            "WORKSPACE_BUCKET": "w",
-            "MODEL_READ_TIMEOUT": "0.2",
-            "MODEL_MAX_RETRIES": "1",
-        }
-    )
+    settings = load_settings({**REQUIRED_ENV, "MODEL_READ_TIMEOUT": "0.2", "MODEL_MAX_RETRIES": "1"})
     server = model_server([Reply(delay_s=10)])
     started = time.monotonic()
     with pytest.raises(ModelInvocationError) as failure:

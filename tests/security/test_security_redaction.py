@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import boto3
 import pytest
 from moto import mock_aws
+from settings_support import REQUIRED_ENV
 
 from model_runner.config import load_settings
 from model_runner.observability.logs import configure_logging
@@ -86,17 +87,7 @@ def captured() -> Iterator[io.StringIO]:
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     stream = io.StringIO()
-    env = {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "IMAGE_QUEUE": "q",
-        "REGION_QUEUE": "r",
-        "JOB_TABLE": "j",
-        "REGION_REQUEST_TABLE": "rr",
-        "ENDPOINT_TABLE": "e",
-        "WORKSPACE_BUCKET": "w",
-        "LOG_LEVEL": "DEBUG",
-    }
-    configure_logging(load_settings(env), stream)
+    configure_logging(load_settings({**REQUIRED_ENV, "LOG_LEVEL": "DEBUG"}), stream)
     try:
         yield stream
     finally:
