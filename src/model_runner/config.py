@@ -25,6 +25,13 @@ def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
 
 
+def comma_separated(value: object) -> object:
+    """A comma-separated variable as a tuple of its non-empty, stripped items."""
+    if isinstance(value, str):
+        return tuple(item.strip() for item in value.split(",") if item.strip())
+    return value
+
+
 class ExtensionSettings(BaseSettings):
     """The settings that choose handler pairs; also read alone by ``model-runner extensions``."""
 
@@ -65,9 +72,7 @@ class ExtensionSettings(BaseSettings):
     @field_validator("extension_modules", "extension_blocklist", mode="before")
     @classmethod
     def _split_names(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(name.strip() for name in value.split(",") if name.strip())
-        return value
+        return comma_separated(value)
 
 
 class WorkerSettings(ExtensionSettings):
@@ -365,9 +370,7 @@ class WorkerSettings(ExtensionSettings):
     @field_validator("image_https_hosts", "image_source_prefixes", "model_endpoint_allowlist", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(item.strip() for item in value.split(",") if item.strip())
-        return value
+        return comma_separated(value)
 
     @field_validator("model_endpoint_allowlist")
     @classmethod
