@@ -44,7 +44,8 @@ class UnreadableFileError(ImageReadError):
 
 @dataclass(frozen=True)
 class ReadScope:
-    """The GDAL path prefixes (each ending in ``/``) an image's files may be under."""
+    """The GDAL path prefixes an image's files may be under: its own location (ending in ``/``) and
+    the operator's extra S3 key prefixes."""
 
     prefixes: tuple[str, ...]
 

@@ -32,6 +32,8 @@ from model_runner.security import (
 )
 
 PIN_TTL_S = 60.0
+MAX_PINS = 256
+"""Judged URLs kept; beyond this, expired ones are dropped when a new one is judged."""
 NAME_KEY = "imageProcessor.name"
 
 Resolver = Callable[[str, int, float], list[IpAddress]]
@@ -97,6 +99,8 @@ class EndpointGuard:
             return cached[0]
         pinned = self._judge(url)
         with self._lock:
+            if len(self._pins) >= MAX_PINS:
+                self._pins = {key: value for key, value in self._pins.items() if value[1] > now}
             self._pins[url] = (pinned, now + PIN_TTL_S)
         return pinned
 
