@@ -21,6 +21,7 @@ from model_runner.events import EventBus, Observer
 from model_runner.handlers import HandlerContext
 from model_runner.handlers.image_completion import ImageCompletion
 from model_runner.imagery import ImageCache
+from model_runner.imagery.gdal_hardening import harden_gdal
 from model_runner.imagery.gdal_runtime import limit_block_cache
 from model_runner.inference.detectors import EndpointUtils
 from model_runner.inference.http_client import HttpModelClient
@@ -39,6 +40,7 @@ from model_runner.registry import (
     load_extensions,
 )
 from model_runner.sinks import RequestSinks
+from model_runner.worker.intake import RequestIntake
 from model_runner.worker.loop import Worker
 
 logger = logging.getLogger(__name__)
@@ -87,16 +89,20 @@ def build_worker(
         ConfigurationError: an extension's own settings are missing or invalid.
     """
     limit_block_cache(settings.gdal_cache_mb)
+    harden_gdal()
     clients = AwsClients(settings, max_pool_connections=settings.tile_workers + 8)
     dynamodb, sqs = clients.client("dynamodb"), clients.client("sqs")
     policy = HttpCallPolicy.from_settings(settings)
+    intake = RequestIntake.from_settings(settings)
     http_client = HttpModelClient(
-        policy, ca_bundle=ca_bundle_from(os.environ if environ is None else environ)
+        policy,
+        endpoints=intake.endpoints,
+        ca_bundle=ca_bundle_from(os.environ if environ is None else environ),
     )
     sagemaker = SageMakerDetectors(clients.client, policy.backoff())
     models = EndpointUtils(http_client)
     models.support(ModelInvocationType.SM_ENDPOINT, sagemaker)
-    image_cache = ImageCache(clients)
+    image_cache = ImageCache(clients, intake.locations)
     events = EventBus()
     context = HandlerContext(
         settings=settings,
@@ -157,6 +163,7 @@ def build_worker(
         events,
         context.shutdown,
         request_type=request_type,
+        intake=intake,
     )
     return WorkerRuntime(worker, context, clients, events, image_cache, selector, http_client)
 
