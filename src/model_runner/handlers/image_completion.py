@@ -42,6 +42,7 @@ class ImageCompletion:
             return
         status = image_status(record.region_outcomes.values())
         features = 0
+        outputs: list[str] = []
         if status is Status.FAILED:
             message = f"all {record.region_count} regions failed"
         else:
@@ -50,12 +51,12 @@ class ImageCompletion:
             except ModelRunnerError as error:
                 status, message = Status.FAILED, str(error)
             else:
-                features = written.features
+                features, outputs = written.features, written.locations
                 status = _worst(status, written.status)
                 message = written.message(record)
         if any(outcome is not Status.SUCCESS for outcome in record.region_outcomes.values()):
             message += self._first_reasons(record.image_id)
-        self._finish(record, status, message, features)
+        self._finish(record, status, message, features, outputs)
 
     def _first_reasons(self, image_id: str) -> str:
         """The first tile or region failure reasons of an image, for its status message."""
@@ -74,7 +75,9 @@ class ImageCompletion:
         )
         self._finish(record, Status.FAILED, reason, 0)
 
-    def _finish(self, record: ImageRecord, status: Status, message: str, features: int) -> None:
+    def _finish(
+        self, record: ImageRecord, status: Status, message: str, features: int, outputs: Sequence[str] = ()
+    ) -> None:
         if not self._context.jobs.finish_image(record.image_id, status, message):
             logger.info("image %s already has its terminal status; not reporting %s", record.image_id, status)
             return
@@ -86,7 +89,14 @@ class ImageCompletion:
         else:
             self._context.events.emit(
                 JobCompleted(
-                    record.job_id, record.image_id, status, duration, features, message, record.job_name
+                    record.job_id,
+                    record.image_id,
+                    status,
+                    duration,
+                    features,
+                    message,
+                    record.job_name,
+                    tuple(outputs),
                 )
             )
         self._context.workspace.clear(record.image_id)
