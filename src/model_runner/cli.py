@@ -80,11 +80,11 @@ def _submit(args: argparse.Namespace) -> int:
     from model_runner.tools.submit import read_request, submit
 
     body = read_request(args.request)
-    environ = _environment(args)
     if args.local:
         from model_runner.local.session import connect
 
         body = connect().prepare(body, base=args.request.parent)
+    environ = _environment(args)
     return submit(body, environ, wait=args.wait, timeout_s=args.timeout, out=sys.stdout, err=sys.stderr)
 
 

@@ -401,7 +401,7 @@ def load_settings_subset(names: Iterable[str], environ: Mapping[str, str] | None
         name: (WorkerSettings.model_fields[name].annotation, WorkerSettings.model_fields[name])
         for name in names
     }
-    subset = create_model(  # type: ignore[call-overload]
+    subset = create_model(
         "WorkerSettingsSubset", __config__=ConfigDict(extra="ignore", populate_by_name=False), **fields
     )
     values = os.environ if environ is None else environ

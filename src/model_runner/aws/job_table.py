@@ -110,6 +110,24 @@ class JobTable:
             raise KeyError(f"image {image_id} is not in {self.table_name}")
         return _record(answer["Item"])
 
+    def images_of(self, job_id: str) -> list[ImageRecord]:
+        """Every image row of a job. The table is keyed by image, so this is a filtered scan: for
+        operators' tools (``model-runner status``), never for the worker."""
+        records: list[ImageRecord] = []
+        scan: dict[str, Any] = {
+            "TableName": self.table_name,
+            "FilterExpression": "job_id = :job",
+            "ExpressionAttributeValues": {":job": {"S": job_id}},
+            "ConsistentRead": True,
+        }
+        while True:
+            with aws_call(f"find the images of job {job_id} in {self.table_name}"):
+                answer = self._client.scan(**scan)
+            records.extend(_record(item) for item in answer.get("Items", []))
+            if "LastEvaluatedKey" not in answer:
+                return records
+            scan["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
     def _update(
         self, image_id: str, *, expression: str, condition: str, values: dict[str, Any]
     ) -> dict[str, Any]:

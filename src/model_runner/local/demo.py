@@ -35,13 +35,13 @@ from model_runner.local.request_files import (
     create_outputs,
     image_files,
     local_images,
-    read_request_file,
     upload_images,
 )
 from model_runner.local.sagemaker import EmulatedEndpoint
 from model_runner.local.stack import LOCAL_ASYNC_CONFIG
 from model_runner.local.synthetic_image import generate_image
 from model_runner.tools.command_error import CommandError
+from model_runner.tools.request_file import read_request_file
 from model_runner.worker.wiring import build_worker
 
 RESULTS_BUCKET = "mr-results"

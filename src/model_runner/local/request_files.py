@@ -8,7 +8,6 @@ The buckets and streams that the request's outputs name are created when missing
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from collections.abc import Mapping
@@ -22,32 +21,6 @@ from model_runner.local.aws import AwsEndpoint
 from model_runner.tools.command_error import CommandError
 
 IMAGES_BUCKET = "mr-images"
-
-
-def read_request_file(path: Path) -> dict[str, Any]:
-    """The JSON object in ``path``.
-
-    Raises:
-        CommandError: the file is missing, unreadable, not JSON or not an object.
-    """
-    if path.is_dir():
-        raise CommandError(f"{path} is a folder: give an ImageRequest JSON file")
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise CommandError(f"{path}: no such file; give an ImageRequest JSON file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise CommandError(f"{path}: cannot read the file ({error}); give a readable JSON file") from None
-    try:
-        body = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise CommandError(
-            f"{path}: not JSON ({error.msg} at line {error.lineno}, column {error.colno}); "
-            "fix the file (see 'model-runner validate')"
-        ) from None
-    if not isinstance(body, dict):
-        raise CommandError(f"{path}: expected a JSON object (an ImageRequest), got {type(body).__name__}")
-    return body
 
 
 def image_files(path: Path) -> list[Path]:

@@ -95,10 +95,13 @@ def top_class(feature: Mapping[str, Any]) -> str:
     scored = [item for item in classes if isinstance(item, dict) and isinstance(item.get("iri"), str)]
     if not scored:
         return UNCLASSIFIED
-    best = max(
-        scored, key=lambda item: item.get("score") if isinstance(item.get("score"), int | float) else 0
-    )
+    best = max(scored, key=_score)
     return str(best["iri"])
+
+
+def _score(feature_class: Mapping[str, Any]) -> float:
+    score = feature_class.get("score")
+    return float(score) if isinstance(score, int | float) else 0.0
 
 
 def pixel_lines(feature: Mapping[str, Any]) -> Iterator[list[Point]]:
