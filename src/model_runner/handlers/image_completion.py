@@ -20,8 +20,9 @@ from model_runner.events import JobCompleted, JobFailed
 from model_runner.features import DetectionBatch, distill
 from model_runner.features.output import OutputContext, output_features
 from model_runner.handlers.context import HandlerContext
-from model_runner.imagery import geolocate
-from model_runner.sinks import SinkError
+from model_runner.handlers.ports import Image
+from model_runner.imagery import geolocate, processed_footprint
+from model_runner.sinks import ImageMetadata, SinkError
 from model_runner.status import ImageRecord, Status, image_status
 
 logger = logging.getLogger(__name__)
@@ -121,14 +122,35 @@ class ImageCompletion:
             source_metadata=[source] if source else None,
         )
         features = output_features(records, shapes, context)
-        return self._write(request, record.image_id, features)
+        metadata = ImageMetadata(
+            source_url=request.image_url,
+            footprint=self._footprint(image, request),
+            inference_time=context.inference_time,
+        )
+        return self._write(request, record.image_id, features, metadata)
 
-    def _write(self, request: RegionRequest, image_id: str, features: Sequence[dict[str, Any]]) -> _Written:
+    @staticmethod
+    def _footprint(image: Image, request: RegionRequest) -> dict[str, Any] | None:
+        """The processed area in WGS84, for outputs that describe it (STAC); None if unknown."""
+        try:
+            shape = processed_footprint(image.sensor_model(), request.area, request.region_of_interest)
+        except ModelRunnerError as error:
+            logger.warning("image %s: no footprint of the processed area: %s", request.image_id, error)
+            return None
+        return shape.geometry if shape else None
+
+    def _write(
+        self,
+        request: RegionRequest,
+        image_id: str,
+        features: Sequence[dict[str, Any]],
+        metadata: ImageMetadata,
+    ) -> _Written:
         sinks = self._context.sinks(request.sinks)
         written = _Written(features=len(features))
         for sink in sinks:
             try:
-                report = sink.write(request.job_id, image_id, features)
+                report = sink.write(request.job_id, image_id, features, metadata=metadata)
             except SinkError as error:
                 written.failures.append(f"{sink.description}: {error}")
             else:
