@@ -325,6 +325,18 @@ class WorkerSettings(ExtensionSettings):
         validation_alias="METRICS_ENABLED",
         description="Write CloudWatch embedded-metric-format records to standard output.",
     )
+    tracing_enabled: bool = Field(
+        default=False,
+        validation_alias="TRACING_ENABLED",
+        description="Send AWS X-Ray segments to the X-Ray daemon: one per image and per region "
+        "message, subsegments per region, completion and model call, annotated with job_id and image_id.",
+    )
+    tracing_daemon_address: str = Field(
+        default="127.0.0.1:2000",
+        pattern=r"^[^:\s]+:\d{1,5}$",
+        validation_alias=_env("TRACING_DAEMON_ADDRESS", "AWS_XRAY_DAEMON_ADDRESS"),
+        description="HOST:PORT of the X-Ray daemon (UDP) that TRACING_ENABLED sends segments to.",
+    )
     metrics_namespace: str = Field(
         default="OSML/ModelRunner",
         min_length=1,

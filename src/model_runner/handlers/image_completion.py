@@ -41,6 +41,10 @@ class ImageCompletion:
         """Finish an image all of whose regions have an outcome (a no-op if it already finished)."""
         if record.status.is_terminal:
             return
+        with self._context.tracer.span("completion", job_id=record.job_id, image_id=record.image_id):
+            self._complete(request, record)
+
+    def _complete(self, request: RegionRequest, record: ImageRecord) -> None:
         status = image_status(record.region_outcomes.values())
         features = 0
         outputs: list[str] = []

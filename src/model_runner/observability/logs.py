@@ -6,10 +6,11 @@ import dataclasses
 import json
 import logging
 import sys
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from model_runner.config import WorkerSettings
-from model_runner.events import JobFailed, LifecycleEvent, TileFailed
+from model_runner.events import JobCompleted, JobFailed, LifecycleEvent, RegionCompleted, TileFailed
 
 logger = logging.getLogger("model_runner.events")
 
@@ -19,7 +20,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "time": utc_time(record.created),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -28,6 +29,11 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
+
+
+def utc_time(created: float) -> str:
+    """``2026-01-31T12:34:56.789Z``: UTC, to the millisecond."""
+    return datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def configure_logging(settings: WorkerSettings, stream: TextIO = sys.stderr) -> None:
@@ -48,4 +54,23 @@ class LogObserver:
     def on_event(self, event: LifecycleEvent) -> None:
         fields = {"event": type(event).__name__, **dataclasses.asdict(event)}
         level = logging.WARNING if isinstance(event, TileFailed | JobFailed) else logging.INFO
-        logger.log(level, "%s %s", type(event).__name__, event.image_id, extra={"fields": fields})
+        logger.log(level, "%s", describe(event), extra={"fields": fields})
+
+
+def describe(event: LifecycleEvent) -> str:
+    """One line saying what happened, with the reason of a failure: ``TileFailed job-1 image ...
+    region ... tile ...: HTTP 500 ...``."""
+    text = f"{type(event).__name__} {event.job_id} image {event.image_id}"
+    match event:
+        case TileFailed():
+            return f"{text} region {event.region_id} tile {event.tile_id}: {event.reason}"
+        case JobFailed():
+            return f"{text}: {event.reason}"
+        case RegionCompleted():
+            failed = f"{event.failed_tiles}/{event.total_tiles} tiles failed"
+            first = f" ({event.failures[0]})" if event.failures else ""
+            return f"{text} region {event.region_id}: {event.status.value}, {failed}{first}"
+        case JobCompleted():
+            return f"{text}: {event.status.value}, {event.message}"
+        case _:
+            return text
