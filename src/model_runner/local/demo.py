@@ -30,6 +30,7 @@ from model_runner.errors import InvalidRequestError, UnreadableMessageError
 from model_runner.events import JobCompleted, JobFailed
 from model_runner.local import LocalStack, ModelSpec, start_local_stack
 from model_runner.local.demo_results import save_results
+from model_runner.local.job_flags import in_flag_terms
 from model_runner.local.job_watch import JobWatch, message_of
 from model_runner.local.request_files import (
     create_outputs,
@@ -168,6 +169,8 @@ def _plan(args: argparse.Namespace) -> DemoJob:
     try:
         parse_image_request(trial)
     except InvalidRequestError as error:
+        if args.request is None:
+            raise CommandError(in_flag_terms(error.problems)) from None
         raise CommandError("the request is not valid: " + "; ".join(error.problems)) from None
     except UnreadableMessageError as error:
         raise CommandError(f"the request is not valid: {error}") from None
