@@ -222,8 +222,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: {error}", file=sys.stderr)
         return 2
     except ConfigurationError as error:
-        for problem in error.problems:
-            print(f"{name}: configuration: {problem} (see docs/configuration.md)", file=sys.stderr)
+        problems = "; ".join(error.problems)
+        print(f"{name}: configuration: {problems} (see docs/configuration.md)", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"{name}: interrupted", file=sys.stderr)
