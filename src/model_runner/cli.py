@@ -191,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     preview = command("preview", _preview, "Draw features over a downsampled picture of their image (PNG).")
     preview.add_argument("image", help="the image: a local path or s3://bucket/key")
     preview.add_argument("features", help="the FeatureCollection: a local path or s3://bucket/key")
-    preview.add_argument("--output", type=Path, help="PNG to write (default: FEATURES' name with .png)")
+    preview.add_argument("--output", type=Path, help="PNG to write (default: beside FEATURES, .png)")
     preview.add_argument("--size", type=int, default=1024, help="longest side of the picture in pixels")
     _add_local_option(preview)
 

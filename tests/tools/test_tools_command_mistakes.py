@@ -175,7 +175,9 @@ def test_operator_tool_mistakes(
     (tmp_path / "broken.json").write_text("{")
     (tmp_path / "wrong.json").write_text(json.dumps({"jobId": "x", "imageProcessorTileOverlap": -1}))
     (tmp_path / "features.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": []}))
-    argv = [argument.format(tmp=tmp_path, request=request_file, imagery=imagery_dir) for argument in arguments]
+    argv = [
+        argument.format(tmp=tmp_path, request=request_file, imagery=imagery_dir) for argument in arguments
+    ]
 
     assert expected in mistake(capsys, *argv)
 
@@ -208,6 +210,7 @@ def test_a_demo_mistake_as_a_process_is_one_line(tmp_path: Path) -> None:
     )
 
     assert done.returncode == 2
+    hint = "give an image file (GeoTIFF, NITF, VRT, ...)"
     assert done.stderr.strip().splitlines() == [
-        f"model-runner demo: {tmp_path / 'absent.tif'}: no such file; give an image file (GeoTIFF, NITF, VRT, ...)"
+        f"model-runner demo: {tmp_path / 'absent.tif'}: no such file; {hint}"
     ]

@@ -81,15 +81,24 @@ class XRayTracer:
         opened: list[dict[str, str]] = getattr(self._local, "annotations", [])
         if not opened:
             return detector
-        return _TracedDetector(detector, self._recorder, self._recorder.get_trace_entity(), opened[-1])
+        return _TracedDetector(detector, self, self._recorder.get_trace_entity(), opened[-1])
+
+    def has_open_span(self) -> bool:
+        """Whether a span is open on this thread."""
+        return bool(getattr(self._local, "annotations", None))
+
+    @property
+    def recorder(self) -> Any:
+        return self._recorder
 
 
 class _TracedDetector:
-    """A detector whose every call is a ``model`` subsegment of a given span."""
+    """A detector whose every call is a ``model`` subsegment of a given span: on a tile thread,
+    the span it was made under; on a thread with a span open, that span."""
 
-    def __init__(self, inner: Detector, recorder: Any, parent: Any, annotations: dict[str, str]) -> None:
+    def __init__(self, inner: Detector, tracer: XRayTracer, parent: Any, annotations: dict[str, str]) -> None:
         self._inner = inner
-        self._recorder = recorder
+        self._tracer = tracer
         self._parent = parent
         self._annotations = annotations
 
@@ -98,8 +107,11 @@ class _TracedDetector:
         return self._inner.endpoint
 
     def detect(self, tile: bytes, content_type: str) -> bytes:
-        self._recorder.set_trace_entity(self._parent)
-        subsegment = self._recorder.begin_subsegment("model", namespace="remote")
+        recorder = self._tracer.recorder
+        borrowed = not self._tracer.has_open_span()
+        if borrowed:
+            recorder.set_trace_entity(self._parent)
+        subsegment = recorder.begin_subsegment("model", namespace="remote")
         for key, value in {**self._annotations, "endpoint": self._inner.endpoint}.items():
             subsegment.put_annotation(key, value)
         try:
@@ -108,7 +120,9 @@ class _TracedDetector:
             _record_failure(subsegment, error)
             raise
         finally:
-            self._recorder.end_subsegment()
+            recorder.end_subsegment()
+            if borrowed:
+                recorder.clear_trace_entities()
 
 
 def _record_failure(entity: Any, error: BaseException) -> None:

@@ -31,7 +31,10 @@ def run_preview(
     """
     if not MIN_SIZE <= size <= MAX_SIZE:
         raise CommandError(f"--size {size}: give a picture size between {MIN_SIZE} and {MAX_SIZE} pixels")
-    target = output or Path(Path(features.removeprefix("s3://")).name).with_suffix(".png")
+    # Beside a local FeatureCollection; in the current folder for an S3 one.
+    target = output or (
+        Path(Path(features).name if features.startswith("s3://") else features).with_suffix(".png")
+    )
     collection = _load_features(features, environ)
     drawing = write_preview(image, collection, target, size, environ)
     classes = ", ".join(f"{name} {count}" for name, count in drawing.classes.most_common())

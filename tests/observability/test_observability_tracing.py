@@ -1,0 +1,110 @@
+"""X-Ray tracing: segments as the SDK emits them to a daemon, caught on a loopback UDP socket."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from model_runner.config import load_settings
+from model_runner.errors import ModelRunnerError
+from model_runner.observability.tracing import NoTracer, XRayTracer
+
+
+class Daemon:
+    """A stand-in X-Ray daemon: a UDP socket on loopback collecting the documents it receives."""
+
+    def __init__(self) -> None:
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.settimeout(0.5)
+        self.address = f"127.0.0.1:{self.socket.getsockname()[1]}"
+
+    def documents(self) -> list[dict[str, Any]]:
+        found = []
+        while True:
+            try:
+                datagram = self.socket.recv(65536)
+            except TimeoutError:
+                return found
+            header, _, body = datagram.partition(b"\n")
+            assert json.loads(header) == {"format": "json", "version": 1}
+            found.append(json.loads(body))
+
+
+@pytest.fixture
+def daemon() -> Iterator[Daemon]:
+    running = Daemon()
+    yield running
+    running.socket.close()
+
+
+class Model:
+    endpoint = "http://127.0.0.1:1/invocations"
+
+    def detect(self, tile: bytes, content_type: str) -> bytes:
+        if tile == b"bad":
+            raise ModelRunnerError("HTTP 500 from the model")
+        return b"{}"
+
+
+def test_an_image_is_a_segment_with_its_regions_and_model_calls_nested(daemon: Daemon) -> None:
+    tracer = XRayTracer(daemon.address)
+
+    with tracer.span("image", job_id="job-1", image_id="img-1"), tracer.span("region", region_id="r-1"):
+        detector = tracer.traced(Model())
+        calls = [threading.Thread(target=detector.detect, args=(tile, "image/png")) for tile in (b"a", b"b")]
+        for call in calls:
+            call.start()
+        for call in calls:
+            call.join()
+        with pytest.raises(ModelRunnerError):
+            detector.detect(b"bad", "image/png")
+
+    (segment,) = daemon.documents()
+    assert segment["name"] == "model-runner"
+    assert segment["annotations"] == {"work": "image", "job_id": "job-1", "image_id": "img-1"}
+    (region,) = segment["subsegments"]
+    assert region["name"] == "region"
+    assert region["annotations"] == {"job_id": "job-1", "image_id": "img-1", "region_id": "r-1"}
+    models = region["subsegments"]
+    assert [model["name"] for model in models] == ["model"] * 3
+    assert all(model["annotations"]["image_id"] == "img-1" for model in models)
+    assert [model.get("error", False) for model in models].count(True) == 1
+    assert all(model["start_time"] >= region["start_time"] for model in models)
+
+
+def test_a_region_on_its_own_is_its_own_segment(daemon: Daemon) -> None:
+    tracer = XRayTracer(daemon.address)
+
+    with (
+        pytest.raises(RuntimeError),
+        tracer.span("region", job_id="job-1", image_id="img-1", region_id="r-2"),
+    ):
+        raise RuntimeError("boom")
+
+    (segment,) = daemon.documents()
+    assert segment["annotations"]["work"] == "region" and segment["annotations"]["region_id"] == "r-2"
+    assert segment["fault"] is True
+
+
+def test_tracing_is_off_unless_asked_for() -> None:
+    settings = load_settings(
+        {
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "IMAGE_QUEUE": "q",
+            "REGION_QUEUE": "r",
+            "JOB_TABLE": "j",
+            "REGION_REQUEST_TABLE": "rt",
+            "ENDPOINT_TABLE": "e",
+            "WORKSPACE_BUCKET": "w",
+        }
+    )
+
+    assert settings.tracing_enabled is False
+    model = Model()
+    assert NoTracer().traced(model) is model
