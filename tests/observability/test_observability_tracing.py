@@ -2,45 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import socket
 import threading
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
+from xray_daemon import Daemon
 
 from model_runner.config import load_settings
 from model_runner.errors import ModelRunnerError
 from model_runner.observability.tracing import NoTracer, XRayTracer
-
-
-class Daemon:
-    """A stand-in X-Ray daemon: a UDP socket on loopback collecting the documents it receives."""
-
-    def __init__(self) -> None:
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.socket.bind(("127.0.0.1", 0))
-        self.socket.settimeout(0.5)
-        self.address = f"127.0.0.1:{self.socket.getsockname()[1]}"
-
-    def documents(self) -> list[dict[str, Any]]:
-        found = []
-        while True:
-            try:
-                datagram = self.socket.recv(65536)
-            except TimeoutError:
-                return found
-            header, _, body = datagram.partition(b"\n")
-            assert json.loads(header) == {"format": "json", "version": 1}
-            found.append(json.loads(body))
-
-
-@pytest.fixture
-def daemon() -> Iterator[Daemon]:
-    running = Daemon()
-    yield running
-    running.socket.close()
 
 
 class Model:
@@ -52,8 +21,8 @@ class Model:
         return b"{}"
 
 
-def test_an_image_is_a_segment_with_its_regions_and_model_calls_nested(daemon: Daemon) -> None:
-    tracer = XRayTracer(daemon.address)
+def test_an_image_is_a_segment_with_its_regions_and_model_calls_nested(xray_daemon: Daemon) -> None:
+    tracer = XRayTracer(xray_daemon.address)
 
     with tracer.span("image", job_id="job-1", image_id="img-1"), tracer.span("region", region_id="r-1"):
         detector = tracer.traced(Model())
@@ -65,7 +34,7 @@ def test_an_image_is_a_segment_with_its_regions_and_model_calls_nested(daemon: D
         with pytest.raises(ModelRunnerError):
             detector.detect(b"bad", "image/png")
 
-    (segment,) = daemon.documents()
+    (segment,) = xray_daemon.documents()
     assert segment["name"] == "model-runner"
     assert segment["annotations"] == {"work": "image", "job_id": "job-1", "image_id": "img-1"}
     (region,) = segment["subsegments"]
@@ -78,8 +47,8 @@ def test_an_image_is_a_segment_with_its_regions_and_model_calls_nested(daemon: D
     assert all(model["start_time"] >= region["start_time"] for model in models)
 
 
-def test_a_region_on_its_own_is_its_own_segment(daemon: Daemon) -> None:
-    tracer = XRayTracer(daemon.address)
+def test_a_region_on_its_own_is_its_own_segment(xray_daemon: Daemon) -> None:
+    tracer = XRayTracer(xray_daemon.address)
 
     with (
         pytest.raises(RuntimeError),
@@ -87,7 +56,7 @@ def test_a_region_on_its_own_is_its_own_segment(daemon: Daemon) -> None:
     ):
         raise RuntimeError("boom")
 
-    (segment,) = daemon.documents()
+    (segment,) = xray_daemon.documents()
     assert segment["annotations"]["work"] == "region" and segment["annotations"]["region_id"] == "r-2"
     assert segment["fault"] is True
 
