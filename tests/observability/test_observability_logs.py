@@ -8,6 +8,7 @@ import logging
 import re
 
 import pytest
+from settings_support import REQUIRED_SETTINGS
 
 from model_runner.config import load_settings
 from model_runner.events import JobFailed, RegionCompleted, TileFailed
@@ -15,21 +16,11 @@ from model_runner.observability import configure_logging
 from model_runner.observability.logs import LogObserver
 from model_runner.status import Status
 
-REQUIRED = {
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "IMAGE_QUEUE": "q",
-    "REGION_QUEUE": "r",
-    "JOB_TABLE": "j",
-    "REGION_REQUEST_TABLE": "rt",
-    "ENDPOINT_TABLE": "e",
-    "WORKSPACE_BUCKET": "w",
-}
-
 
 @pytest.fixture
 def json_log() -> io.StringIO:
     stream = io.StringIO()
-    configure_logging(load_settings({**REQUIRED, "LOG_FORMAT": "json"}), stream)
+    configure_logging(load_settings({**REQUIRED_SETTINGS, "LOG_FORMAT": "json"}), stream)
     yield stream
     logging.getLogger().handlers.clear()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from settings_support import REQUIRED_SETTINGS
 from xray_daemon import Daemon
 
 from model_runner.config import load_settings
@@ -62,17 +63,7 @@ def test_a_region_on_its_own_is_its_own_segment(xray_daemon: Daemon) -> None:
 
 
 def test_tracing_is_off_unless_asked_for() -> None:
-    settings = load_settings(
-        {
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "IMAGE_QUEUE": "q",
-            "REGION_QUEUE": "r",
-            "JOB_TABLE": "j",
-            "REGION_REQUEST_TABLE": "rt",
-            "ENDPOINT_TABLE": "e",
-            "WORKSPACE_BUCKET": "w",
-        }
-    )
+    settings = load_settings(REQUIRED_SETTINGS)
 
     assert settings.tracing_enabled is False
     model = Model()
