@@ -39,7 +39,7 @@ def test_json_time_is_utc_to_the_millisecond(json_log: io.StringIO) -> None:
 def test_failure_lines_say_why(json_log: io.StringIO) -> None:
     observer = LogObserver()
     observer.on_event(
-        TileFailed("job-1", "img-1", "reg-1", "tile-7", "HTTP 500 from http://model: overloaded")
+        TileFailed("job-1", "img-1", "reg-1", "tile-7", "tile 0-256: HTTP 500 from http://model: overloaded")
     )
     observer.on_event(JobFailed("job-1", "img-1", "cannot open image s3://b/k.tif: no such object", 1.0))
     observer.on_event(
@@ -48,7 +48,7 @@ def test_failure_lines_say_why(json_log: io.StringIO) -> None:
 
     messages = [str(entry["message"]) for entry in lines(json_log)]
     assert messages == [
-        "TileFailed job-1 image img-1 region reg-1 tile tile-7: HTTP 500 from http://model: overloaded",
+        "TileFailed job-1 image img-1: tile 0-256: HTTP 500 from http://model: overloaded",
         "JobFailed job-1 image img-1: cannot open image s3://b/k.tif: no such object",
-        "RegionCompleted job-1 image img-1 region reg-1: PARTIAL, 1/4 tiles failed (tile 0-0: HTTP 500)",
+        "RegionCompleted job-1 region reg-1: PARTIAL, 1/4 tiles failed (tile 0-0: HTTP 500)",
     ]

@@ -58,19 +58,20 @@ class LogObserver:
 
 
 def describe(event: LifecycleEvent) -> str:
-    """One line saying what happened, with the reason of a failure: ``TileFailed job-1 image ...
-    region ... tile ...: HTTP 500 ...``."""
-    text = f"{type(event).__name__} {event.job_id} image {event.image_id}"
+    """One line saying what happened, with the reason of a failure: ``TileFailed job-1 image
+    <image id>: tile x0-y0-w512-h512: HTTP 500 ...`` (the structured fields hold every id)."""
     match event:
         case TileFailed():
-            return f"{text} region {event.region_id} tile {event.tile_id}: {event.reason}"
+            return f"TileFailed {event.job_id} image {event.image_id}: {event.reason}"
         case JobFailed():
-            return f"{text}: {event.reason}"
+            return f"JobFailed {event.job_id} image {event.image_id}: {event.reason}"
         case RegionCompleted():
-            failed = f"{event.failed_tiles}/{event.total_tiles} tiles failed"
+            failed = f"{event.status.value}, {event.failed_tiles}/{event.total_tiles} tiles failed"
             first = f" ({event.failures[0]})" if event.failures else ""
-            return f"{text} region {event.region_id}: {event.status.value}, {failed}{first}"
+            return f"RegionCompleted {event.job_id} region {event.region_id}: {failed}{first}"
         case JobCompleted():
-            return f"{text}: {event.status.value}, {event.message}"
+            return (
+                f"JobCompleted {event.job_id} image {event.image_id}: {event.status.value}, {event.message}"
+            )
         case _:
-            return text
+            return f"{type(event).__name__} {event.job_id} image {event.image_id}"
