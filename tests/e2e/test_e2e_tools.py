@@ -208,3 +208,26 @@ def test_preview_reads_the_image_and_features_from_s3(
     assert main(["preview", image, f"s3://{RESULTS_BUCKET}/preview/f.geojson", "--output", str(target)]) == 0
     assert capsys.readouterr().out.strip() == f"wrote {target}: 0 features (none)"
     assert target.stat().st_size > 1000
+
+
+def test_an_image_is_uploaded_with_its_rpc_sidecar_and_the_worker_reads_its_rpcs(
+    stack: LocalStack, imagery_dir: Path, tmp_path: Path
+) -> None:
+    from osgeo import gdal
+
+    from model_runner.imagery import S3Credentials, open_image
+    from model_runner.local.request_files import image_files, upload_image
+
+    image = tmp_path / "scene.tif"  # RPCs in a scene.RPB sidecar, no geotransform
+    gdal.Translate(str(image), str(imagery_dir / "RGB.byte.rpc.vrt"), creationOptions=["PROFILE=BASELINE"])
+    (tmp_path / "scene.tif.aux.xml").unlink(missing_ok=True)
+    assert [path.name for path in image_files(image)] == ["scene.tif", "scene.RPB"]
+
+    url = upload_image(stack, image)
+    with open_image(
+        url, credentials=S3Credentials("testing", "testing"), s3_endpoint=stack.endpoint_url
+    ) as opened:
+        lon, lat = opened.sensor_model().pixel_to_world([395.0], [359.0])
+
+    # Where the RPCs put it (their offsets: 123.18 W, 49.22 N), not in the pixels' own UTM scene.
+    assert abs(lon[0] + 123.176) < 0.5 and abs(lat[0] - 49.2199) < 0.4
