@@ -14,7 +14,10 @@ import sys
 from collections.abc import Callable, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from model_runner.local.session import LocalSession
 
 MODEL_MODES = ("http", "sm", "async")
 BUILT_IN_MODELS = ("centerpoint", "flood", "failure")
@@ -64,27 +67,31 @@ def _extensions(args: argparse.Namespace) -> int:
     return print_extensions(sys.stdout)
 
 
-def _environment(args: argparse.Namespace) -> Mapping[str, str]:
-    """The settings the operator tools read: the process environment, or with ``--local`` the
-    running local stack's (whose dummy credentials boto3 then takes from the environment)."""
+def _local_session(args: argparse.Namespace) -> LocalSession | None:
+    """With ``--local``, the running local stack (its dummy credentials exported for boto3)."""
     if not getattr(args, "local", False):
-        return os.environ
+        return None
     from model_runner.local.session import connect
 
     session = connect()
     os.environ.update(session.credentials())
-    return session.env
+    return session
+
+
+def _environment(args: argparse.Namespace) -> Mapping[str, str]:
+    """The settings the operator tools read: the process environment, or the local stack's."""
+    session = _local_session(args)
+    return session.env if session else os.environ
 
 
 def _submit(args: argparse.Namespace) -> int:
     from model_runner.tools.submit import read_request, submit
 
     body = read_request(args.request)
-    if args.local:
-        from model_runner.local.session import connect
-
-        body = connect().prepare(body, base=args.request.parent)
-    environ = _environment(args)
+    session = _local_session(args)
+    if session is not None:
+        body = session.prepare(body, base=args.request.parent)
+    environ = session.env if session else os.environ
     return submit(body, environ, wait=args.wait, timeout_s=args.timeout, out=sys.stdout, err=sys.stderr)
 
 
@@ -103,7 +110,7 @@ def _preview(args: argparse.Namespace) -> int:
 def _check_model(args: argparse.Namespace) -> int:
     from model_runner.tools.check_model import run_check_model
 
-    return run_check_model(args, _environment(args), sys.stdout)
+    return run_check_model(args, os.environ, sys.stdout)
 
 
 def _local_stack(args: argparse.Namespace) -> int:
@@ -200,7 +207,6 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--sagemaker", metavar="ENDPOINT", help="check a SageMaker endpoint instead of a URL")
     check.add_argument("--sizes", default="256,512,1024", help="tile sizes to send, comma-separated")
     check.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for one answer")
-    _add_local_option(check)
 
     local_stack = command(
         "local-stack", _local_stack, "Run the local stack and a worker until Ctrl-C, for --local commands."

@@ -18,6 +18,7 @@ from model_runner.cli import main
 from model_runner.local import LocalStack, ModelSpec, start_model_server
 from model_runner.local.models import INVOCATIONS_PATH
 from model_runner.local.session import STATE_VARIABLE, write_state
+from model_runner.tiling import Window
 
 pytestmark = pytest.mark.e2e
 
@@ -210,7 +211,7 @@ def test_preview_reads_the_image_and_features_from_s3(
     assert target.stat().st_size > 1000
 
 
-def test_an_image_is_uploaded_with_its_rpc_sidecar_and_the_worker_reads_its_rpcs(
+def test_an_image_with_an_rpc_sidecar_is_read_through_a_vrt_that_carries_its_rpcs(
     stack: LocalStack, imagery_dir: Path, tmp_path: Path
 ) -> None:
     from osgeo import gdal
@@ -228,6 +229,8 @@ def test_an_image_is_uploaded_with_its_rpc_sidecar_and_the_worker_reads_its_rpcs
         url, credentials=S3Credentials("testing", "testing"), s3_endpoint=stack.endpoint_url
     ) as opened:
         lon, lat = opened.sensor_model().pixel_to_world([395.0], [359.0])
+        assert opened.read(Window(0, 0, 8, 8)).shape == (3, 8, 8)
 
+    assert url.endswith("/scene.tif.vrt")
     # Where the RPCs put it (their offsets: 123.18 W, 49.22 N), not in the pixels' own UTM scene.
     assert abs(lon[0] + 123.176) < 0.5 and abs(lat[0] - 49.2199) < 0.4

@@ -69,10 +69,11 @@ def open_image(
     if prefix is not None:
         PATH_OPTION_SCOPES.acquire(prefix, s3_path_options(credentials, s3_endpoint))
     try:
-        # On S3, never list the object's "folder" (a listing's path is the bucket's, which the
-        # object's scoped credentials and endpoint do not cover) but let drivers probe the sidecar
-        # files they know (.RPB, _rpc.txt, .aux.xml, a NITF's companions), which lie in the folder.
-        with thread_config_option("GDAL_DISABLE_READDIR_ON_OPEN", "TRUE" if prefix else "FALSE"):
+        # On S3, treat the object's "folder" as empty: GDAL then neither lists it (the listing's
+        # path is the bucket's, which the object's scoped credentials and endpoint do not cover)
+        # nor probes sidecar files (a probe's 404 sends GDAL 3.6 to the instance metadata service
+        # for credentials). Sidecar metadata reaches the worker inside a VRT (see the demo).
+        with thread_config_option("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR" if prefix else "FALSE"):
             dataset = gdal.OpenEx(path, gdal.OF_RASTER | gdal.OF_READONLY)
         if dataset is None or dataset.RasterCount == 0:
             raise RuntimeError("not a raster image")

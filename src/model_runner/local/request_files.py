@@ -2,7 +2,8 @@
 
 The worker reads images from the stack's S3 bucket through /vsis3, as it would in AWS. An image is
 uploaded with every file GDAL needs to open it (``GetFileList``: a VRT's sources, a NITF's or
-GeoTIFF's sidecars, RPC files), keeping their relative layout, so it opens there as it does here.
+GeoTIFF's sidecars, RPC files), keeping their relative layout, so it opens there as it does here
+(an image with sidecars through a VRT beside it that carries their metadata).
 The buckets and streams that the request's outputs name are created when missing.
 """
 
@@ -48,14 +49,38 @@ def image_files(path: Path) -> list[Path]:
 
 def upload_image(endpoint: AwsEndpoint, path: Path, bucket: str = IMAGES_BUCKET) -> str:
     """Put the image and the files it needs under one new prefix of ``bucket``, keeping their
-    layout relative to each other; returns the image's s3:// URL."""
+    layout relative to each other; returns the s3:// URL the worker should read.
+
+    The worker opens S3 images without looking for sidecar files, so an image whose metadata
+    comes from sidecars (an .RPB's RPCs, an .aux.xml) is read through a VRT uploaded beside it,
+    which carries that metadata and reads the image's pixels.
+    """
     files = image_files(path)
     root = Path(os.path.commonpath([file.parent for file in files]))
     prefix = f"local/{uuid.uuid4().hex[:8]}"
     s3 = endpoint.boto3_client("s3")
     for file in files:
         s3.upload_file(str(file), bucket, f"{prefix}/{file.relative_to(root).as_posix()}")
-    return f"s3://{bucket}/{prefix}/{files[0].relative_to(root).as_posix()}"
+    key = f"{prefix}/{files[0].relative_to(root).as_posix()}"
+    if len(files) > 1 and gdal.Open(str(path)).GetDriver().ShortName != "VRT":
+        key += ".vrt"
+        s3.put_object(Bucket=bucket, Key=key, Body=_wrapping_vrt(files[0]))
+    return f"s3://{bucket}/{key}"
+
+
+def _wrapping_vrt(image: Path) -> bytes:
+    """A VRT of ``image`` with its metadata (sidecars' included), reading it from beside itself."""
+    memory = f"/vsimem/{uuid.uuid4().hex}.vrt"
+    gdal.Translate(memory, str(image), format="VRT")
+    try:
+        handle = gdal.VSIFOpenL(memory, "rb")
+        text = gdal.VSIFReadL(1, gdal.VSIStatL(memory).size, handle).decode()
+        gdal.VSIFCloseL(handle)
+    finally:
+        gdal.Unlink(memory)
+    absolute = f'<SourceFilename relativeToVRT="0">{image}</SourceFilename>'
+    relative = f'<SourceFilename relativeToVRT="1">{image.name}</SourceFilename>'
+    return str(text).replace(absolute, relative).encode()
 
 
 def local_images(body: Mapping[str, Any], base: Path) -> list[Path | None]:

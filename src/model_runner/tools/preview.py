@@ -14,11 +14,13 @@ from typing import Any, TextIO
 
 from model_runner.errors import ImageReadError
 from model_runner.imagery import open_image
+from model_runner.imagery.gdal_runtime import limit_block_cache
 from model_runner.tools.aws_access import aws_clients, calling, split_s3_url
 from model_runner.tools.command_error import CommandError
 from model_runner.tools.picture import Drawing, draw_features, to_rgb
 
 MIN_SIZE, MAX_SIZE = 64, 8192
+BLOCK_CACHE_MB = 64
 
 
 def run_preview(
@@ -60,6 +62,8 @@ def write_preview(
         from PIL import Image
     except ImportError:
         raise CommandError("the preview needs Pillow: pip install 'osml-model-runner-ng[tools]'") from None
+    # GDAL's block cache would otherwise grow to 5% of the machine's memory on a huge image.
+    limit_block_cache(BLOCK_CACHE_MB)
     source = _open(image, environ or {})
     try:
         factor = max(source.width, source.height) / size
