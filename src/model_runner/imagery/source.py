@@ -10,6 +10,7 @@ which are checked before anything is read (:mod:`model_runner.imagery.file_refer
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Protocol
 
@@ -31,6 +32,9 @@ from model_runner.imagery.nitf_metadata import nitf_source_metadata
 from model_runner.imagery.pixel_scaling import ValueRange
 from model_runner.imagery.sensor_model import SensorModel
 from model_runner.security import display_url
+
+OVERVIEW_AVERAGE_MAX_FACTOR = 16
+"""Largest downsampling factor at which an overview averages pixels rather than sampling them."""
 
 
 class PixelWindow(Protocol):
@@ -177,6 +181,30 @@ class ImageSource:
                 self._open_dataset().ReadAsArray(window.x, window.y, window.width, window.height, buf_obj=out)
         except RuntimeError as error:
             raise ImageReadError(f"cannot read {window} of image {display_url(self.url)}: {error}") from None
+        return out
+
+    def read_overview(self, width: int, height: int, bands: Sequence[int]) -> NDArray[np.generic]:
+        """Bands ``bands`` (1-based) of the whole image resampled to ``width`` x ``height`` (from
+        the image's overviews when it has them), so memory follows the picture, not the image.
+
+        Raises:
+            ImageReadError: GDAL could not read the pixels.
+        """
+        out = np.empty((len(bands), height, width), dtype=self.dtype)
+        factor = max(self.width / width, self.height / height)
+        # Averaging reads every pixel; past this factor, sampling keeps a huge image quick to show.
+        resampling = (
+            gdal.GRIORA_Average if factor <= OVERVIEW_AVERAGE_MAX_FACTOR else gdal.GRIORA_NearestNeighbour
+        )
+        try:
+            with self._lock:
+                self._open_dataset().ReadAsArray(
+                    buf_obj=out, resample_alg=resampling, band_list=[int(band) for band in bands]
+                )
+        except RuntimeError as error:
+            raise ImageReadError(
+                f"cannot read an overview of image {display_url(self.url)}: {error}"
+            ) from None
         return out
 
     def value_range(self) -> ValueRange:
