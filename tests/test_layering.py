@@ -17,7 +17,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 LAYERS: list[set[str]] = [
     {"model_runner.errors", "model_runner.config", "model_runner.config_reference", "model_runner.backoff",
-     "model_runner.resources"},
+     "model_runner.resources", "model_runner.security"},
     {"model_runner.tiling", "model_runner.features", "model_runner.status", "model_runner.events"},
     {"model_runner.api"},
     {"model_runner.imagery", "model_runner.inference", "model_runner.aws", "model_runner.sinks",
@@ -27,7 +27,7 @@ LAYERS: list[set[str]] = [
     {"model_runner.registry"},
     {"osml_extensions", "aws.osml.model_runner"},
     {"model_runner.worker"},
-    {"model_runner.cli", "model_runner.local"},
+    {"model_runner.cli", "model_runner.local", "model_runner.tools"},
 ]  # fmt: skip
 """Each layer's packages; a module belongs to the package its dotted name starts with."""
 

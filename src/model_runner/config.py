@@ -7,21 +7,51 @@ deployments keep their environment. Nothing here is read at import time: call
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from model_runner.errors import ConfigurationError
+from model_runner.security.url_rules import UrlRule
 
-RequestTypeName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+_REQUEST_TYPE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _check_request_type_name(value: str) -> str:
+    if not _REQUEST_TYPE_NAME.match(value):
+        raise ValueError(
+            "must be a handler pair name: lowercase letters, digits and _, starting with a letter"
+        )
+    return value
+
+
+RequestTypeName = Annotated[str, AfterValidator(_check_request_type_name)]
 
 
 def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
+
+
+def comma_separated(value: object) -> object:
+    """A comma-separated variable as a tuple of its non-empty, stripped items."""
+    if isinstance(value, str):
+        return tuple(item.strip() for item in value.split(",") if item.strip())
+    return value
 
 
 class ExtensionSettings(BaseSettings):
@@ -64,9 +94,7 @@ class ExtensionSettings(BaseSettings):
     @field_validator("extension_modules", "extension_blocklist", mode="before")
     @classmethod
     def _split_names(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(name.strip() for name in value.split(",") if name.strip())
-        return value
+        return comma_separated(value)
 
 
 class WorkerSettings(ExtensionSettings):
@@ -311,6 +339,37 @@ class WorkerSettings(ExtensionSettings):
         "every so often.",
     )
 
+    # --- Security: what a request may make the worker read and call ------------------------
+    image_allow_local_paths: bool = Field(
+        default=False,
+        validation_alias="IMAGE_ALLOW_LOCAL_PATHS",
+        description="true: imageUrls may also be absolute paths on the worker's disk (the local "
+        "stack and tests); false (production): only s3:// URLs, and https:// ones on IMAGE_HTTPS_HOSTS. "
+        "GDAL virtual paths (/vsi...) and other schemes are refused either way.",
+    )
+    image_https_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        validation_alias="IMAGE_HTTPS_HOSTS",
+        description="Comma-separated hosts (host or host:port) whose https:// imageUrls the worker "
+        "may read; empty: none. Link-local and instance-metadata addresses are refused whatever "
+        "this lists.",
+    )
+    image_source_prefixes: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        validation_alias="IMAGE_SOURCE_PREFIXES",
+        description="Comma-separated s3://bucket/prefix locations, besides the image's own bucket, "
+        "from which a multi-file image (a VRT) may read its source files; empty: its own bucket only.",
+    )
+    model_endpoint_allowlist: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        validation_alias="MODEL_ENDPOINT_ALLOWLIST",
+        description="Comma-separated hosts (host, host:port) or URL prefixes "
+        "(https://host[:port]/path) of the HTTP model endpoints requests may name; empty: "
+        "HTTP_ENDPOINT requests are refused. A loopback address is reached only through an entry "
+        "that names it (127.0.0.1:8080, localhost); link-local and instance-metadata addresses "
+        "are refused whatever this lists.",
+    )
+
     # --- Observability ---------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias="LOG_LEVEL", description="Lowest level of log record kept."
@@ -329,6 +388,18 @@ class WorkerSettings(ExtensionSettings):
         default=True,
         validation_alias="METRICS_ENABLED",
         description="Write CloudWatch embedded-metric-format records to standard output.",
+    )
+    tracing_enabled: bool = Field(
+        default=False,
+        validation_alias="TRACING_ENABLED",
+        description="Send AWS X-Ray segments to the X-Ray daemon: one per image and per region "
+        "message, subsegments per region, completion and model call, annotated with job_id and image_id.",
+    )
+    tracing_daemon_address: str = Field(
+        default="127.0.0.1:2000",
+        pattern=r"^[^:\s]+:\d{1,5}$",
+        validation_alias=_env("TRACING_DAEMON_ADDRESS", "AWS_XRAY_DAEMON_ADDRESS"),
+        description="HOST:PORT of the X-Ray daemon (UDP) that TRACING_ENABLED sends segments to.",
     )
     metrics_namespace: str = Field(
         default="OSML/ModelRunner",
@@ -355,6 +426,39 @@ class WorkerSettings(ExtensionSettings):
     def _check_region_size(cls, value: tuple[int, int]) -> tuple[int, int]:
         if min(value) < 256:
             raise ValueError("each side must be at least 256 pixels")
+        return value
+
+    @field_validator("image_https_hosts", "image_source_prefixes", "model_endpoint_allowlist", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        return comma_separated(value)
+
+    @field_validator("model_endpoint_allowlist")
+    @classmethod
+    def _check_url_rules(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            UrlRule.parse(entry)
+        return value
+
+    @field_validator("image_https_hosts")
+    @classmethod
+    def _check_hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            if UrlRule.parse(entry).scheme is not None:
+                raise ValueError(f"{entry!r}: expected host or host:port")
+        return value
+
+    @field_validator("image_source_prefixes")
+    @classmethod
+    def _check_prefixes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            bucket, _, _ = entry.removeprefix("s3://").partition("/")
+            if (
+                not entry.startswith("s3://")
+                or not bucket
+                or any(part in (".", "..") for part in entry.split("/")[3:])
+            ):
+                raise ValueError(f"{entry!r}: expected s3://bucket or s3://bucket/prefix")
         return value
 
     @field_validator("log_level", mode="before")
@@ -392,6 +496,29 @@ def load_settings(environ: Mapping[str, str] | None = None) -> WorkerSettings:
         ConfigurationError: one problem per missing or invalid variable, each naming it.
     """
     return load(WorkerSettings, environ)
+
+
+def load_settings_subset(names: Iterable[str], environ: Mapping[str, str] | None = None) -> WorkerSettings:
+    """WorkerSettings with only the fields ``names`` read and checked: for tools that need a few
+    of the worker's variables (``submit`` needs IMAGE_QUEUE, not WORKSPACE_BUCKET). Other fields
+    keep their defaults; reading a required one that was not asked for raises AttributeError.
+
+    Raises:
+        ConfigurationError: one problem per missing or invalid variable, each naming it.
+    """
+    fields: dict[str, Any] = {
+        name: (WorkerSettings.model_fields[name].annotation, WorkerSettings.model_fields[name])
+        for name in names
+    }
+    subset = create_model(
+        "WorkerSettingsSubset", __config__=ConfigDict(extra="ignore", populate_by_name=False), **fields
+    )
+    values = os.environ if environ is None else environ
+    try:
+        checked: BaseModel = subset.model_validate({key.upper(): value for key, value in values.items()})
+    except ValidationError as error:
+        raise ConfigurationError(_describe(error)) from None
+    return WorkerSettings.model_construct(**checked.model_dump())
 
 
 def load(kind: type[Loaded], environ: Mapping[str, str] | None = None) -> Loaded:

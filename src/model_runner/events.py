@@ -102,6 +102,8 @@ class JobCompleted:
     features: int
     message: str
     job_name: str | None = None
+    outputs: Sequence[str] = ()
+    """Where the features were written: ``s3://bucket/key`` of each S3 object, stream names."""
     model_name: str = ""
     """The model (endpoint name or URL), for metrics; empty when unknown."""
     input_format: str = ""

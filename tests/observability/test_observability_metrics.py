@@ -56,7 +56,7 @@ def test_every_search_of_the_reference_dashboards_finds_our_metrics() -> None:
         RegionCompleted(
             "job", "img", "r1", Status.PARTIAL, 4, 1, 2.5, (), [120.0, 80.0, 200.0], (), "ep", "NITF"
         ),
-        JobCompleted("job", "img", Status.PARTIAL, 30.0, 9, "done", None, "ep", "NITF"),
+        JobCompleted("job", "img", Status.PARTIAL, 30.0, 9, "done", model_name="ep", input_format="NITF"),
     )
 
     for dimensions, operation, metric in REFERENCE_SEARCHES:
@@ -76,7 +76,7 @@ def test_every_search_of_the_reference_dashboards_finds_our_metrics() -> None:
     assert units["Duration"] == "Seconds" and units["Invocations"] == "Count"
 
 
-@pytest.mark.parametrize("event", [JobFailed("job", "img", "unreadable", 1.0, None, "ep", "")])
+@pytest.mark.parametrize("event", [JobFailed("job", "img", "unreadable", 1.0, model_name="ep")])
 def test_an_image_that_could_not_be_read_still_counts_as_an_error(event: JobFailed) -> None:
     lines = records(event)
 
@@ -85,7 +85,9 @@ def test_an_image_that_could_not_be_read_still_counts_as_an_error(event: JobFail
 
 
 def test_our_own_metrics_stay_beside_the_reference_ones() -> None:
-    lines = records(JobCompleted("job", "img", Status.SUCCESS, 3.0, 1, "ok", None, "ep", "GTIFF"))
+    lines = records(
+        JobCompleted("job", "img", Status.SUCCESS, 3.0, 1, "ok", model_name="ep", input_format="GTIFF")
+    )
 
     own = [line for line in lines if "Operation" not in line]
     assert own and own[0]["ImagesSucceeded"] == 1 and own[0]["ImageProcessingTime"] == 3.0

@@ -20,8 +20,9 @@ from model_runner.events import JobCompleted, JobFailed
 from model_runner.features import DetectionBatch, distill
 from model_runner.features.output import OutputContext, output_features
 from model_runner.handlers.context import HandlerContext
-from model_runner.imagery import geolocate
-from model_runner.sinks import SinkError
+from model_runner.handlers.ports import Image
+from model_runner.imagery import geolocate, processed_footprint
+from model_runner.sinks import ImageMetadata, SinkError
 from model_runner.status import ImageRecord, Status, image_status
 
 logger = logging.getLogger(__name__)
@@ -40,8 +41,13 @@ class ImageCompletion:
         """Finish an image all of whose regions have an outcome (a no-op if it already finished)."""
         if record.status.is_terminal:
             return
+        with self._context.tracer.span("completion", job_id=record.job_id, image_id=record.image_id):
+            self._complete(request, record)
+
+    def _complete(self, request: RegionRequest, record: ImageRecord) -> None:
         status = image_status(record.region_outcomes.values())
         features = 0
+        outputs: list[str] = []
         if status is Status.FAILED:
             message = f"all {record.region_count} regions failed"
         else:
@@ -50,12 +56,12 @@ class ImageCompletion:
             except ModelRunnerError as error:
                 status, message = Status.FAILED, str(error)
             else:
-                features = written.features
+                features, outputs = written.features, written.locations
                 status = _worst(status, written.status)
                 message = written.message(record)
         if any(outcome is not Status.SUCCESS for outcome in record.region_outcomes.values()):
             message += self._first_reasons(record.image_id)
-        self._finish(record, status, message, features, _labels(self._context, request))
+        self._finish(record, status, message, features, _labels(self._context, request), outputs)
 
     def _first_reasons(self, image_id: str) -> str:
         """The first tile or region failure reasons of an image, for its status message."""
@@ -84,7 +90,13 @@ class ImageCompletion:
         self._finish(record, Status.FAILED, reason, 0, (model_name, ""))
 
     def _finish(
-        self, record: ImageRecord, status: Status, message: str, features: int, labels: tuple[str, str]
+        self,
+        record: ImageRecord,
+        status: Status,
+        message: str,
+        features: int,
+        labels: tuple[str, str],
+        outputs: Sequence[str] = (),
     ) -> None:
         if not self._context.jobs.finish_image(record.image_id, status, message):
             logger.info("image %s already has its terminal status; not reporting %s", record.image_id, status)
@@ -104,6 +116,7 @@ class ImageCompletion:
                     features,
                     message,
                     record.job_name,
+                    tuple(outputs),
                     *labels,
                 )
             )
@@ -135,16 +148,40 @@ class ImageCompletion:
             source_metadata=[source] if source else None,
         )
         features = output_features(records, shapes, context)
-        written = self._write(request, record.image_id, features)
+        metadata = ImageMetadata(
+            source_url=request.image_url,
+            footprint=self._footprint(image, request),
+            inference_time=context.inference_time,
+        )
+        written = self._write(request, record.image_id, features, metadata)
         written.georeferenced = model is not None
         return written
 
-    def _write(self, request: RegionRequest, image_id: str, features: Sequence[dict[str, Any]]) -> _Written:
+    @staticmethod
+    def _footprint(image: Image, request: RegionRequest) -> dict[str, Any] | None:
+        """The processed area in WGS84, for outputs that describe it (STAC); None if unknown."""
+        model = image.sensor_model()
+        if model is None:
+            return None
+        try:
+            shape = processed_footprint(model, request.area, request.region_of_interest)
+        except ModelRunnerError as error:
+            logger.warning("image %s: no footprint of the processed area: %s", request.image_id, error)
+            return None
+        return shape.geometry if shape else None
+
+    def _write(
+        self,
+        request: RegionRequest,
+        image_id: str,
+        features: Sequence[dict[str, Any]],
+        metadata: ImageMetadata,
+    ) -> _Written:
         sinks = self._context.sinks(request.sinks)
         written = _Written(features=len(features))
         for sink in sinks:
             try:
-                report = sink.write(request.job_id, image_id, features)
+                report = sink.write(request.job_id, image_id, features, metadata=metadata)
             except SinkError as error:
                 written.failures.append(f"{sink.description}: {error}")
             else:

@@ -48,6 +48,12 @@ class ImageRequestHandler:
     def process_image(self, image_request: ImageRequest, image_url: str, request_type: str | None) -> None:
         """Split one image into regions, record it, fan the regions out and process the first."""
         image_id = image_id_for(image_request.job_id, image_url)
+        with self.context.tracer.span("image", job_id=image_request.job_id, image_id=image_id):
+            self._process_image(image_request, image_url, image_id, request_type)
+
+    def _process_image(
+        self, image_request: ImageRequest, image_url: str, image_id: str, request_type: str | None
+    ) -> None:
         try:
             check_encoding(
                 image_request.image_processor_tile_format, image_request.image_processor_tile_compression

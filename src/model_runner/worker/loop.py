@@ -26,6 +26,7 @@ from model_runner.handlers import WorkInterruptedError
 from model_runner.handlers.image_completion import ImageCompletion
 from model_runner.registry import HandlerSelector, select_request_type
 from model_runner.worker.heartbeat import heartbeat
+from model_runner.worker.intake import RequestIntake
 from model_runner.worker.liveness import Liveness
 from model_runner.worker.memory import release_free_memory
 
@@ -51,8 +52,10 @@ class Worker:
         events: EventBus,
         shutdown: threading.Event,
         request_type: str | None = None,
+        intake: RequestIntake | None = None,
     ) -> None:
         self._settings = settings
+        self._intake = intake or RequestIntake.from_settings(settings)
         self._image_queue = image_queue
         self._region_queue = region_queue
         self._selector = selector
@@ -85,11 +88,18 @@ class Worker:
         return False
 
     def handle_image_message(self, message: QueueMessage) -> None:
-        """Process an ImageRequest message; a bad request fails its job with the problems named."""
+        """Process an ImageRequest message; a bad request, or one naming locations or models the
+        worker may not use, fails its job with the problems named."""
         try:
             request, warnings = parse_image_request(message.body)
         except InvalidRequestError as error:
             self._fail_request(message.body, error)
+            return
+        try:
+            self._intake.check(request)
+        except InvalidRequestError as error:
+            reason = "invalid request: " + "; ".join(error.problems)
+            self._fail_images(request.job_id, request.job_name, request.image_urls, reason)
             return
         for warning in warnings:
             logger.warning("job %s: %s", request.job_id, warning)

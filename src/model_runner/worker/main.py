@@ -11,6 +11,7 @@ from model_runner.config import load_settings
 from model_runner.errors import ConfigurationError
 from model_runner.observability import configure_logging
 from model_runner.registry import ExtensionError
+from model_runner.worker.preflight import startup_problems
 from model_runner.worker.wiring import build_worker
 
 
@@ -40,6 +41,11 @@ def run_worker(request_type: str | None = None) -> int:
             print(f"model-runner: configuration: {problem}", file=sys.stderr)
         return 2
     try:
+        problems = startup_problems(settings, runtime.clients)
+        for problem in problems:
+            print(f"model-runner worker: {problem}", file=sys.stderr)
+        if problems:
+            return 2
         runtime.worker.run()
     finally:
         runtime.close()

@@ -22,6 +22,7 @@ from model_runner.handlers import HandlerContext
 from model_runner.handlers.image_completion import ImageCompletion
 from model_runner.imagery import ImageCache
 from model_runner.imagery.elevation import ElevationModel, TileNames
+from model_runner.imagery.gdal_hardening import harden_gdal
 from model_runner.imagery.gdal_runtime import limit_block_cache
 from model_runner.inference.detectors import EndpointUtils
 from model_runner.inference.http_client import HttpModelClient
@@ -30,6 +31,7 @@ from model_runner.inference.sagemaker import SageMakerDetectors
 from model_runner.inference.tls import ca_bundle_from
 from model_runner.observability import MetricsObserver
 from model_runner.observability.metric_catalog import EXTENSION_FALLBACKS
+from model_runner.observability.tracing import NoTracer, XRayTracer
 from model_runner.registry import (
     ExtensionError,
     HandlerSelector,
@@ -40,6 +42,7 @@ from model_runner.registry import (
     load_extensions,
 )
 from model_runner.sinks import RequestSinks
+from model_runner.worker.intake import RequestIntake
 from model_runner.worker.loop import Worker
 
 logger = logging.getLogger(__name__)
@@ -88,16 +91,20 @@ def build_worker(
         ConfigurationError: an extension's own settings are missing or invalid.
     """
     limit_block_cache(settings.gdal_cache_mb)
+    harden_gdal()
     clients = AwsClients(settings, max_pool_connections=settings.tile_workers + 8)
     dynamodb, sqs = clients.client("dynamodb"), clients.client("sqs")
     policy = HttpCallPolicy.from_settings(settings)
+    intake = RequestIntake.from_settings(settings)
     http_client = HttpModelClient(
-        policy, ca_bundle=ca_bundle_from(os.environ if environ is None else environ)
+        policy,
+        endpoints=intake.endpoints,
+        ca_bundle=ca_bundle_from(os.environ if environ is None else environ),
     )
     sagemaker = SageMakerDetectors(clients.client, policy.backoff())
     models = EndpointUtils(http_client)
     models.support(ModelInvocationType.SM_ENDPOINT, sagemaker)
-    image_cache = ImageCache(clients, elevation=_elevation_model(settings, clients))
+    image_cache = ImageCache(clients, intake.locations, elevation=_elevation_model(settings, clients))
     events = EventBus()
     context = HandlerContext(
         settings=settings,
@@ -113,6 +120,7 @@ def build_worker(
         events=events,
         clients=clients.client,
         shutdown=shutdown or threading.Event(),
+        tracer=XRayTracer(settings.tracing_daemon_address) if settings.tracing_enabled else NoTracer(),
     )
     metrics = MetricsObserver(settings.metrics_namespace)
 
@@ -158,6 +166,7 @@ def build_worker(
         events,
         context.shutdown,
         request_type=request_type,
+        intake=intake,
     )
     return WorkerRuntime(worker, context, clients, events, image_cache, selector, http_client)
 
