@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from e2e_pipeline_support import extra_model
+from e2e_pipeline_support import allowing, extra_model
 from e2e_support import image_request, send, stream_records, upload, wait_for_images
 from osgeo import gdal, osr
 from reference_validator import differences, kinesis_features, passing
@@ -168,7 +168,7 @@ def test_the_reference_suite_passes_its_validator(
 ) -> None:
     image, results = suites[suite]
     stream = stack.streams[0]
-    in_process_worker()
+    in_process_worker(**allowing(stack, replay))
 
     body, outcome = run(
         stack,
@@ -191,7 +191,7 @@ def test_the_reference_suite_passes_its_validator(
 def test_an_image_without_georeferencing_completes_in_pixels_with_a_warning(
     stack: LocalStack, in_process_worker: Any, refcompat_dir: Path, replay: str, name: str
 ) -> None:
-    in_process_worker()
+    in_process_worker(**allowing(stack, replay))
 
     _, outcome = run(stack, replay, refcompat_dir / "images" / name)
 
