@@ -133,7 +133,9 @@ def test_an_allow_listed_endpoints_error_body_reaches_neither_the_table_nor_the_
     assert outcome.status == "FAILED"
     (region,) = region_rows(stack, outcome.image_id)
     assert region.failures and all("HTTP 500" in reason for reason in region.failures)
-    wait_until(lambda: len(image_messages(statuses, body["jobId"])) == 2, 30, "the terminal status event")
+    wait_until(
+        lambda: len(image_messages(statuses, body["jobId"])) == 3, 30, "the terminal status event"
+    )  # STARTED, IN_PROGRESS
     published = json.dumps(statuses.for_job(body["jobId"]) + image_messages(statuses, body["jobId"]))
     for text in (outcome.message, *region.failures, published):
         assert "ASIAINTERNALSERVICE1" not in text and "internal-only-body" not in text
