@@ -160,3 +160,20 @@ def test_polling_touches_the_liveness_file(tmp_path: Any) -> None:
     worker(FakeQueue(), Selector(), FakeCompletion(), tmp_path).poll_once()
 
     assert (tmp_path / "alive").exists()
+
+
+def test_a_stopped_worker_removes_its_liveness_file(tmp_path: Any) -> None:
+    shutdown = threading.Event()
+    alive_while_polling: list[bool] = []
+
+    class StopWhilePolling(FakeQueue):
+        def receive(self, *, wait_s: int, visibility_s: int, max_messages: int = 1) -> list[QueueMessage]:
+            alive_while_polling.append((tmp_path / "alive").exists())
+            shutdown.set()  # as SIGTERM does
+            return []
+
+    settings = load_settings({**ENV, "LIVENESS_FILE": str(tmp_path / "alive")})
+    Worker(settings, StopWhilePolling(), FakeQueue(), Selector(), FakeCompletion(), shutdown).run()  # type: ignore[arg-type]
+
+    assert alive_while_polling == [True]
+    assert not (tmp_path / "alive").exists()
