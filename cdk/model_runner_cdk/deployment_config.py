@@ -26,6 +26,9 @@ class DeploymentConfig:
     """Existing buckets of source imagery the worker may read, besides the deployed images bucket."""
     user_role_arns: tuple[str, ...] = ()
     """Roles the worker may assume (imageReadRole, sink roles); empty: none."""
+    async_endpoint_role_arns: tuple[str, ...] = ()
+    """Execution roles of the asynchronous SageMaker endpoints that notify through the stack's
+    AsyncSuccessTopic and AsyncErrorTopic: they may publish there and use the topics' KMS key."""
     alarm_email: str | None = None
     """Subscribe this address to the alarm topic."""
     min_tasks: int = 1
@@ -54,6 +57,7 @@ class DeploymentConfig:
             model_endpoint_prefix=_text(get("modelEndpointPrefix")),
             image_bucket_names=_names(get("imageBucketNames")),
             user_role_arns=_names(get("userRoleArns")),
+            async_endpoint_role_arns=_names(get("asyncEndpointRoleArns")),
             alarm_email=_text(get("alarmEmail")),
             min_tasks=_number(get("minTasks"), defaults.min_tasks),
             max_tasks=_number(get("maxTasks"), defaults.max_tasks),

@@ -10,6 +10,7 @@ DEPLOYMENT_CONTEXT = {
     "modelEndpointNames": ["Ship-Detector"],
     "modelEndpointPrefix": "Aircraft-",
     "userRoleArns": "arn:aws:iam::111122223333:role/image-reader",
+    "asyncEndpointRoleArns": "arn:aws:iam::111122223333:role/ship-detector-async",
     "alarmEmail": "ops@example.com",
     "minTasks": 0,
     "maxTasks": 6,
