@@ -134,7 +134,10 @@ fi
 
 # Every line of the build into the log, stamped with the second it came; the steps also on the screen.
 stamp() { while IFS= read -r line; do printf '[%3d s] %s\n' "$SECONDS" "$line"; done; }
-steps() { tee "$log" | grep --line-buffered -E '^\[ *[0-9]+ s\] (\[[0-9]+/[0-9]+\] )?STEP ' | cut -c1-150; }
+steps() {  # buildah's "[1/2] STEP 3/13: ..." and docker's "#7 [builder 3/13] ..." lines
+    tee "$log" | { grep --line-buffered -E '^\[ *[0-9]+ s\] ((\[[0-9]+/[0-9]+\] )?STEP |#[0-9]+ \[)' || true; } \
+        | sed -u 's/^\(.\{150\}\).*/\1/'
+}
 mkdir -p "$(dirname "$log")"
 if ! {
     if [ "$engine" = docker ]; then

@@ -22,7 +22,8 @@ from e2e_support import image_request, send, upload, wait_for_images, worker_env
 
 from model_runner.local import LocalStack
 
-pytestmark = [pytest.mark.e2e, pytest.mark.container]
+# The first test may wait for the test command's background build of the image.
+pytestmark = [pytest.mark.e2e, pytest.mark.container, pytest.mark.timeout(1200)]
 
 
 def test_the_image_runs_the_worker_unprivileged_within_its_size_budget(worker_image: BuiltImage) -> None:
