@@ -143,7 +143,7 @@ if ! {
     if [ "$engine" = docker ]; then
         DOCKER_BUILDKIT=1 docker build --progress plain "${arguments[@]}" . 2>&1
     else
-        buildah bud --isolation chroot --format docker --layers --jobs 2 --pull=false "${arguments[@]}" . 2>&1
+        buildah bud --isolation chroot --format docker --layers --force-rm --jobs 2 --pull=false "${arguments[@]}" . 2>&1
     fi
 } | stamp | steps; then
     tail -n 40 "$log" >&2

@@ -4,6 +4,7 @@ with chroot isolation on the host's network, so the worker reaches the local sta
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -19,7 +20,9 @@ from typing import Any
 import pytest
 
 REPOSITORY = Path(__file__).resolve().parents[2]
-IMAGE = "localhost/model-runner:latest"
+CHECKOUT_DIGEST = hashlib.sha256(f"{REPOSITORY}\n".encode()).hexdigest()[:12]
+IMAGE = f"localhost/model-runner:test-{CHECKOUT_DIGEST}"
+"""The tag this checkout's tests build and run, one per checkout as scripts/test.sh names it."""
 SIZE_BUDGET_MB = 450
 """The image's size (its layers, uncompressed) may not exceed this (README, 'Container image')."""
 
@@ -116,7 +119,7 @@ def summary_lines() -> list[str]:
     if not BUILT:
         return []
     image = BUILT[-1]
-    lines = [f"{image.name}: {image.size_bytes / 1e6:.0f} MB (budget {SIZE_BUDGET_MB} MB)"]
+    lines = [f"{image.name}: {image.size_bytes // 10**6} MB (budget {SIZE_BUDGET_MB} MB)"]
     background = Path(os.environ.get("IMAGE_BUILD_OUTPUT", "/nonexistent"))
     if background.exists():
         lines += ["the test command's background build:", *background.read_text().splitlines()]
