@@ -7,18 +7,34 @@
 
 ARG DEBIAN_IMAGE=debian:12.11-slim
 
-# ---- builder: compilers, GDAL headers, and the virtual environment ---------------------------------
-FROM ${DEBIAN_IMAGE} AS builder
+# ---- base: what the worker runs on, the GDAL library and Python -------------------------------------
+FROM ${DEBIAN_IMAGE} AS base
 
-# Same packages as scripts/setup.sh; GDAL's exact version is the one the bindings are built against.
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        ca-certificates=20230311+deb12u1 \
+        libgdal32=3.6.2+dfsg-1+b2 \
+        python3=3.11.2-1+b1 \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin worker
+
+# ---- builder: the base plus a compiler, Python's and GDAL's headers, and the virtual environment ----
+FROM base AS builder
+
+# GDAL's bindings need, of libgdal-dev, only its own files (GDAL's headers, gdal-config and the
+# libgdal.so link to libgdal32): unpacked from the package, without the ~150 -dev packages it depends
+# on for building against GDAL's own dependencies. Its version is the one of libgdal32 above.
+WORKDIR /tmp/libgdal-dev
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         g++=4:12.2.0-3 \
-        libgdal-dev=3.6.2+dfsg-1+b2 \
-        python3=3.11.2-1+b1 \
         python3-dev=3.11.2-1+b1 \
         python3-venv=3.11.2-1+b1 \
-    && rm -rf /var/lib/apt/lists/*
+    && apt-get download libgdal-dev=3.6.2+dfsg-1+b2 \
+    && dpkg-deb --extract libgdal-dev_*.deb / \
+    && rm libgdal-dev_*.deb \
+    && rm -rf /var/lib/apt/lists/* \
+    && gdal-config --version
 
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
@@ -60,16 +76,8 @@ RUN pip install --no-deps --no-build-isolation . \
         -depth -type d -name tests -exec rm -r {} + \
     && model-runner --help >/dev/null
 
-# ---- runtime: the GDAL library, Python, the environment, and nothing to build with -----------------
-FROM ${DEBIAN_IMAGE} AS runtime
-
-RUN apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        ca-certificates=20230311+deb12u1 \
-        libgdal32=3.6.2+dfsg-1+b2 \
-        python3=3.11.2-1+b1 \
-    && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --uid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin worker
+# ---- runtime: the base and the environment, nothing to build with --------------------------------
+FROM base AS runtime
 
 COPY --from=builder /opt/venv /opt/venv
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, then lint, type checks and pytest. The worker image
-# is built in the background meanwhile, at low CPU and disk priority (scripts/build-image.sh, its steps
-# in build/image-build.out): the container tests run last, and their build waits for that one and
-# reuses its layers.
+# is built in the background meanwhile, at the lowest CPU priority (and disk priority, where the I/O
+# scheduler has priorities), its steps in build/image-build.out: the container tests run last, and
+# their build waits for that one and reuses its layers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --debian
