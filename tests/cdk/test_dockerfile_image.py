@@ -21,6 +21,11 @@ def _stage(name: str) -> str:
     return match.group(1)
 
 
+def _parent(name: str) -> str:
+    (parent,) = re.findall(rf"^FROM (\S+) AS {name}$", DOCKERFILE, re.M)
+    return parent
+
+
 def test_the_image_uses_the_gdal_version_the_bindings_are_built_against() -> None:
     pins = set(re.findall(r"libgdal(?:-dev|\d+)=(\d+\.\d+\.\d+)", DOCKERFILE))
     locked = re.findall(r"^gdal==(\S+)", (REPOSITORY / "requirements" / "gdal.txt").read_text(), re.M)
@@ -46,7 +51,8 @@ def test_the_builder_installs_exactly_the_locked_requirements() -> None:
 def test_the_final_image_has_no_build_tools_and_runs_the_worker_unprivileged() -> None:
     runtime = _stage("runtime")
 
-    assert not re.search(r"-dev=|g\+\+", runtime)
+    assert _parent("runtime") == _parent("builder") == "base"
+    assert not re.search(r"-dev=|g\+\+", _stage("base") + runtime)
     assert re.search(r"^USER 10001:10001$", runtime, re.M)
     assert runtime.rstrip().endswith('CMD ["model-runner", "worker"]')
     (health_check,) = re.findall(r"^HEALTHCHECK .*$", runtime, re.M)
