@@ -22,8 +22,9 @@ def _stage(name: str) -> str:
 
 
 def _parent(name: str) -> str:
-    (parent,) = re.findall(rf"^FROM (\S+) AS {name}$", DOCKERFILE, re.M)
-    return parent
+    match = re.search(rf"^FROM (\S+) AS {name}$", DOCKERFILE, re.M)
+    assert match, f"no stage {name}"
+    return match.group(1)
 
 
 def test_the_image_uses_the_gdal_version_the_bindings_are_built_against() -> None:
