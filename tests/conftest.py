@@ -48,3 +48,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.deployment)
         if item.get_closest_marker("e2e") is None and item.get_closest_marker("deployment") is None:
             item.add_marker(pytest.mark.unit)
+    # The container image's tests run last: the test command builds the image meanwhile.
+    items.sort(key=lambda item: item.get_closest_marker("container") is not None)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The container image's size and build steps, when its tests ran."""
+    lines = summary_lines()
+    if lines:
+        terminalreporter.section("container image")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -42,6 +42,9 @@ class DeploymentConfig:
     image_source_prefixes: tuple[str, ...] = ()
     """Extra s3://bucket/prefix locations of VRT sources (IMAGE_SOURCE_PREFIXES); their buckets
     must also be in imageBucketNames for the worker to read them."""
+    async_endpoint_role_arns: tuple[str, ...] = ()
+    """Execution roles of the asynchronous SageMaker endpoints that notify through the stack's
+    AsyncSuccessTopic and AsyncErrorTopic: they may publish there and use the topics' KMS key."""
     alarm_email: str | None = None
     """Subscribe this address to the alarm topic."""
     min_tasks: int = 1
@@ -88,6 +91,7 @@ class DeploymentConfig:
             model_egress=_names(get("modelEgress")),
             image_https_hosts=_names(get("imageHttpsHosts")),
             image_source_prefixes=_names(get("imageSourcePrefixes")),
+            async_endpoint_role_arns=_names(get("asyncEndpointRoleArns")),
             alarm_email=_text(get("alarmEmail")),
             min_tasks=_number(get("minTasks"), defaults.min_tasks),
             max_tasks=_number(get("maxTasks"), defaults.max_tasks),

@@ -16,7 +16,7 @@ from model_runner_cdk.deployment_config import DeploymentConfig
 from model_runner_cdk.nag_suppressions import suppress_justified_findings
 from model_runner_cdk.worker_environment import resource_addresses, worker_environment
 from model_runner_cdk.worker_monitoring import WorkerMonitoring
-from model_runner_cdk.worker_permissions import grant_worker_access
+from model_runner_cdk.worker_permissions import grant_async_endpoint_notifications, grant_worker_access
 from model_runner_cdk.worker_resources import WorkerResources
 from model_runner_cdk.worker_service import WorkerService
 
@@ -54,6 +54,7 @@ class ModelRunnerStack(Stack):
             queues=list(self.resources.queues.values()),
         )
         grant_worker_access(self.worker.task_definition.task_role, self.resources, config)
+        grant_async_endpoint_notifications(self.resources, config)
         self.monitoring = WorkerMonitoring(
             self,
             "Monitoring",

@@ -54,6 +54,29 @@ def grant_worker_access(role: iam.IRole, resources: WorkerResources, config: Dep
     _allow(role, ["sts:AssumeRole"], list(config.user_role_arns))
 
 
+def grant_async_endpoint_notifications(resources: WorkerResources, config: DeploymentConfig) -> None:
+    """Let the asynchronous endpoints' execution roles publish their notifications: sns:Publish on the
+    topics that deliver to the worker's notification queue, and, as the topics are encrypted, the
+    KMS key's data-key calls, only through SNS."""
+    if not config.async_endpoint_role_arns:
+        return
+    roles = [iam.ArnPrincipal(arn) for arn in config.async_endpoint_role_arns]
+    for name, topic in resources.topics.items():
+        if name in resources.notification_topic_names:
+            topic.add_to_resource_policy(
+                iam.PolicyStatement(principals=roles, actions=["sns:Publish"], resources=[topic.topic_arn])
+            )
+    through_sns = {"kms:ViaService": f"sns.{Stack.of(resources).region}.amazonaws.com"}
+    resources.key.add_to_resource_policy(
+        iam.PolicyStatement(
+            principals=roles,
+            actions=["kms:GenerateDataKey*", "kms:Decrypt"],
+            resources=["*"],
+            conditions={"StringEquals": through_sns},
+        )
+    )
+
+
 def endpoint_arns(stack: Stack, config: DeploymentConfig) -> list[str]:
     """ARNs of the allowed SageMaker endpoints; SageMaker writes endpoint names in ARNs lower-case."""
     names = [*config.model_endpoint_names]

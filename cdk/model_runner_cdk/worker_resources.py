@@ -71,6 +71,8 @@ class WorkerResources(Construct):
             spec.name: sns.Topic(self, spec.name, master_key=self.key, enforce_ssl=True)
             for spec in resources.topics
         }
+        self.notification_topic_names = {spec.name for spec in resources.topics if spec.subscribed_queue}
+        """The topics that deliver into a queue of the worker: the asynchronous endpoints' notifications."""
         for topic in resources.topics:
             if topic.subscribed_queue:
                 self.topics[topic.name].add_subscription(

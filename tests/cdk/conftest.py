@@ -13,6 +13,7 @@ DEPLOYMENT_CONTEXT = {
     "modelEndpointAllowlist": "https://models.example.com/detect,10.1.2.3:8080",
     "modelEgress": "10.20.0.0/16:8080",
     "imageSourcePrefixes": "s3://archive-imagery/dem/",
+    "asyncEndpointRoleArns": "arn:aws:iam::111122223333:role/ship-detector-async",
     "alarmEmail": "ops@example.com",
     "minTasks": 0,
     "maxTasks": 6,

@@ -206,3 +206,28 @@ def test_a_request_naming_what_the_worker_may_not_use_fails_its_images_and_the_n
     running.poll_once()
     assert selector.processed == [("job-1", "async_sm_endpoint")]
     assert images.deleted == ["m1", "m2"]
+
+
+def test_a_stopped_worker_removes_its_liveness_file(tmp_path: Any) -> None:
+    shutdown = threading.Event()
+    alive_while_polling: list[bool] = []
+
+    class StopWhilePolling(FakeQueue):
+        def receive(self, *, wait_s: int, visibility_s: int, max_messages: int = 1) -> list[QueueMessage]:
+            alive_while_polling.append((tmp_path / "alive").exists())
+            shutdown.set()  # as SIGTERM does
+            return []
+
+    settings = load_settings({**ENV, "LIVENESS_FILE": str(tmp_path / "alive")})
+    Worker(
+        settings,
+        StopWhilePolling(),  # type: ignore[arg-type]
+        FakeQueue(),  # type: ignore[arg-type]
+        Selector(),  # type: ignore[arg-type]
+        FakeCompletion(),  # type: ignore[arg-type]
+        EventBus(),
+        shutdown,
+    ).run()
+
+    assert alive_while_polling == [True]
+    assert not (tmp_path / "alive").exists()

@@ -20,6 +20,10 @@ class Liveness:
         """Record that the worker is alive now."""
         self.path.touch()
 
+    def clear(self) -> None:
+        """Record that the worker stopped: health fails at once instead of when the file gets stale."""
+        self.path.unlink(missing_ok=True)
+
     def age_s(self) -> float | None:
         """Seconds since the worker was last alive; None when it never was."""
         try:

@@ -68,8 +68,11 @@ class Worker:
     def run(self) -> None:
         """Process messages until shutdown."""
         logger.info("worker started")
-        while not self._shutdown.is_set():
-            self.poll_once()
+        try:
+            while not self._shutdown.is_set():
+                self.poll_once()
+        finally:
+            self._liveness.clear()
         logger.info("worker stopped")
 
     def poll_once(self) -> bool:
