@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from container_support import summary_lines
 from e2e_support import in_process_worker, stack, statuses, worker_processes
 from xray_daemon import xray_daemon
 
