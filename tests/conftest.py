@@ -11,11 +11,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from container_support import summary_lines
+from container_support import container, summary_lines, worker_image
 from e2e_support import in_process_worker, stack, statuses, worker_processes
 from xray_daemon import xray_daemon
 
-__all__ = ["in_process_worker", "stack", "statuses", "worker_processes", "xray_daemon"]
+__all__ = [
+    "container",
+    "in_process_worker",
+    "stack",
+    "statuses",
+    "worker_image",
+    "worker_processes",
+    "xray_daemon",
+]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_IMAGERY = REPO_ROOT.parent / "shared" / "imagery"
