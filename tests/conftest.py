@@ -1,4 +1,4 @@
-"""Fixtures shared by every test package, and the two tiers.
+"""Fixtures shared by every test package, and the test tiers.
 
 The end-to-end fixtures (the session's one local stack, workers, status capture) live in
 tests/support/e2e_support.py; a test that uses the stack is marked ``e2e``, every other test
@@ -11,10 +11,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from container_support import container, summary_lines, worker_image
 from e2e_support import in_process_worker, stack, statuses, worker_processes
 from xray_daemon import xray_daemon
 
-__all__ = ["in_process_worker", "stack", "statuses", "worker_processes", "xray_daemon"]
+__all__ = [
+    "container",
+    "in_process_worker",
+    "stack",
+    "statuses",
+    "worker_image",
+    "worker_processes",
+    "xray_daemon",
+]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_IMAGERY = REPO_ROOT.parent / "shared" / "imagery"
