@@ -16,9 +16,14 @@ import numpy as np
 from numpy.typing import NDArray
 from osgeo import gdal, gdal_array
 
-from model_runner.errors import ImageReadError
+from model_runner.errors import ImageReadError, ImageUnavailableError, ModelRunnerError
 from model_runner.imagery.credentials import PATH_OPTION_SCOPES, S3Credentials, s3_path_options
-from model_runner.imagery.gdal_runtime import thread_config_option, use_exceptions
+from model_runner.imagery.gdal_runtime import (
+    captured_messages,
+    thread_config_option,
+    unreachable_reason,
+    use_exceptions,
+)
 from model_runner.imagery.nitf_metadata import nitf_source_metadata
 from model_runner.imagery.pixel_scaling import ValueRange
 from model_runner.imagery.sensor_model import SensorModel
@@ -56,6 +61,7 @@ def open_image(
 
     Raises:
         ImageReadError: the image is missing, access is denied, or it is not a raster GDAL reads.
+        ImageUnavailableError: the image could not be reached now (timeout, reset, S3 5xx).
     """
     use_exceptions()
     path = gdal_path(url)
@@ -65,18 +71,31 @@ def open_image(
     if prefix is not None:
         PATH_OPTION_SCOPES.acquire(prefix, s3_path_options(credentials, s3_endpoint))
     try:
-        # On S3, treat the object's "folder" as empty: GDAL then neither lists it nor probes
-        # sidecar files, whose paths the object's scoped credentials and endpoint do not cover.
-        with thread_config_option("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR" if prefix else "FALSE"):
-            dataset = gdal.OpenEx(path, gdal.OF_RASTER | gdal.OF_READONLY)
-        if dataset is None or dataset.RasterCount == 0:
-            raise RuntimeError("not a raster image")
-    except RuntimeError as error:
-        reason = _open_failure_reason(path, str(error), remote=prefix is not None)
+        dataset = _open_dataset(path, url, remote=prefix is not None)
+    except ModelRunnerError:
         if prefix is not None:
             PATH_OPTION_SCOPES.release(prefix)
-        raise ImageReadError(f"cannot open image {url}: {reason}") from None
+        raise
     return ImageSource(url, dataset, prefix, s3_endpoint)
+
+
+def _open_dataset(path: str, url: str, *, remote: bool) -> gdal.Dataset:
+    """The dataset at ``path``; ImageUnavailableError when the object could not be reached."""
+    with captured_messages() as messages:
+        try:
+            # On S3, treat the object's "folder" as empty: GDAL then neither lists it nor probes
+            # sidecar files, whose paths the object's scoped credentials and endpoint do not cover.
+            with thread_config_option("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR" if remote else "FALSE"):
+                dataset = gdal.OpenEx(path, gdal.OF_RASTER | gdal.OF_READONLY)
+            if dataset is None or dataset.RasterCount == 0:
+                raise RuntimeError("not a raster image")
+        except RuntimeError as error:
+            reason = _open_failure_reason(path, str(error), remote=remote)
+            unreachable = unreachable_reason(messages)
+            if unreachable is not None:
+                raise ImageUnavailableError(f"cannot reach image {url} now: {unreachable}") from None
+            raise ImageReadError(f"cannot open image {url}: {reason}") from None
+    return dataset
 
 
 def _open_failure_reason(path: str, gdal_message: str, *, remote: bool) -> str:
@@ -116,17 +135,24 @@ class ImageSource:
         Raises:
             ValueError: the window is empty or reaches outside the image.
             ImageReadError: GDAL could not read the pixels (corrupt file, lost access).
+            ImageUnavailableError: the image could not be reached now (timeout, reset, S3 5xx).
         """
         if window.width <= 0 or window.height <= 0 or window.x < 0 or window.y < 0:
             raise ValueError(f"window {window} is empty or starts outside the image")
         if window.x + window.width > self.width or window.y + window.height > self.height:
             raise ValueError(f"window {window} reaches outside the {self.width}x{self.height} image")
         out = np.empty((self.band_count, window.height, window.width), dtype=self.dtype)
-        try:
-            with self._lock:
-                self._open_dataset().ReadAsArray(window.x, window.y, window.width, window.height, buf_obj=out)
-        except RuntimeError as error:
-            raise ImageReadError(f"cannot read {window} of image {self.url}: {error}") from None
+        with captured_messages() as messages:
+            try:
+                with self._lock:
+                    self._open_dataset().ReadAsArray(
+                        window.x, window.y, window.width, window.height, buf_obj=out
+                    )
+            except RuntimeError as error:
+                unreachable = unreachable_reason(messages)
+                if unreachable is not None:
+                    raise ImageUnavailableError(f"cannot reach image {self.url} now: {unreachable}") from None
+                raise ImageReadError(f"cannot read {window} of image {self.url}: {error}") from None
         return out
 
     def value_range(self) -> ValueRange:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from model_runner.events import JobCompleted, JobFailed, JobStarted, LifecycleEvent, RegionCompleted
+from model_runner.events import (
+    JobCompleted,
+    JobFailed,
+    JobStarted,
+    LifecycleEvent,
+    RegionCompleted,
+    RequestIgnored,
+)
 from model_runner.status.events import StatusEvent
 from model_runner.status.rules import Status
 
@@ -73,6 +80,15 @@ def _status_event(event: LifecycleEvent) -> StatusEvent | None:
                 job_id=event.job_id,
                 image_id=event.image_id,
                 processing_duration_s=event.duration_s,
+                message=event.reason,
+                job_name=event.job_name,
+            )
+        case RequestIgnored():
+            return StatusEvent(
+                status=event.status,
+                job_id=event.job_id,
+                image_id=event.image_id,
+                processing_duration_s=0.0,
                 message=event.reason,
                 job_name=event.job_name,
             )
