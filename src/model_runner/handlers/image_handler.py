@@ -120,7 +120,7 @@ class ImageRequestHandler:
             area = roi_window(roi, whole)
         regions = []
         if area is not None:
-            check_tile_count(image_request, image, area, self.context.settings.max_tiles_per_image)
+            check_tile_count(image_request, area, self.context.settings.max_tiles_per_image)
             regions = self.context.tiling.regions(
                 area,
                 self.context.settings.region_size,
@@ -162,14 +162,14 @@ def check_stride(request: JobOptions, min_stride: int) -> None:
         )
 
 
-def check_tile_count(request: JobOptions, image: Image, area: Window, max_tiles: int) -> None:
+def check_tile_count(request: JobOptions, area: Window, max_tiles: int) -> None:
     """Refuse an image whose processed area is cut into more than ``max_tiles`` tiles."""
     count = grid_tile_count(area, request.tile_size, request.overlap)
     if count > max_tiles:
         raise InvalidRequestError(
             [
                 f"imageProcessorTileSize: tiles of {request.tile_size} pixels overlapping by "
-                f"{request.overlap} cut {area.width} x {area.height} pixels of image {image.url} into "
+                f"{request.overlap} cut the {area.width} x {area.height} pixels to process into "
                 f"{count} tiles, more than the {max_tiles} accepted (MAX_TILES_PER_IMAGE): use larger "
                 "tiles, less overlap or a region of interest"
             ],

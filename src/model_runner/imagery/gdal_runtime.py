@@ -39,7 +39,7 @@ HTTP_RETRY_DELAY_S = 0.5
 """GDAL's first wait before retrying an HTTP request (it grows with each retry)."""
 
 _UNREACHABLE = re.compile(
-    r"CURL error|HTTP error code: (?:0|429|5\d\d)\b|got \d+ bytes, expected \d+",
+    r"CURL error|HTTP (?:error|response) code(?: on \S+)?: (?:0|429|5\d\d)\b|got \d+ bytes, expected \d+"
 )
 """GDAL's messages when the remote image did not answer, answered 429 or 5xx, or a read came back
 short: faults of the connection, not of the image."""

@@ -91,6 +91,8 @@ def _open_dataset(path: str, url: str, *, remote: bool) -> gdal.Dataset:
                 raise RuntimeError("not a raster image")
         except RuntimeError as error:
             reason = _open_failure_reason(path, str(error), remote=remote)
+            if remote:  # GDAL remembers failed lookups: a retry must ask S3 again
+                gdal.VSICurlPartialClearCache(path)
             unreachable = unreachable_reason(messages)
             if unreachable is not None:
                 raise ImageUnavailableError(f"cannot reach image {url} now: {unreachable}") from None
@@ -151,6 +153,8 @@ class ImageSource:
             except RuntimeError as error:
                 unreachable = unreachable_reason(messages)
                 if unreachable is not None:
+                    if self._options_prefix is not None:  # forget what the failed read cached
+                        gdal.VSICurlPartialClearCache(gdal_path(self.url))
                     raise ImageUnavailableError(f"cannot reach image {self.url} now: {unreachable}") from None
                 raise ImageReadError(f"cannot read {window} of image {self.url}: {error}") from None
         return out

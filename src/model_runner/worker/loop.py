@@ -236,7 +236,10 @@ class Worker:
         elif action is QueueAction.FAIL_JOB:
             self._give_up(queue, message, str(error), fail)
         elif message.receive_count >= self._settings.max_receives:
-            reason = f"failed on each of {message.receive_count} attempts; the last: {failure_reason(error)}"
+            last = failure_reason(error)
+            if not isinstance(error, ModelRunnerError):
+                last = f"internal error: {last}"
+            reason = f"failed on each of {message.receive_count} attempts; the last: {last}"
             self._give_up(queue, message, reason, fail)
         else:
             delay = min(
