@@ -48,7 +48,7 @@ def test_a_silent_s3_endpoint_makes_the_image_unavailable_within_the_read_timeou
 ) -> None:
     started = time.monotonic()
     with pytest.raises(
-        ImageUnavailableError, match="cannot reach image s3://bucket/scene.tif now: .*timed out"
+        ImageUnavailableError, match=r"cannot reach image s3://bucket/scene\.tif now: .*timed out"
     ):
         open_image("s3://bucket/scene.tif", credentials=CREDENTIALS, s3_endpoint=silent_server)
 
@@ -70,9 +70,7 @@ def test_a_refused_connection_is_unavailable_not_missing(one_second_reads: None,
         (["HTTP error code: 503 - http://h/b/k.tif. Retrying again in 1.0 secs"], True),
         (["HTTP response code on http://127.0.0.1:1/bucket/scene.tif: 0"], True),
         (
-            [
-                "TIFFReadEncodedTile:Read error at row 4294967295, col 4294967295; got 0 bytes, expected 196608"
-            ],
+            ["TIFFReadEncodedTile:Read error at row 1, col 1; got 0 bytes, expected 196608"],
             True,
         ),
         (["The specified key does not exist."], False),

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from model_runner.aws.sqs import MessageGoneError, QueueMessage
+from model_runner.backoff import Backoff
 from model_runner.config import load_settings
 from model_runner.errors import DeferredError, ImageReadError, ResourceNotFoundError, ServiceError
-from model_runner.backoff import Backoff
 from model_runner.events import EventBus
 from model_runner.registry import UnservedEndpointError
 from model_runner.worker.loop import Worker
