@@ -3,10 +3,11 @@
 Completion is claimed in the job table before any sink is written: the worker whose count
 completed the image holds the claim (taken by the counting write itself), another worker gets it
 only once that claim ran out (its holder died), and the holder renews it every third of
-COMPLETION_LEASE while it works. So two copies of the last region never write the sinks twice;
-the one that finds the claim held gives its message back until the claim would have run out. The
-terminal status is written after the sinks, conditionally, and only the caller whose write wins
-reports it; the workspace is cleared after that write.
+COMPLETION_LEASE while it works. So two copies of the last region never write the sinks twice:
+the one that finds the claim held waits until the holder finished the image (and then does
+nothing) or its claim ran out (and then takes the image over). The terminal status is written
+after the sinks, conditionally, and only the caller whose write wins reports it; the workspace is
+cleared after that write.
 
 A completer that dies after writing a Kinesis record and before the terminal write leaves the
 image to be taken over, and the records it wrote are written again: feature ids are deterministic,
@@ -24,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from model_runner.api import RegionRequest, image_id_fits
-from model_runner.errors import DeferredError, ModelRunnerError
+from model_runner.errors import DeferredError, ModelRunnerError, QueueAction
 from model_runner.events import JobCompleted, JobFailed
 from model_runner.features import DetectionBatch, distill
 from model_runner.features.output import OutputContext, output_features
@@ -36,13 +37,15 @@ from model_runner.status import ImageRecord, Status, image_status
 
 logger = logging.getLogger(__name__)
 
+CLAIM_POLL_S = 1.0
+"""How often a worker that found the completion claimed looks again (finished, or claim run out)."""
 FIRST_REASONS = 3
 """Failure reasons quoted in an image's status message (all of them are in the region rows)."""
 
 
 class CompletionPendingError(DeferredError):
-    """Another worker holds the claim on completing the image: the message comes back once that
-    claim would have run out, and completes the image then if its holder died."""
+    """Another worker held the claim on completing the image for two leases without finishing it,
+    or this worker is stopping while it waits: the message comes back later."""
 
 
 class CompletionLostError(DeferredError):
@@ -60,17 +63,18 @@ class ImageCompletion:
         """Finish an image all of whose regions have an outcome (a no-op if it already finished).
 
         Raises:
-            CompletionPendingError: another worker holds an unexpired claim on the completion.
+            CompletionPendingError: another worker kept the claim for two leases, or the worker
+                is stopping while it waits for the claim.
             CompletionLostError: this worker's claim ran out before the terminal write.
+            ModelRunnerError: a fault of the moment (a sink or the workspace unreachable): the
+                message is retried, and the completion with it (sinks written before it may be
+                written again: see the module docstring).
         """
         if record.status.is_terminal:
             return
         lease = _Lease(self._context, record.image_id)
-        if not lease.claim():
-            raise CompletionPendingError(
-                f"image {record.image_id}: another worker is completing it",
-                delay_s=math.ceil(self._context.settings.completion_lease_s),
-            )
+        if not self._await_claim(lease, record.image_id):
+            return
         with every(lease.renew_every_s, lease.renew, name=f"completion-lease-{record.image_id[:24]}"):
             status = image_status(record.region_outcomes.values())
             features = 0
@@ -79,9 +83,9 @@ class ImageCompletion:
             else:
                 try:
                     written = self._write_features(request, record, lease)
-                except CompletionLostError:
-                    raise
                 except ModelRunnerError as error:
+                    if error.action is not QueueAction.FAIL_JOB:
+                        raise  # a fault of the moment (or a lost claim): completed on a retry
                     status, message = Status.FAILED, str(error)
                 else:
                     features = written.features
@@ -91,6 +95,23 @@ class ImageCompletion:
                 message += self._first_reasons(record.image_id)
             lease.check()
             self._finish(record, status, message, features)
+
+    def _await_claim(self, lease: _Lease, image_id: str) -> bool:
+        """Take the claim; while another worker holds it, wait for that worker to finish the image
+        (False) or for its claim to run out (a dead holder: taken over). A holder that renews for
+        two leases without finishing leaves the message to come back later."""
+        context = self._context
+        lease_s = context.settings.completion_lease_s
+        deadline = time.monotonic() + 2 * lease_s
+        while not lease.claim():
+            if context.jobs.get(image_id).status.is_terminal:
+                return False
+            if context.shutdown.is_set() or time.monotonic() > deadline:
+                delay_s = 0 if context.shutdown.is_set() else math.ceil(lease_s)
+                raise CompletionPendingError(f"image {image_id}: another worker is completing it", delay_s)
+            context.progress()  # waiting on a live holder is not being stuck
+            context.shutdown.wait(min(CLAIM_POLL_S, lease_s / 3))
+        return True
 
     def _first_reasons(self, image_id: str) -> str:
         """The first tile or region failure reasons of an image, for its status message."""
@@ -170,6 +191,8 @@ class ImageCompletion:
             try:
                 report = sink.write(request.job_id, image_id, features)
             except SinkError as error:
+                if error.action is not QueueAction.FAIL_JOB:
+                    raise  # the sink cannot be reached now: the whole completion is retried
                 written.failures.append(f"{sink.description}: {error}")
             else:
                 written.locations.append(report.location)

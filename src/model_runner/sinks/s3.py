@@ -25,7 +25,7 @@ from urllib.parse import urlparse
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from model_runner.sinks.base import Feature, ImageMetadata, SinkError, SinkReport
+from model_runner.sinks.base import Feature, ImageMetadata, SinkError, SinkReport, SinkUnavailableError
 from model_runner.sinks.geojson import feature_collection_chunks
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ class S3Sink:
         except ClientError as error:
             raise _describe(error, self._bucket, key) from error
         except BotoCoreError as error:
-            raise SinkError(f"S3 s3://{self._bucket}/{key}: {error}") from error
+            raise SinkUnavailableError(f"S3 s3://{self._bucket}/{key}: {error}") from error
         return SinkReport(self.description, len(features), f"s3://{self._bucket}/{key}")
 
     def _upload_parts(self, key: str, parts: Iterator[bytes]) -> None:
@@ -144,4 +144,6 @@ def _describe(error: ClientError, bucket: str, key: str) -> SinkError:
     if code in ("AccessDenied", "403"):
         return SinkError(f"S3 bucket {bucket!r}: access denied writing {key!r} ({code})", code=code)
     message = details.get("Message", "no message")
-    return SinkError(f"S3 s3://{bucket}/{key}: {message} ({code})", code=code)
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    kind = SinkUnavailableError if status >= 500 or code in ("SlowDown", "RequestTimeout") else SinkError
+    return kind(f"S3 s3://{bucket}/{key}: {message} ({code})", code=code)

@@ -1,0 +1,344 @@
+"""Faults injected into real `model-runner worker` processes, checked as an operator would: the
+network going silent or resetting mid-job, moto paused, the queue purged mid-job, every message
+delivered twice (the last region raced by two workers), hostile bodies, a model call stuck forever.
+After each: the clean run's features, exactly one terminal status, no duplicate sink record, and a
+worker still alive (or, when stuck, one that says so and stops when told).
+
+One worker process serves the network faults: its AWS traffic goes through a loopback proxy in
+front of the session's moto server. Timings are printed (``-s``) for the README's Faults table.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e_pipeline_support import (
+    extra_model,
+    generated_image,
+    image_messages,
+    stream_features,
+    wait_for_job_of_workers,
+    wait_until,
+)
+from e2e_support import StatusCapture, image_request
+from fault_proxy import FaultProxy, Mode, fault_proxy
+from fault_support import (
+    FaultWorker,
+    elapsed_until,
+    fault_settings,
+    health,
+    moto_paused,
+    object_versions,
+    shapes,
+    versioned_bucket,
+)
+
+from model_runner.api import image_id_for
+from model_runner.local import LocalStack, ModelSpec
+from model_runner.local.models import INVOCATIONS_PATH
+
+pytestmark = pytest.mark.e2e
+
+TERMINAL = {"SUCCESS", "PARTIAL", "FAILED"}
+REGION_SIZE = "512"
+JOB_TIMEOUT_S = 90
+
+
+def report(what: str, seconds: float) -> None:
+    print(f"\n[fault figures] {what}: {seconds:.1f} s")
+
+
+@pytest.fixture(scope="module")
+def slow_model() -> Iterator[str]:
+    """The centerpoint model taking 150 ms a tile: a job lasts long enough to be hit mid-way."""
+    with extra_model(ModelSpec("centerpoint", latency_ms=150)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def network(stack: LocalStack) -> Iterator[FaultProxy]:
+    with fault_proxy(stack.endpoint_url) as proxy:
+        yield proxy
+
+
+@pytest.fixture(scope="module")
+def images(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A 6-region image (35 tiles) and a 1-region image (9 tiles), REGION_SIZE 512."""
+    folder = tmp_path_factory.mktemp("fault-images")
+    return {
+        "six": generated_image(stack, folder, 1536, 1024),
+        "one": generated_image(stack, folder, 512, 512),
+    }
+
+
+@pytest.fixture(scope="module")
+def worker(
+    stack: LocalStack, network: FaultProxy, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FaultWorker]:
+    """The worker whose AWS calls go through ``network``."""
+    folder = tmp_path_factory.mktemp("fault-worker")
+    started = FaultWorker.start(
+        stack, folder, 0, **fault_settings(stack, AWS_ENDPOINT_URL=network.url, REGION_SIZE=REGION_SIZE)
+    )
+    yield started
+    started.stop()
+
+
+def job(stack: LocalStack, image_url: str, model_url: str, **keys: Any) -> dict[str, Any]:
+    return image_request(
+        stack, [image_url], imageProcessor={"name": model_url, "type": "HTTP_ENDPOINT"}, **keys
+    )
+
+
+def terminal_statuses(statuses: StatusCapture, job_id: str) -> list[str]:
+    published = [item["attributes"]["status"] for item in image_messages(statuses, job_id)]
+    return [status for status in published if status in TERMINAL]
+
+
+def run(stack: LocalStack, worker: FaultWorker, body: dict[str, Any], image_url: str) -> Any:
+    return wait_for_job_of_workers(
+        stack, body["jobId"], [image_url], worker.folder, worker.index + 1, JOB_TIMEOUT_S
+    )
+
+
+@pytest.fixture(scope="module")
+def clean(stack: LocalStack, worker: FaultWorker, images: dict[str, str], slow_model: str) -> list[str]:
+    """What the six-region image gives without faults."""
+    body = job(stack, images["six"], slow_model)
+    worker.send(body)
+    outcome = run(stack, worker, body, images["six"]).only
+    assert outcome.status == "SUCCESS", outcome.message
+    assert len(outcome.features) == 35
+    return shapes(outcome.features)
+
+
+@pytest.mark.parametrize(
+    ("mode", "seconds"), [(Mode.DROP, 5.0), (Mode.RESET, 3.0)], ids=["silent-network", "connection-resets"]
+)
+def test_a_network_fault_mid_job_ends_with_the_clean_runs_features_and_the_worker_alive(
+    stack: LocalStack,
+    statuses: StatusCapture,
+    worker: FaultWorker,
+    network: FaultProxy,
+    images: dict[str, str],
+    slow_model: str,
+    clean: list[str],
+    mode: Mode,
+    seconds: float,
+) -> None:
+    body = job(stack, images["six"], slow_model)
+    worker.send(body)
+    worker.wait_for_region_start(image_id_for(body["jobId"], images["six"]))
+
+    network.set_mode(mode)
+    time.sleep(seconds)
+    network.set_mode(Mode.PASS)
+    healed = time.monotonic()
+    outcome = run(stack, worker, body, images["six"]).only
+
+    report(
+        f"{mode.value} for {seconds:.0f} s mid-job: job done after the network healed",
+        time.monotonic() - healed,
+    )
+    worker.assert_alive()
+    assert outcome.status == "SUCCESS", outcome.message
+    assert shapes(outcome.features) == clean
+    wait_until(lambda: len(terminal_statuses(statuses, body["jobId"])) > 0, 30, "terminal status")
+    assert terminal_statuses(statuses, body["jobId"]) == ["SUCCESS"]
+
+
+def test_moto_paused_mid_job_the_job_completes_once_it_answers_again(
+    stack: LocalStack,
+    statuses: StatusCapture,
+    worker: FaultWorker,
+    images: dict[str, str],
+    slow_model: str,
+    clean: list[str],
+) -> None:
+    body = job(stack, images["six"], slow_model)
+    worker.send(body)
+    worker.wait_for_region_start(image_id_for(body["jobId"], images["six"]))
+
+    with moto_paused(stack):
+        time.sleep(6)
+    resumed = time.monotonic()
+    outcome = run(stack, worker, body, images["six"]).only
+
+    report("moto paused 6 s mid-job: job done after it resumed", time.monotonic() - resumed)
+    worker.assert_alive()
+    assert outcome.status == "SUCCESS", outcome.message
+    assert shapes(outcome.features) == clean
+    wait_until(lambda: len(terminal_statuses(statuses, body["jobId"])) > 0, 30, "terminal status")
+    assert terminal_statuses(statuses, body["jobId"]) == ["SUCCESS"]
+
+
+def test_purging_the_queues_mid_job_leaves_the_worker_alive_and_taking_the_next_job(
+    stack: LocalStack, worker: FaultWorker, images: dict[str, str], slow_model: str
+) -> None:
+    purged = job(stack, images["six"], slow_model)
+    worker.send(purged)
+    worker.wait_for_region_start(image_id_for(purged["jobId"], images["six"]))
+
+    sqs = stack.boto3_client("sqs")
+    for setting in ("IMAGE_QUEUE", "REGION_QUEUE"):
+        sqs.purge_queue(QueueUrl=worker.overrides[setting])
+    wait_until(
+        lambda: "no longer on its queue" in worker.log(), 30, "the worker noticed its message was gone"
+    )
+    after = job(stack, images["one"], slow_model)
+    worker.send(after)
+    outcome = run(stack, worker, after, images["one"]).only
+
+    worker.assert_alive()
+    assert outcome.status == "SUCCESS", outcome.message
+    assert len(outcome.features) == 9
+
+
+def test_every_message_twice_and_the_last_region_raced_write_each_feature_once(
+    stack: LocalStack,
+    statuses: StatusCapture,
+    worker: FaultWorker,
+    images: dict[str, str],
+    slow_model: str,
+    clean: list[str],
+) -> None:
+    second = FaultWorker.start(
+        stack, worker.folder, 1, **{**worker.overrides, "AWS_ENDPOINT_URL": stack.endpoint_url}
+    )
+    bucket, stream = versioned_bucket(stack), stack.streams[0]
+    outputs = [{"type": "S3", "bucket": bucket, "prefix": "twice"}, {"type": "Kinesis", "stream": stream}]
+    raced = job(stack, images["one"], slow_model, outputs=outputs)  # one region: its only region is the last
+    fanned = job(stack, images["six"], slow_model, outputs=outputs)  # its region messages are sent twice
+    try:
+        for body in (raced, raced, fanned, fanned):
+            worker.send(body)
+        outcomes = {
+            name: wait_for_job_of_workers(stack, body["jobId"], [url], worker.folder, 2, JOB_TIMEOUT_S).only
+            for name, body, url in (("raced", raced, images["one"]), ("fanned", fanned, images["six"]))
+        }
+        raced_id = image_id_for(raced["jobId"], images["one"])
+        both_raced = worker.regions_started(raced_id) == second.regions_started(raced_id) == 1
+        worker.assert_alive()
+        second.assert_alive()
+    finally:
+        second.stop()
+
+    assert both_raced, "the two copies of the one-region job were not processed at once"
+    for name, body in (("raced", raced), ("fanned", fanned)):
+        outcome = outcomes[name]
+        assert outcome.status == "SUCCESS", outcome.message
+        records = stream_features(stack, stream, body["jobId"])
+        ids = [record["id"] for record in records]
+        assert len(ids) == len(set(ids)) == (9 if name == "raced" else 35), f"{name}: {len(ids)} records"
+        wait_until(lambda body=body: terminal_statuses(statuses, body["jobId"]) != [], 30, "terminal status")
+        assert terminal_statuses(statuses, body["jobId"]) == ["SUCCESS"]
+    assert shapes(stream_features(stack, stream, fanned["jobId"])) == clean
+    assert sorted(object_versions(stack, bucket).values()) == [1, 1]  # each S3 object written by one worker
+
+
+def test_hostile_and_refused_requests_end_failed_naming_why_and_the_worker_goes_on(
+    stack: LocalStack,
+    statuses: StatusCapture,
+    worker: FaultWorker,
+    images: dict[str, str],
+    slow_model: str,
+) -> None:
+    url = images["one"]
+    long_id = "j" * 2100
+    deep = job(stack, url, slow_model)
+    deep_body = json.dumps(deep).replace(
+        '"imageProcessorTileSize"', '"x": ' + "[" * 50_000 + "]" * 50_000 + ', "imageProcessorTileSize"'
+    )
+    large = job(stack, url, slow_model, jobName="n" * 220_000)
+    tiny_stride = job(stack, url, slow_model, imageProcessorTileSize=64, imageProcessorTileOverlap=63)
+    finished = job(stack, url, slow_model)
+    worker.send(finished)
+    run(stack, worker, finished, url)
+    expected = {
+        long_id: "jobId: the image id (jobId:imageUrl) would be",
+        deep["jobId"]: "request: objects and lists are nested deeper than 32 levels",
+        large["jobId"]: "request: the message is",
+        tiny_stride[
+            "jobId"
+        ]: "imageProcessorTileOverlap: tiles of 64 pixels overlapping by 63 start every 1 pixels",
+        finished["jobId"]: "already names image",
+    }
+
+    for body in (job(stack, url, slow_model, jobId=long_id), deep_body, json.dumps(large), tiny_stride):
+        worker.send(body)
+    worker.send({**finished, "imageProcessorTileOverlap": 16})  # a finished jobId, other values
+    after = job(stack, url, slow_model)
+    worker.send(after)
+    outcome = run(stack, worker, after, url).only
+
+    assert outcome.status == "SUCCESS", outcome.message
+    worker.assert_alive()
+    for job_id, reason in expected.items():
+        wait_until(
+            lambda job_id=job_id: len(image_messages(statuses, job_id)) >= 2 - (job_id != finished["jobId"]),
+            30,
+            f"status of {job_id[:20]}",
+        )
+        last = image_messages(statuses, job_id)[-1]
+        assert reason in last["message"], (job_id[:20], last["message"][:300])
+    assert [item["attributes"]["status"] for item in image_messages(statuses, long_id)] == ["FAILED"]
+    assert image_messages(statuses, finished["jobId"])[-1]["attributes"]["status"] == "SUCCESS"
+    dead = stack.boto3_client("sqs").receive_message(QueueUrl=stack.env["IMAGE_DLQ"], MaxNumberOfMessages=10)
+    assert not [message for message in dead.get("Messages", []) if long_id in message["Body"]]
+
+
+def test_a_stuck_model_call_fails_health_gives_the_message_up_and_sigterm_still_ends_the_worker(
+    stack: LocalStack, statuses: StatusCapture, images: dict[str, str], slow_model: str, tmp_path: Path
+) -> None:
+    base = slow_model.removesuffix(INVOCATIONS_PATH)
+    with fault_proxy(base) as model_network:
+        settings = fault_settings(
+            stack, STALL_TIMEOUT="3", SHUTDOWN_TIMEOUT="3", MODEL_READ_TIMEOUT="60", MODEL_MAX_RETRIES="0"
+        )
+        stuck = FaultWorker.start(stack, tmp_path, 0, **settings)
+        body = job(stack, images["one"], model_network.url + INVOCATIONS_PATH)
+        model_network.set_mode(Mode.DROP)  # every model call hangs: connected, never answered
+        stuck.send(body)
+        stuck.wait_for_region_start(image_id_for(body["jobId"], images["one"]))
+        assert health(stuck.environment) == 0
+
+        detected = elapsed_until(lambda: health(stuck.environment) != 0, 30, "health fails")
+        sqs = stack.boto3_client("sqs")
+        taken: list[dict[str, Any]] = []
+
+        def another_receiver_gets_it() -> bool:
+            taken.extend(
+                sqs.receive_message(QueueUrl=stuck.image_queue, VisibilityTimeout=1).get("Messages", [])
+            )
+            return bool(taken)
+
+        given_up = elapsed_until(another_receiver_gets_it, 30, "the message given up")
+        stopping = time.monotonic()
+        stuck.process.send_signal(signal.SIGTERM)
+        stuck.process.wait(timeout=15)
+        stopped = time.monotonic() - stopping
+
+        model_network.set_mode(Mode.PASS)
+        replacement = FaultWorker.start(stack, tmp_path, 1, **settings)
+        try:
+            outcome = wait_for_job_of_workers(
+                stack, body["jobId"], [images["one"]], tmp_path, 2, JOB_TIMEOUT_S
+            ).only
+        finally:
+            replacement.stop()
+
+    report("stuck model call: health failing after the region started (STALL_TIMEOUT 3 s)", detected)
+    report("stuck model call: message receivable by another worker after health failed", given_up)
+    report("SIGTERM to exit with a call stuck (SHUTDOWN_TIMEOUT 3 s)", stopped)
+    assert stopped < 3 + 5
+    assert stuck.process.returncode == 3, stuck.log()[-3000:]  # forced: the call was still stuck
+    assert outcome.status == "SUCCESS", outcome.message
+    assert len(outcome.features) == 9
+    wait_until(lambda: terminal_statuses(statuses, body["jobId"]) != [], 30, "terminal status")
+    assert terminal_statuses(statuses, body["jobId"]) == ["SUCCESS"]
