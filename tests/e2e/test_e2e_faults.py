@@ -14,6 +14,7 @@ import json
 import signal
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +27,16 @@ from e2e_pipeline_support import (
     wait_for_job_of_workers,
     wait_until,
 )
-from e2e_support import StatusCapture, image_request
+from e2e_support import StatusCapture, image_request, upload
 from fault_proxy import FaultProxy, Mode, fault_proxy
 from fault_support import (
     FaultWorker,
     elapsed_until,
     fault_settings,
     health,
-    moto_paused,
     object_versions,
+    pause_moto,
+    resume_moto,
     shapes,
     versioned_bucket,
 )
@@ -42,11 +44,16 @@ from fault_support import (
 from model_runner.api import image_id_for
 from model_runner.local import LocalStack, ModelSpec
 from model_runner.local.models import INVOCATIONS_PATH
+from model_runner.local.synthetic_image import generate_image
 
 pytestmark = pytest.mark.e2e
 
 TERMINAL = {"SUCCESS", "PARTIAL", "FAILED"}
-REGION_SIZE = "512"
+FIRST_ROW_OF_BLOCKS = 1_500_000
+"""Bytes the worker reads before the wide image's second row of blocks (1536 x 256 x 3 bytes and
+the header): a fault after them meets the reads of the rows below."""
+REGION_SIZE = "1024"
+"""The wide image's first region holds 25 of its 35 tiles: its reads go on while it runs."""
 JOB_TIMEOUT_S = 90
 
 
@@ -67,14 +74,25 @@ def network(stack: LocalStack) -> Iterator[FaultProxy]:
         yield proxy
 
 
+@dataclass
+class Images:
+    """A wide image (2 regions, 35 tiles, read row by row as its tiles go) and a 1-region image."""
+
+    stack: LocalStack
+    wide_path: Path
+    one: str
+
+    def wide(self) -> str:
+        """The wide image at a new key, so that a worker reads it from S3 (not from its caches)."""
+        return upload(self.stack, self.wide_path)
+
+
 @pytest.fixture(scope="module")
-def images(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """A 6-region image (35 tiles) and a 1-region image (9 tiles), REGION_SIZE 512."""
+def images(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Images:
     folder = tmp_path_factory.mktemp("fault-images")
-    return {
-        "six": generated_image(stack, folder, 1536, 1024),
-        "one": generated_image(stack, folder, 512, 512),
-    }
+    return Images(
+        stack, generate_image(folder / "wide.tif", 1536, 1024), generated_image(stack, folder, 512, 512)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -108,11 +126,12 @@ def run(stack: LocalStack, worker: FaultWorker, body: dict[str, Any], image_url:
 
 
 @pytest.fixture(scope="module")
-def clean(stack: LocalStack, worker: FaultWorker, images: dict[str, str], slow_model: str) -> list[str]:
-    """What the six-region image gives without faults."""
-    body = job(stack, images["six"], slow_model)
+def clean(stack: LocalStack, worker: FaultWorker, images: Images, slow_model: str) -> list[str]:
+    """What the wide image gives without faults."""
+    url = images.wide()
+    body = job(stack, url, slow_model)
     worker.send(body)
-    outcome = run(stack, worker, body, images["six"]).only
+    outcome = run(stack, worker, body, url).only
     assert outcome.status == "SUCCESS", outcome.message
     assert len(outcome.features) == 35
     return shapes(outcome.features)
@@ -126,27 +145,31 @@ def test_a_network_fault_mid_job_ends_with_the_clean_runs_features_and_the_worke
     statuses: StatusCapture,
     worker: FaultWorker,
     network: FaultProxy,
-    images: dict[str, str],
+    images: Images,
     slow_model: str,
     clean: list[str],
     mode: Mode,
     seconds: float,
 ) -> None:
-    body = job(stack, images["six"], slow_model)
+    url = images.wide()
+    body = job(stack, url, slow_model)
+    switched = network.after_bytes(FIRST_ROW_OF_BLOCKS, lambda: network.set_mode(mode))
     worker.send(body)
-    worker.wait_for_region_start(image_id_for(body["jobId"], images["six"]))
-
-    network.set_mode(mode)
-    time.sleep(seconds)
-    network.set_mode(Mode.PASS)
+    try:
+        assert switched.wait(30), "the job never read its image"
+        time.sleep(seconds)
+    finally:
+        network.disarm()
+        network.set_mode(Mode.PASS)
     healed = time.monotonic()
-    outcome = run(stack, worker, body, images["six"]).only
+    outcome = run(stack, worker, body, url).only
 
     report(
         f"{mode.value} for {seconds:.0f} s mid-job: job done after the network healed",
         time.monotonic() - healed,
     )
     worker.assert_alive()
+    assert f"cannot reach image {url} now" in worker.log()  # a tile read met the fault
     assert outcome.status == "SUCCESS", outcome.message
     assert shapes(outcome.features) == clean
     wait_until(lambda: len(terminal_statuses(statuses, body["jobId"])) > 0, 30, "terminal status")
@@ -157,18 +180,23 @@ def test_moto_paused_mid_job_the_job_completes_once_it_answers_again(
     stack: LocalStack,
     statuses: StatusCapture,
     worker: FaultWorker,
-    images: dict[str, str],
+    network: FaultProxy,
+    images: Images,
     slow_model: str,
     clean: list[str],
 ) -> None:
-    body = job(stack, images["six"], slow_model)
+    url = images.wide()
+    body = job(stack, url, slow_model)
+    paused = network.after_bytes(FIRST_ROW_OF_BLOCKS, lambda: pause_moto(stack))
     worker.send(body)
-    worker.wait_for_region_start(image_id_for(body["jobId"], images["six"]))
-
-    with moto_paused(stack):
+    try:
+        assert paused.wait(30), "the job never read its image"
         time.sleep(6)
+    finally:
+        network.disarm()
+        resume_moto(stack)
     resumed = time.monotonic()
-    outcome = run(stack, worker, body, images["six"]).only
+    outcome = run(stack, worker, body, url).only
 
     report("moto paused 6 s mid-job: job done after it resumed", time.monotonic() - resumed)
     worker.assert_alive()
@@ -179,11 +207,12 @@ def test_moto_paused_mid_job_the_job_completes_once_it_answers_again(
 
 
 def test_purging_the_queues_mid_job_leaves_the_worker_alive_and_taking_the_next_job(
-    stack: LocalStack, worker: FaultWorker, images: dict[str, str], slow_model: str
+    stack: LocalStack, worker: FaultWorker, images: Images, slow_model: str
 ) -> None:
-    purged = job(stack, images["six"], slow_model)
+    url = images.wide()
+    purged = job(stack, url, slow_model)
     worker.send(purged)
-    worker.wait_for_region_start(image_id_for(purged["jobId"], images["six"]))
+    worker.wait_for_region_start(image_id_for(purged["jobId"], url))
 
     sqs = stack.boto3_client("sqs")
     for setting in ("IMAGE_QUEUE", "REGION_QUEUE"):
@@ -191,9 +220,9 @@ def test_purging_the_queues_mid_job_leaves_the_worker_alive_and_taking_the_next_
     wait_until(
         lambda: "no longer on its queue" in worker.log(), 30, "the worker noticed its message was gone"
     )
-    after = job(stack, images["one"], slow_model)
+    after = job(stack, images.one, slow_model)
     worker.send(after)
-    outcome = run(stack, worker, after, images["one"]).only
+    outcome = run(stack, worker, after, images.one).only
 
     worker.assert_alive()
     assert outcome.status == "SUCCESS", outcome.message
@@ -204,7 +233,7 @@ def test_every_message_twice_and_the_last_region_raced_write_each_feature_once(
     stack: LocalStack,
     statuses: StatusCapture,
     worker: FaultWorker,
-    images: dict[str, str],
+    images: Images,
     slow_model: str,
     clean: list[str],
 ) -> None:
@@ -213,16 +242,17 @@ def test_every_message_twice_and_the_last_region_raced_write_each_feature_once(
     )
     bucket, stream = versioned_bucket(stack), stack.streams[0]
     outputs = [{"type": "S3", "bucket": bucket, "prefix": "twice"}, {"type": "Kinesis", "stream": stream}]
-    raced = job(stack, images["one"], slow_model, outputs=outputs)  # one region: its only region is the last
-    fanned = job(stack, images["six"], slow_model, outputs=outputs)  # its region messages are sent twice
+    raced = job(stack, images.one, slow_model, outputs=outputs)  # one region: its only region is the last
+    wide = images.wide()
+    fanned = job(stack, wide, slow_model, outputs=outputs)  # its region messages are sent twice
     try:
         for body in (raced, raced, fanned, fanned):
             worker.send(body)
         outcomes = {
             name: wait_for_job_of_workers(stack, body["jobId"], [url], worker.folder, 2, JOB_TIMEOUT_S).only
-            for name, body, url in (("raced", raced, images["one"]), ("fanned", fanned, images["six"]))
+            for name, body, url in (("raced", raced, images.one), ("fanned", fanned, wide))
         }
-        raced_id = image_id_for(raced["jobId"], images["one"])
+        raced_id = image_id_for(raced["jobId"], images.one)
         both_raced = worker.regions_started(raced_id) == second.regions_started(raced_id) == 1
         worker.assert_alive()
         second.assert_alive()
@@ -246,10 +276,10 @@ def test_hostile_and_refused_requests_end_failed_naming_why_and_the_worker_goes_
     stack: LocalStack,
     statuses: StatusCapture,
     worker: FaultWorker,
-    images: dict[str, str],
+    images: Images,
     slow_model: str,
 ) -> None:
-    url = images["one"]
+    url = images.one
     long_id = "j" * 2100
     deep = job(stack, url, slow_model)
     deep_body = json.dumps(deep).replace(
@@ -294,7 +324,7 @@ def test_hostile_and_refused_requests_end_failed_naming_why_and_the_worker_goes_
 
 
 def test_a_stuck_model_call_fails_health_gives_the_message_up_and_sigterm_still_ends_the_worker(
-    stack: LocalStack, statuses: StatusCapture, images: dict[str, str], slow_model: str, tmp_path: Path
+    stack: LocalStack, statuses: StatusCapture, images: Images, slow_model: str, tmp_path: Path
 ) -> None:
     base = slow_model.removesuffix(INVOCATIONS_PATH)
     with fault_proxy(base) as model_network:
@@ -302,10 +332,10 @@ def test_a_stuck_model_call_fails_health_gives_the_message_up_and_sigterm_still_
             stack, STALL_TIMEOUT="3", SHUTDOWN_TIMEOUT="3", MODEL_READ_TIMEOUT="60", MODEL_MAX_RETRIES="0"
         )
         stuck = FaultWorker.start(stack, tmp_path, 0, **settings)
-        body = job(stack, images["one"], model_network.url + INVOCATIONS_PATH)
+        body = job(stack, images.one, model_network.url + INVOCATIONS_PATH)
         model_network.set_mode(Mode.DROP)  # every model call hangs: connected, never answered
         stuck.send(body)
-        stuck.wait_for_region_start(image_id_for(body["jobId"], images["one"]))
+        stuck.wait_for_region_start(image_id_for(body["jobId"], images.one))
         assert health(stuck.environment) == 0
 
         detected = elapsed_until(lambda: health(stuck.environment) != 0, 30, "health fails")
@@ -328,7 +358,7 @@ def test_a_stuck_model_call_fails_health_gives_the_message_up_and_sigterm_still_
         replacement = FaultWorker.start(stack, tmp_path, 1, **settings)
         try:
             outcome = wait_for_job_of_workers(
-                stack, body["jobId"], [images["one"]], tmp_path, 2, JOB_TIMEOUT_S
+                stack, body["jobId"], [images.one], tmp_path, 2, JOB_TIMEOUT_S
             ).only
         finally:
             replacement.stop()

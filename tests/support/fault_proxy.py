@@ -18,7 +18,7 @@ import enum
 import socket
 import struct
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -78,6 +78,9 @@ class FaultProxy:
         self._stopped = threading.Event()
         self.accepted = 0
         """Connections accepted so far (in any mode)."""
+        self.forwarded = 0
+        """Bytes passed on so far, both ways."""
+        self._trigger: tuple[int, Callable[[], None], threading.Event] | None = None
         self._acceptor = threading.Thread(target=self._accept, name="fault-proxy", daemon=True)
         self._acceptor.start()
 
@@ -101,6 +104,19 @@ class FaultProxy:
             for link in links:
                 if link.upstream is None:
                     link.close(reset=True)
+
+    def after_bytes(self, more_bytes: int, action: Callable[[], None]) -> threading.Event:
+        """Run ``action`` once ``more_bytes`` more bytes have passed (mid-transfer, so a read in
+        progress meets what it does); the event is set when it ran."""
+        done = threading.Event()
+        with self._lock:
+            self._trigger = (self.forwarded + more_bytes, action, done)
+        return done
+
+    def disarm(self) -> None:
+        """Forget an action of :meth:`after_bytes` that has not run."""
+        with self._lock:
+            self._trigger = None
 
     def stop(self) -> None:
         self._stopped.set()
@@ -158,7 +174,19 @@ class FaultProxy:
                 sink.sendall(data)
             except OSError:
                 break
+            self.forwarded += len(data)
+            self._fire_trigger()
         self._forget(link, reset=False)
+
+    def _fire_trigger(self) -> None:
+        with self._lock:
+            trigger = self._trigger
+            if trigger is None or self.forwarded < trigger[0]:
+                return
+            self._trigger = None
+        _, action, done = trigger
+        action()
+        done.set()
 
     def _forget(self, link: _Link, *, reset: bool) -> None:
         link.close(reset=reset)

@@ -15,8 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,15 +42,13 @@ FAST_FAULTS = {
 """Settings that make every fault show within seconds (each AWS call gives up after 1.5 s)."""
 
 
-@contextmanager
-def moto_paused(stack: LocalStack) -> Iterator[None]:
+def pause_moto(stack: LocalStack) -> None:
     """moto stops answering (SIGSTOP: connections are accepted by the kernel, never served)."""
-    moto = stack.pids[0]
-    os.kill(moto, signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        os.kill(moto, signal.SIGCONT)
+    os.kill(stack.pids[0], signal.SIGSTOP)
+
+
+def resume_moto(stack: LocalStack) -> None:
+    os.kill(stack.pids[0], signal.SIGCONT)
 
 
 def own_queues(stack: LocalStack, name: str) -> dict[str, str]:

@@ -38,11 +38,10 @@ def thread_config_option(key: str, value: str) -> Iterator[None]:
 HTTP_RETRY_DELAY_S = 0.5
 """GDAL's first wait before retrying an HTTP request (it grows with each retry)."""
 
-_UNREACHABLE = re.compile(
-    r"CURL error|HTTP (?:error|response) code(?: on \S+)?: (?:0|429|5\d\d)\b|got \d+ bytes, expected \d+"
-)
-"""GDAL's messages when the remote image did not answer, answered 429 or 5xx, or a read came back
-short: faults of the connection, not of the image."""
+_NO_ANSWER = re.compile(r"CURL error|HTTP (?:error|response) code(?: on \S+)?: (?:0|429|5\d\d)\b")
+"""GDAL's messages when the remote image did not answer, or answered 429 or 5xx."""
+_SHORT_READ = re.compile(r"got \d+ bytes, expected \d+")
+"""A read that came back short: the connection broke off, the file is whole."""
 
 
 def bound_http_reads(connect_timeout_s: int, read_timeout_s: int, max_retries: int) -> None:
@@ -79,5 +78,11 @@ def captured_messages() -> Iterator[list[str]]:
 
 
 def unreachable_reason(messages: Iterable[str]) -> str | None:
-    """The message that shows the image could not be reached (a fault to retry later), if any."""
-    return next((message for message in messages if _UNREACHABLE.search(message)), None)
+    """The message that shows the image could not be reached (a fault to retry later), if any:
+    the connection's own words rather than the short read they caused."""
+    seen = list(messages)
+    for pattern in (_NO_ANSWER, _SHORT_READ):
+        found = next((message for message in seen if pattern.search(message)), None)
+        if found is not None:
+            return found
+    return None
