@@ -120,6 +120,8 @@ class RequestIgnored:
     status: Status
     reason: str
     job_name: str | None = None
+    duration_s: float = 0.0
+    """Nothing was processed."""
 
 
 LifecycleEvent = (

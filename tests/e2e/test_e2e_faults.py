@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -137,10 +137,26 @@ def clean(stack: LocalStack, worker: FaultWorker, images: Images, slow_model: st
     return shapes(outcome.features)
 
 
-@pytest.mark.parametrize(
-    ("mode", "seconds"), [(Mode.DROP, 5.0), (Mode.RESET, 3.0)], ids=["silent-network", "connection-resets"]
-)
-def test_a_network_fault_mid_job_ends_with_the_clean_runs_features_and_the_worker_alive(
+FAULTS: dict[
+    str, tuple[Callable[[FaultProxy, LocalStack], None], Callable[[FaultProxy, LocalStack], None], float]
+] = {
+    "network-silent-5s": (
+        lambda net, _: net.set_mode(Mode.DROP),
+        lambda net, _: net.set_mode(Mode.PASS),
+        5.0,
+    ),
+    "connections-reset-3s": (
+        lambda net, _: net.set_mode(Mode.RESET),
+        lambda net, _: net.set_mode(Mode.PASS),
+        3.0,
+    ),
+    "moto-paused-6s": (lambda _, stack: pause_moto(stack), lambda _, stack: resume_moto(stack), 6.0),
+}
+"""How each fault starts and ends, and how long it lasts."""
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_a_fault_mid_read_ends_with_the_clean_runs_features_one_status_and_the_worker_alive(
     stack: LocalStack,
     statuses: StatusCapture,
     worker: FaultWorker,
@@ -148,58 +164,25 @@ def test_a_network_fault_mid_job_ends_with_the_clean_runs_features_and_the_worke
     images: Images,
     slow_model: str,
     clean: list[str],
-    mode: Mode,
-    seconds: float,
+    fault: str,
 ) -> None:
+    start, end, seconds = FAULTS[fault]
     url = images.wide()
     body = job(stack, url, slow_model)
-    switched = network.after_bytes(FIRST_ROW_OF_BLOCKS, lambda: network.set_mode(mode))
+    started = network.after_bytes(FIRST_ROW_OF_BLOCKS, lambda: start(network, stack))
     worker.send(body)
     try:
-        assert switched.wait(30), "the job never read its image"
+        assert started.wait(30), "the job never read its image"
         time.sleep(seconds)
     finally:
         network.disarm()
-        network.set_mode(Mode.PASS)
-    healed = time.monotonic()
+        end(network, stack)
+    ended = time.monotonic()
     outcome = run(stack, worker, body, url).only
 
-    report(
-        f"{mode.value} for {seconds:.0f} s mid-job: job done after the network healed",
-        time.monotonic() - healed,
-    )
+    report(f"{fault} mid-read: job done after the fault ended", time.monotonic() - ended)
     worker.assert_alive()
-    assert f"cannot reach image {url} now" in worker.log()  # a tile read met the fault
-    assert outcome.status == "SUCCESS", outcome.message
-    assert shapes(outcome.features) == clean
-    wait_until(lambda: len(terminal_statuses(statuses, body["jobId"])) > 0, 30, "terminal status")
-    assert terminal_statuses(statuses, body["jobId"]) == ["SUCCESS"]
-
-
-def test_moto_paused_mid_job_the_job_completes_once_it_answers_again(
-    stack: LocalStack,
-    statuses: StatusCapture,
-    worker: FaultWorker,
-    network: FaultProxy,
-    images: Images,
-    slow_model: str,
-    clean: list[str],
-) -> None:
-    url = images.wide()
-    body = job(stack, url, slow_model)
-    paused = network.after_bytes(FIRST_ROW_OF_BLOCKS, lambda: pause_moto(stack))
-    worker.send(body)
-    try:
-        assert paused.wait(30), "the job never read its image"
-        time.sleep(6)
-    finally:
-        network.disarm()
-        resume_moto(stack)
-    resumed = time.monotonic()
-    outcome = run(stack, worker, body, url).only
-
-    report("moto paused 6 s mid-job: job done after it resumed", time.monotonic() - resumed)
-    worker.assert_alive()
+    assert f"cannot reach image {url} now" in worker.log()  # a tile read met the fault: retried
     assert outcome.status == "SUCCESS", outcome.message
     assert shapes(outcome.features) == clean
     wait_until(lambda: len(terminal_statuses(statuses, body["jobId"])) > 0, 30, "terminal status")

@@ -74,21 +74,12 @@ def _status_event(event: LifecycleEvent) -> StatusEvent | None:
                 message=event.message,
                 job_name=event.job_name,
             )
-        case JobFailed():
-            return StatusEvent(
-                status=Status.FAILED,
-                job_id=event.job_id,
-                image_id=event.image_id,
-                processing_duration_s=event.duration_s,
-                message=event.reason,
-                job_name=event.job_name,
-            )
-        case RequestIgnored():
+        case JobFailed() | RequestIgnored():
             return StatusEvent(
                 status=event.status,
                 job_id=event.job_id,
                 image_id=event.image_id,
-                processing_duration_s=0.0,
+                processing_duration_s=event.duration_s,
                 message=event.reason,
                 job_name=event.job_name,
             )
