@@ -9,6 +9,13 @@ from pathlib import Path
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 
+SECURITY_PARAMETERS = {
+    "MODEL_ENDPOINT_ALLOWLIST": "modelEndpointAllowlist",
+    "IMAGE_HTTPS_HOSTS": "imageHttpsHosts",
+    "IMAGE_SOURCE_PREFIXES": "imageSourcePrefixes",
+}
+"""Worker settings that are deployment parameters of their own (the egress rules follow them)."""
+
 
 @dataclass(frozen=True)
 class DeploymentConfig:
@@ -26,6 +33,15 @@ class DeploymentConfig:
     """Existing buckets of source imagery the worker may read, besides the deployed images bucket."""
     user_role_arns: tuple[str, ...] = ()
     """Roles the worker may assume (imageReadRole, sink roles); empty: none."""
+    model_endpoint_allowlist: tuple[str, ...] = ()
+    """HTTP model hosts or URL prefixes requests may name (MODEL_ENDPOINT_ALLOWLIST); empty: none."""
+    model_egress: tuple[str, ...] = ()
+    """``CIDR:port`` destinations of HTTP models on ports other than 443 (the task's egress rules)."""
+    image_https_hosts: tuple[str, ...] = ()
+    """Hosts whose https:// image URLs the worker may read (IMAGE_HTTPS_HOSTS); empty: none."""
+    image_source_prefixes: tuple[str, ...] = ()
+    """Extra s3://bucket/prefix locations of VRT sources (IMAGE_SOURCE_PREFIXES); their buckets
+    must also be in imageBucketNames for the worker to read them."""
     alarm_email: str | None = None
     """Subscribe this address to the alarm topic."""
     min_tasks: int = 1
@@ -38,6 +54,20 @@ class DeploymentConfig:
     def __post_init__(self) -> None:
         if not 0 <= self.min_tasks <= self.max_tasks or self.max_tasks < 1:
             raise ValueError(f"need 0 <= minTasks <= maxTasks and maxTasks >= 1, got {self}")
+        for variable, parameter in SECURITY_PARAMETERS.items():
+            if variable in self.worker_settings:
+                raise ValueError(f"workerSettings.{variable}: set it with the {parameter} parameter")
+        if self.worker_settings.get("IMAGE_ALLOW_LOCAL_PATHS", "false").lower() not in ("false", "0", "no"):
+            raise ValueError("workerSettings.IMAGE_ALLOW_LOCAL_PATHS is for the local stack and tests only")
+
+    def security_settings(self) -> dict[str, str]:
+        """The worker's allow-list settings, from the deployment's parameters."""
+        values = {
+            "MODEL_ENDPOINT_ALLOWLIST": self.model_endpoint_allowlist,
+            "IMAGE_HTTPS_HOSTS": self.image_https_hosts,
+            "IMAGE_SOURCE_PREFIXES": self.image_source_prefixes,
+        }
+        return {variable: ",".join(entries) for variable, entries in values.items() if entries}
 
     @classmethod
     def from_context(cls, get: Callable[[str], object]) -> DeploymentConfig:
@@ -54,6 +84,10 @@ class DeploymentConfig:
             model_endpoint_prefix=_text(get("modelEndpointPrefix")),
             image_bucket_names=_names(get("imageBucketNames")),
             user_role_arns=_names(get("userRoleArns")),
+            model_endpoint_allowlist=_names(get("modelEndpointAllowlist")),
+            model_egress=_names(get("modelEgress")),
+            image_https_hosts=_names(get("imageHttpsHosts")),
+            image_source_prefixes=_names(get("imageSourcePrefixes")),
             alarm_email=_text(get("alarmEmail")),
             min_tasks=_number(get("minTasks"), defaults.min_tasks),
             max_tasks=_number(get("maxTasks"), defaults.max_tasks),

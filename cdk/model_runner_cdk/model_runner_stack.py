@@ -43,7 +43,7 @@ class ModelRunnerStack(Stack):
             bucket_names={name: bucket.bucket_name for name, bucket in self.resources.buckets.items()},
         )
         self.environment_variables = worker_environment(
-            resources, addresses, self.region, config.worker_settings
+            resources, addresses, self.region, {**config.security_settings(), **config.worker_settings}
         )
         self.worker = WorkerService(
             self,

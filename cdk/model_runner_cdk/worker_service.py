@@ -14,6 +14,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from model_runner_cdk.deployment_config import DeploymentConfig
+from model_runner_cdk.worker_network import worker_security_group
 
 CONTAINER_NAME = "worker"
 WAITING = "ApproximateNumberOfMessagesVisible"
@@ -87,6 +88,7 @@ class WorkerService(Construct):
             desired_count=config.min_tasks,
             assign_public_ip=False,
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            security_groups=[worker_security_group(self, "TaskSecurityGroup", vpc, config)],
             min_healthy_percent=100,
             max_healthy_percent=200,
             circuit_breaker=ecs.DeploymentCircuitBreaker(rollback=True),

@@ -16,12 +16,20 @@ from pydantic import AliasChoices, Field, ValidationError, field_validator, mode
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from model_runner.errors import ConfigurationError
+from model_runner.security.url_rules import UrlRule
 
 RequestTypeName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 
 
 def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
+
+
+def comma_separated(value: object) -> object:
+    """A comma-separated variable as a tuple of its non-empty, stripped items."""
+    if isinstance(value, str):
+        return tuple(item.strip() for item in value.split(",") if item.strip())
+    return value
 
 
 class ExtensionSettings(BaseSettings):
@@ -64,9 +72,7 @@ class ExtensionSettings(BaseSettings):
     @field_validator("extension_modules", "extension_blocklist", mode="before")
     @classmethod
     def _split_names(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(name.strip() for name in value.split(",") if name.strip())
-        return value
+        return comma_separated(value)
 
 
 class WorkerSettings(ExtensionSettings):
@@ -404,6 +410,37 @@ class WorkerSettings(ExtensionSettings):
         "timeout (30 s on ECS by default).",
     )
 
+    # --- Security: what a request may make the worker read and call ------------------------
+    image_allow_local_paths: bool = Field(
+        default=False,
+        validation_alias="IMAGE_ALLOW_LOCAL_PATHS",
+        description="true: imageUrls may also be absolute paths on the worker's disk (the local "
+        "stack and tests); false (production): only s3:// URLs, and https:// ones on IMAGE_HTTPS_HOSTS. "
+        "GDAL virtual paths (/vsi...) and other schemes are refused either way.",
+    )
+    image_https_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        validation_alias="IMAGE_HTTPS_HOSTS",
+        description="Comma-separated hosts (host or host:port) whose https:// imageUrls the worker "
+        "may read; empty: none. Link-local and instance-metadata addresses are refused whatever "
+        "this lists.",
+    )
+    image_source_prefixes: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        validation_alias="IMAGE_SOURCE_PREFIXES",
+        description="Comma-separated s3://bucket/prefix locations, besides the image's own bucket, "
+        "from which a multi-file image (a VRT) may read its source files; empty: its own bucket only.",
+    )
+    model_endpoint_allowlist: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        validation_alias="MODEL_ENDPOINT_ALLOWLIST",
+        description="Comma-separated hosts (host, host:port) or URL prefixes "
+        "(https://host[:port]/path) of the HTTP model endpoints requests may name; empty: "
+        "HTTP_ENDPOINT requests are refused. A loopback address is reached only through an entry "
+        "that names it (127.0.0.1:8080, localhost); link-local and instance-metadata addresses "
+        "are refused whatever this lists.",
+    )
+
     # --- Observability ---------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias="LOG_LEVEL", description="Lowest level of log record kept."
@@ -448,6 +485,39 @@ class WorkerSettings(ExtensionSettings):
     def _check_region_size(cls, value: tuple[int, int]) -> tuple[int, int]:
         if min(value) < 256:
             raise ValueError("each side must be at least 256 pixels")
+        return value
+
+    @field_validator("image_https_hosts", "image_source_prefixes", "model_endpoint_allowlist", mode="before")
+    @classmethod
+    def _split_list(cls, value: object) -> object:
+        return comma_separated(value)
+
+    @field_validator("model_endpoint_allowlist")
+    @classmethod
+    def _check_url_rules(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            UrlRule.parse(entry)
+        return value
+
+    @field_validator("image_https_hosts")
+    @classmethod
+    def _check_hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            if UrlRule.parse(entry).scheme is not None:
+                raise ValueError(f"{entry!r}: expected host or host:port")
+        return value
+
+    @field_validator("image_source_prefixes")
+    @classmethod
+    def _check_prefixes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            bucket, _, _ = entry.removeprefix("s3://").partition("/")
+            if (
+                not entry.startswith("s3://")
+                or not bucket
+                or any(part in (".", "..") for part in entry.split("/")[3:])
+            ):
+                raise ValueError(f"{entry!r}: expected s3://bucket or s3://bucket/prefix")
         return value
 
     @field_validator("log_level", mode="before")

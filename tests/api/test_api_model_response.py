@@ -110,8 +110,9 @@ def test_empty_collection_has_no_features() -> None:
     ("body", "reason"),
     [
         (b"<html>502</html>", "not JSON"),
-        ('{"type": "Feature", "properties": {}}', "not a GeoJSON FeatureCollection (got 'Feature')"),
-        ("[1]", "not a GeoJSON FeatureCollection (got 'list')"),
+        ('{"type": "Feature", "properties": {}}', "not a GeoJSON FeatureCollection (got a GeoJSON Feature)"),
+        ("[1]", "not a GeoJSON FeatureCollection (got a JSON array)"),
+        ('{"type": "secret-from-the-answer"}', "(got an object without a GeoJSON type)"),
         ('{"type": "FeatureCollection"}', "no list of features"),
         (collection({"score": 1}), "features[0]: no pixel geometry"),
         ({"type": "FeatureCollection", "features": [7]}, "features[0]: must be a GeoJSON Feature"),
@@ -129,10 +130,10 @@ def test_empty_collection_has_no_features() -> None:
             "features[0].properties.imageGeometry: the coordinates are not those of a MultiPolygon",
         ),
         (collection({"imageGeometry": {"type": "Point", "coordinates": ["a", 1]}}), "not those of a Point"),
-        (collection({"imageBBox": [1, 2, 3]}), "features[0].properties.imageBBox: a bounding box needs four"),
+        (collection({"imageBBox": [1, 2, 3]}), "features[0].properties.imageBBox: must be four finite"),
         (
             collection({"bounds_imcoords": [5, 5, 1, 1]}),
-            "features[0].properties.bounds_imcoords: bounding box [5, 5, 1, 1] is not min x, min y, max x",
+            "features[0].properties.bounds_imcoords: must be four finite numbers: min x, min y, max x, max y",
         ),
         (collection({"imageBBox": [0, 0, 1, 1], "featureClasses": [{"iri": "x"}]}), "featureClasses[0]"),
         (collection({"imageBBox": [0, 0, 1, 1], "feature_types": {"x": "high"}}), "feature_types"),
@@ -154,6 +155,31 @@ def test_unreadable_answers_are_rejected_with_a_reason(body: Any, reason: str) -
     with pytest.raises(ModelResponseError) as caught:
         parse_model_response(body)
     assert reason in caught.value.reason
+
+
+PLANTED = "internal-service-secret"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": PLANTED},
+        {"type": "FeatureCollection", "features": PLANTED},
+        f'["{PLANTED}"]',
+        f'{{"type": "{PLANTED}", '.encode(),
+        collection({"imageBBox": [PLANTED, 1, 2, 3]}),
+        collection({"bounds_imcoords": [5, 5, 1, PLANTED]}),
+        collection({"imageGeometry": {"type": "Point", "coordinates": [PLANTED, 1]}}),
+        collection({"imageGeometry": {"type": PLANTED}}),
+        collection({"imageBBox": [0, 0, 1, 1], "feature_types": {PLANTED: PLANTED}}),
+        collection({"imageBBox": [0, 0, 1, 1], "featureClasses": [{"iri": PLANTED, "score": PLANTED}]}),
+    ],
+)
+def test_a_reason_never_quotes_the_answer(body: Any) -> None:
+    """An endpoint may answer anything (an internal service's secrets): reasons reach statuses."""
+    with pytest.raises(ModelResponseError) as caught:
+        parse_model_response(body)
+    assert PLANTED not in caught.value.reason
 
 
 def test_ten_thousand_features_parse_quickly() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_pipeline_support import extra_model, image_messages, region_rows
+from e2e_pipeline_support import allowing, extra_model, image_messages, region_rows
 from e2e_support import StatusCapture, image_request, send, upload, wait_for_images
 
 from model_runner.local import LocalStack, ModelSpec
@@ -80,7 +80,7 @@ def test_every_tile_failure_names_its_cause(
 ) -> None:
     with extra_model(spec) as model_url:
         body = image_request(stack, [rgb_url], imageProcessor={"name": model_url, "type": "HTTP_ENDPOINT"})
-        in_process_worker(WORKERS="8", **NO_RETRIES, **settings)
+        in_process_worker(WORKERS="8", **NO_RETRIES, **settings, **allowing(stack, model_url))
         send(stack, body)
         outcome = wait_for_images(stack, body["jobId"], [rgb_url], timeout_s=60).only
 

@@ -12,6 +12,7 @@ import pytest
 from e2e_pipeline_support import (
     EIGHT_REGION_IMAGE,
     EIGHT_REGION_SIZE,
+    allowing,
     extra_model,
     generated_image,
     image_messages,
@@ -83,11 +84,10 @@ def test_redelivered_requests_and_regions_count_nothing_twice(
     stack: LocalStack, statuses: StatusCapture, in_process_worker: Any, tmp_path: Path
 ) -> None:
     url = generated_image(stack, tmp_path, *EIGHT_REGION_IMAGE)
-    for _ in range(2):
-        in_process_worker(REGION_SIZE=EIGHT_REGION_SIZE)
-
     # a slow model, so both workers process the first region of the twice-sent request together
     with extra_model(ModelSpec("centerpoint", latency_ms=300)) as model_url:
+        for _ in range(2):
+            in_process_worker(REGION_SIZE=EIGHT_REGION_SIZE, **allowing(stack, model_url))
         body = image_request(stack, [url], imageProcessor={"name": model_url, "type": "HTTP_ENDPOINT"})
         send(stack, body)
         send(stack, body)

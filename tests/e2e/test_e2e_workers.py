@@ -16,6 +16,7 @@ import pytest
 from e2e_pipeline_support import (
     EIGHT_REGION_IMAGE,
     EIGHT_REGION_SIZE,
+    allowing,
     extra_model,
     generated_image,
     image_row,
@@ -53,7 +54,8 @@ def share_one_job(
     """Two worker processes run one 8-region job; returns its image id and each one's regions."""
     url = generated_image(stack, folder, *EIGHT_REGION_IMAGE)
     with extra_model(ModelSpec("centerpoint", latency_ms=150)) as model_url:
-        workers = [worker_processes(REGION_SIZE=EIGHT_REGION_SIZE, **JSON_LOGS) for _ in range(2)]
+        environment = {"REGION_SIZE": EIGHT_REGION_SIZE, **JSON_LOGS, **allowing(stack, model_url)}
+        workers = [worker_processes(**environment) for _ in range(2)]
         wait_for_workers(workers, folder)
         body = image_request(
             stack, [url], imageProcessor={"name": model_url, "type": "HTTP_ENDPOINT"}, **keys
@@ -102,8 +104,8 @@ def test_a_stopped_worker_gives_its_region_back_at_once_and_another_finishes_the
     stack: LocalStack, worker_processes: Any, tmp_path: Path
 ) -> None:
     url = generated_image(stack, tmp_path, 1024, 480)  # REGION_SIZE 512: regions of 6 and 4 tiles
-    environment = {"REGION_SIZE": "512", **JSON_LOGS}
     with extra_model(ModelSpec("centerpoint", latency_ms=600)) as model_url:
+        environment = {"REGION_SIZE": "512", **JSON_LOGS, **allowing(stack, model_url)}
         stopped = worker_processes(**environment)
         wait_for_workers([stopped], tmp_path)
         body = image_request(stack, [url], imageProcessor={"name": model_url, "type": "HTTP_ENDPOINT"})

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -159,3 +163,91 @@ def test_nms_matches_naive_when_sizes_vary_widely_and_pairs_come_in_small_chunks
 
     assert kept.tolist() == naive_nms(boxes, scores, classes, 0.1)
     assert 0 < len(kept) < len(boxes)
+
+
+piles = st.lists(
+    st.tuples(
+        st.integers(0, 60),  # corner x
+        st.integers(0, 60),  # corner y
+        st.integers(1, 40),  # width
+        st.integers(1, 40),  # height
+        st.integers(1, 150),  # copies
+        st.sampled_from([0.0, 0.5, 4.0]),  # how far copies stray, in pixels
+        st.integers(-1, 1),  # class
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+def piled_boxes(
+    rows: list[tuple[int, int, int, int, int, float, int]], seed: int
+) -> tuple[FloatArray, FloatArray, IndexArray]:
+    """Piles of copies of a box, as a model without its own NMS returns them, with many tied scores."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for x, y, width, height, copies, stray, label in rows:
+        box = np.array([x, y, x + width, y + height], np.float64)
+        moved = box + rng.normal(0, stray, (copies, 4)) if stray else np.tile(box, (copies, 1))
+        moved[:, 2:] = np.maximum(moved[:, 2:], moved[:, :2])  # a stray copy may collapse to a line
+        scores = np.where(rng.random(copies) < 0.5, rng.choice([0.3, 0.6, 0.9], copies), rng.random(copies))
+        parts.append((moved, scores, np.full(copies, label, np.intp)))
+    boxes, scores, classes = (np.concatenate(part) for part in zip(*parts, strict=True))
+    order = rng.permutation(len(scores))
+    return boxes[order], scores[order], classes[order]
+
+
+PATHS = ["as chosen", "rounds", "crowded cells"]
+"""How crowded cells are handled: as the algorithms choose, or each way forced on every cell."""
+
+
+@contextmanager
+def path_forced(path: str) -> Iterator[None]:
+    """Force NMS to thin every cell in rounds, or both algorithms to search every cell in bulk."""
+    # The package's functions hide their modules' names, so patch the modules themselves.
+    nms_module = importlib.import_module("model_runner.features.nms")
+    with pytest.MonkeyPatch.context() as patch:
+        if path == "rounds":
+            patch.setattr(nms_module, "_PAIRS_PER_ENTRY", 0)
+            patch.setattr(nms_module, "_ROUND_PAYOFF", 0)
+        elif path == "crowded cells":
+            patch.setattr(nms_module, "_PAIRS_PER_ENTRY", 10**9)
+            patch.setattr("model_runner.features.crowded_cells.CROWDED_CELL", 1)
+        yield
+
+
+@settings(max_examples=120, deadline=None)
+@given(piles, st.integers(0, 2**32), st.sampled_from([0.0, 0.3, 0.75, 0.95]), st.sampled_from(PATHS))
+def test_nms_matches_naive_on_piles_of_boxes(
+    rows: list[tuple[int, int, int, int, int, float, int]], seed: int, threshold: float, path: str
+) -> None:
+    boxes, scores, classes = piled_boxes(rows, seed)
+
+    with path_forced(path):
+        kept = nms(boxes, scores, classes, threshold)
+
+    assert kept.tolist() == naive_nms(boxes, scores, classes, threshold)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    piles,
+    st.integers(0, 2**32),
+    st.sampled_from([(0.1, 0.0001), (0.5, 0.0001), (0.3, 0.1), (0.5, 0.0)]),
+    st.sampled_from(PATHS),
+)
+def test_soft_nms_matches_naive_on_piles_of_boxes(
+    rows: list[tuple[int, int, int, int, int, float, int]],
+    seed: int,
+    parameters: tuple[float, float],
+    path: str,
+) -> None:
+    boxes, scores, classes = piled_boxes(rows, seed)
+    sigma, threshold = parameters
+
+    with path_forced(path):
+        kept, decayed = soft_nms(boxes, scores, classes, sigma, threshold)
+    expected = naive_soft_nms(boxes, scores, classes, sigma, threshold)
+
+    assert kept.tolist() == sorted(expected)
+    assert decayed.tolist() == pytest.approx([expected[index] for index in kept.tolist()], rel=1e-12)

@@ -10,6 +10,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 import numpy as np
@@ -28,6 +29,16 @@ class Window:
     y: int
     width: int
     height: int
+
+
+def s3_client(endpoint: str) -> Any:
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=CREDENTIALS.access_key_id,
+        aws_secret_access_key=CREDENTIALS.secret_access_key,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -51,13 +62,7 @@ def s3_endpoint(imagery_dir: Path) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     pytest.fail("the moto server did not start")
                 time.sleep(0.05)
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id=CREDENTIALS.access_key_id,
-            aws_secret_access_key=CREDENTIALS.secret_access_key,
-        )
+        s3 = s3_client(endpoint)
         s3.create_bucket(Bucket="mr-images")
         s3.upload_file(str(imagery_dir / "RGB.byte.tif"), "mr-images", "scenes/RGB.byte.tif")
         yield endpoint
@@ -68,19 +73,20 @@ def s3_endpoint(imagery_dir: Path) -> Iterator[str]:
 
 def test_s3_image_reads_the_same_pixels_as_the_local_file(s3_endpoint: str, imagery_dir: Path) -> None:
     expected = gdal.Open(str(imagery_dir / "RGB.byte.tif")).ReadAsArray(10, 20, 50, 40)
-    prefix = "/vsis3/mr-images/scenes/"
+    path = "/vsis3/mr-images/scenes/RGB.byte.tif"
     with open_image(
         "s3://mr-images/scenes/RGB.byte.tif", credentials=CREDENTIALS, s3_endpoint=s3_endpoint
     ) as source:
         np.testing.assert_array_equal(source.read(Window(10, 20, 50, 40)), expected)
-        assert gdal.GetPathSpecificOption(prefix, "AWS_SESSION_TOKEN") == "TOKENTEST"
+        assert gdal.GetPathSpecificOption(path, "AWS_SESSION_TOKEN") == "TOKENTEST"
         assert (
             gdal.GetPathSpecificOption("/vsis3/mr-images/scenes/RGB.byte.tif.ovr", "AWS_SESSION_TOKEN")
             == "TOKENTEST"
         )
         assert gdal.GetPathSpecificOption("/vsis3/mr-images/other/scene.tif", "AWS_SESSION_TOKEN") is None
+        assert gdal.GetPathSpecificOption("/vsis3/mr-images/scenes/other.tif", "AWS_SESSION_TOKEN") is None
         assert gdal.GetPathSpecificOption("/vsis3/other-bucket/scenes/a.tif", "AWS_SESSION_TOKEN") is None
-    assert gdal.GetPathSpecificOption(prefix, "AWS_SESSION_TOKEN") is None
+    assert gdal.GetPathSpecificOption(path, "AWS_SESSION_TOKEN") is None
 
 
 def test_missing_s3_object_says_so(s3_endpoint: str) -> None:
@@ -88,3 +94,51 @@ def test_missing_s3_object_says_so(s3_endpoint: str) -> None:
         ImageReadError, match=r"s3://mr-images/scenes/missing\.tif: the object does not exist"
     ):
         open_image("s3://mr-images/scenes/missing.tif", credentials=CREDENTIALS, s3_endpoint=s3_endpoint)
+
+
+def vrt_of(source: str) -> bytes:
+    return (
+        '<VRTDataset rasterXSize="64" rasterYSize="64"><VRTRasterBand dataType="Byte" band="1">'
+        f'<SimpleSource><SourceFilename relativeToVRT="0">{source}</SourceFilename>'
+        "<SourceBand>1</SourceBand></SimpleSource></VRTRasterBand></VRTDataset>"
+    ).encode()
+
+
+def put(s3_endpoint: str, bucket: str, key: str, body: bytes) -> None:
+    s3 = s3_client(s3_endpoint)
+    if bucket not in [item["Name"] for item in s3.list_buckets()["Buckets"]]:
+        s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key=key, Body=body)
+
+
+def test_a_vrt_may_read_anywhere_in_its_own_bucket_with_the_credentials_scoped_to_each_file(
+    s3_endpoint: str,
+) -> None:
+    put(s3_endpoint, "mr-images", "mosaics/own.vrt", vrt_of("/vsis3/mr-images/scenes/RGB.byte.tif"))
+    with open_image(
+        "s3://mr-images/mosaics/own.vrt", credentials=CREDENTIALS, s3_endpoint=s3_endpoint
+    ) as source:
+        assert source.read(Window(0, 0, 8, 8)).shape == (1, 8, 8)
+        for path in source.files:
+            assert gdal.GetPathSpecificOption(path, "AWS_SESSION_TOKEN") == "TOKENTEST"
+    assert source.files == ("/vsis3/mr-images/mosaics/own.vrt", "/vsis3/mr-images/scenes/RGB.byte.tif")
+
+
+def test_a_vrt_source_in_another_bucket_is_refused_unless_its_prefix_is_allowed(
+    s3_endpoint: str, imagery_dir: Path
+) -> None:
+    put(s3_endpoint, "mr-shared", "dem/RGB.byte.tif", (imagery_dir / "RGB.byte.tif").read_bytes())
+    put(s3_endpoint, "mr-images", "mosaics/other.vrt", vrt_of("/vsis3/mr-shared/dem/RGB.byte.tif"))
+    url = "s3://mr-images/mosaics/other.vrt"
+    with pytest.raises(ImageReadError, match="outside the locations this image may read"):
+        open_image(url, credentials=CREDENTIALS, s3_endpoint=s3_endpoint)
+    with pytest.raises(ImageReadError, match="outside the locations"):
+        open_image(
+            url, credentials=CREDENTIALS, s3_endpoint=s3_endpoint, source_prefixes=("s3://mr-shared/other",)
+        )
+    assert gdal.GetPathSpecificOption("/vsis3/mr-images/mosaics/other.vrt", "AWS_SESSION_TOKEN") is None
+
+    with open_image(
+        url, credentials=CREDENTIALS, s3_endpoint=s3_endpoint, source_prefixes=("s3://mr-shared/dem/",)
+    ) as source:
+        assert source.read(Window(0, 0, 8, 8)).shape == (1, 8, 8)

@@ -48,7 +48,7 @@ def test_a_silent_s3_endpoint_makes_the_image_unavailable_within_the_read_timeou
 ) -> None:
     started = time.monotonic()
     with pytest.raises(
-        ImageUnavailableError, match=r"cannot reach image s3://bucket/scene\.tif now: .*timed out"
+        ImageUnavailableError, match=r"cannot reach image s3://bucket/scene\.tif now: "
     ):
         open_image("s3://bucket/scene.tif", credentials=CREDENTIALS, s3_endpoint=silent_server)
 

@@ -233,7 +233,9 @@ def test_throttling_past_the_retries_fails_the_tile_saying_so() -> None:
     assert raised.value.action is QueueAction.RETRY
 
 
-def test_a_model_error_is_the_models_own_message_and_is_not_retried() -> None:
+def test_a_model_error_fails_with_its_status_and_logs_the_models_own_message_and_is_not_retried(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     runtime = FakeRuntime(
         client_error(
             "ModelError",
@@ -247,7 +249,10 @@ def test_a_model_error_is_the_models_own_message_and_is_not_retried() -> None:
     with pytest.raises(ModelInvocationError) as raised:
         detect(runtime)
 
-    assert str(raised.value) == 'model of detector answered HTTP 500: {"error": "CUDA out of memory"}'
+    assert str(raised.value) == (
+        "model of detector answered HTTP 500 (ModelError): the model's message is in the worker log"
+    )
+    assert "CUDA out of memory" in caplog.text
     assert raised.value.status == 500
     assert len(runtime.calls) == 1
 

@@ -125,13 +125,14 @@ def test_retries_absorb_throttling(
     assert emulator_stats(emulator)["sm-narrow"]["throttled"] > 0
 
 
-def test_a_model_error_becomes_the_tiles_failure_reason(
-    detectors: SageMakerDetectors, tile: Callable[..., bytes]
+def test_a_model_error_becomes_the_tiles_failure_reason_and_its_message_goes_to_the_log(
+    detectors: SageMakerDetectors, tile: Callable[..., bytes], caplog: pytest.LogCaptureFixture
 ) -> None:
-    with pytest.raises(
-        ModelInvocationError, match=r"model of sm-broken answered HTTP 500: .*failure model \(http_500\)"
-    ):
+    answered = r"model of sm-broken answered HTTP 500 \(ModelError\)"
+    with pytest.raises(ModelInvocationError, match=answered) as failed:
         detectors(processor("sm-broken"), {}).detect(tile(), "image/png")
+    assert "failure model" not in str(failed.value)
+    assert "failure model (http_500)" in caplog.text
 
 
 def test_an_oversize_tile_never_reaches_the_emulator(detectors: SageMakerDetectors, emulator: str) -> None:

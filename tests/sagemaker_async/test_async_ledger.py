@@ -61,7 +61,9 @@ def test_a_failure_notification_records_its_reason_once(inference: AsyncInferenc
 
     record = inference.ledger.get(region, tile)
     assert record.state is TileState.FAILED
-    assert record.reason == "the endpoint reported a failure: ModelError: boom"
+    assert record.reason == (
+        "the endpoint reported a failure: ModelError; the model's message is in the worker log"
+    )
 
 
 def test_a_tile_is_submitted_by_one_worker_only(inference: AsyncInference) -> None:

@@ -25,6 +25,11 @@ EIGHT_REGION_SIZE = "256"
 """REGION_SIZE that, with tile 256 and overlap 32, cuts EIGHT_REGION_IMAGE into 8 regions (15 tiles)."""
 
 
+def allowing(stack: LocalStack, *model_urls: str) -> dict[str, str]:
+    """The worker setting that allow-lists ``model_urls`` (extra models) besides the stack's own."""
+    return {"MODEL_ENDPOINT_ALLOWLIST": ",".join([stack.env["MODEL_ENDPOINT_ALLOWLIST"], *model_urls])}
+
+
 @contextmanager
 def extra_model(spec: ModelSpec) -> Iterator[str]:
     """Serve ``spec`` beside the stack's models; yields its invocations URL."""

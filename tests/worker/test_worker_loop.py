@@ -332,3 +332,40 @@ def wait_for(condition: Any, timeout_s: float = 10) -> None:
 
 def shutdown(loop: Worker) -> None:
     loop._shutdown.set()
+
+
+@pytest.mark.parametrize(
+    ("keys", "named"),
+    [
+        ({"imageUrls": ["/etc/passwd"]}, "imageUrls[0]: paths on the worker's disk are not accepted"),
+        ({"imageUrls": ["s3://b/ok.tif", "/vsizip//tmp/a.zip/x.tif"]}, "imageUrls[1]: GDAL virtual paths"),
+        ({"imageUrls": ["/vsis3/b/one.tif"]}, "imageUrls[0]: GDAL virtual paths"),
+        (
+            {"imageProcessor": {"name": "http://169.254.169.254/latest/meta-data/", "type": "HTTP_ENDPOINT"}},
+            "imageProcessor.name: http://169.254.169.254/latest/meta-data/ is not in MODEL_ENDPOINT",
+        ),
+    ],
+    ids=["local-path", "vsizip", "vsis3", "metadata-model"],
+)
+def test_a_request_naming_what_the_worker_may_not_use_fails_its_images_and_the_next_is_processed(
+    tmp_path: Any, keys: dict[str, Any], named: str
+) -> None:
+    hostile = {**REQUEST, **keys}
+    images, selector, completion = (
+        FakeQueue([message(hostile), message(REQUEST, "m2")]),
+        Selector(),
+        FakeCompletion(),
+    )
+    running = worker(images, selector, completion, tmp_path)
+
+    running.poll_once()
+    assert [item["image_url"] for item in completion.failed] == hostile["imageUrls"]
+    assert all(
+        item["reason"].startswith("invalid request: ") and named in item["reason"]
+        for item in completion.failed
+    )
+    assert selector.processed == []
+
+    running.poll_once()
+    assert selector.processed == [("job-1", "async_sm_endpoint")]
+    assert images.deleted == ["m1", "m2"]

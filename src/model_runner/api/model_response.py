@@ -6,6 +6,9 @@ and ``feature_types``. Both are read into :class:`~model_runner.features.PixelFe
 construction checks the geometry (see :func:`~model_runner.features.geometry_bounds`). A tile can
 hold thousands of features, so this is a plain walk over the decoded JSON rather than a pydantic
 model per feature.
+
+A reason never quotes the answer's content (values, strings): an endpoint may answer anything, and
+reasons reach statuses and events. Keys, indexes and our own words say what is wrong.
 """
 
 from __future__ import annotations
@@ -19,6 +22,15 @@ from model_runner.features import FeatureClass, InvalidFeatureError, PixelFeatur
 from model_runner.features.pixel_geometry import COORDINATE_GEOMETRY_TYPES, Box, Geometry, checked_box
 
 _GEOMETRY_TYPES = ", ".join(COORDINATE_GEOMETRY_TYPES)
+_GEOJSON_TYPES = frozenset({"Feature", "FeatureCollection", "GeometryCollection", *COORDINATE_GEOMETRY_TYPES})
+_JSON_TYPES = {
+    list: "array",
+    str: "string",
+    int: "number",
+    float: "number",
+    bool: "boolean",
+    type(None): "null",
+}
 _GEOMETRY_KEYS = "imageGeometry, geom_imcoords, detection.pixelCoordinates, bounds_imcoords or imageBBox"
 
 
@@ -59,12 +71,23 @@ def _decode(body: bytes | str | Mapping[str, Any]) -> Mapping[str, Any]:
     else:
         try:
             collection = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ModelResponseError(f"the model's answer is not JSON: {error}") from None
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise ModelResponseError("the model's answer is not JSON") from None
     if not isinstance(collection, Mapping) or collection.get("type") != "FeatureCollection":
-        got = collection.get("type") if isinstance(collection, Mapping) else type(collection).__name__
-        raise ModelResponseError(f"the model's answer is not a GeoJSON FeatureCollection (got {got!r})")
+        raise ModelResponseError(
+            f"the model's answer is not a GeoJSON FeatureCollection (got {_kind(collection)})"
+        )
     return collection
+
+
+def _kind(collection: object) -> str:
+    """What the answer is, in words that carry none of its content (it may come from anywhere)."""
+    if not isinstance(collection, Mapping):
+        return f"a JSON {_JSON_TYPES.get(type(collection), 'value')}"
+    kind = collection.get("type")
+    if kind in _GEOJSON_TYPES:
+        return f"a GeoJSON {kind}"
+    return "an object without a GeoJSON type"
 
 
 def _feature(feature: object) -> PixelFeature:
@@ -81,11 +104,10 @@ def _feature(feature: object) -> PixelFeature:
     classes = _classes(rest)
     try:
         return PixelFeature(geometry, image_bbox or bounds, classes, rest)
-    except InvalidFeatureError as error:
+    except InvalidFeatureError:
         # The boxes and classes are checked above: only the geometry can be at fault.
         raise ValueError(
             f".properties.{key}: the coordinates are not those of a {geometry['type']} of finite numbers"
-            f" ({error})"
         ) from None
 
 
@@ -96,8 +118,10 @@ def _box(rest: dict[str, Any], key: str) -> Box | None:
         return None
     try:
         return checked_box(value)
-    except InvalidFeatureError as error:
-        raise ValueError(f".properties.{key}: {error}") from None
+    except InvalidFeatureError:
+        raise ValueError(
+            f".properties.{key}: must be four finite numbers: min x, min y, max x, max y"
+        ) from None
 
 
 def _geometry(rest: dict[str, Any], bounds: Box | None, image_bbox: Box | None) -> tuple[Geometry, str]:

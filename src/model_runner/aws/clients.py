@@ -2,7 +2,8 @@
 
 A role ARN (the request's imageReadRole, a sink's role, a model's assumedRole) gets its own
 botocore session whose credentials come from STS AssumeRole and refresh themselves before they
-expire, so a long job never runs on stale credentials.
+expire, so a long job never runs on stale credentials. Every credential obtained is registered
+with the log redactor, so it is masked wherever it would appear in a log line.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from botocore.session import get_session
 
 from model_runner.config import WorkerSettings
 from model_runner.imagery import S3Credentials
+from model_runner.security import REDACT
 
 SESSION_NAME = "model-runner"
 _ROLE_SESSION_SECONDS = 3600
@@ -86,6 +88,7 @@ class AwsClients:
         frozen = found.get_frozen_credentials()
         if not frozen.access_key or not frozen.secret_key:
             return None
+        REDACT.register(frozen.access_key, frozen.secret_key, frozen.token)
         return S3Credentials(frozen.access_key, frozen.secret_key, frozen.token)
 
     def _session(self, role_arn: str | None) -> boto3.session.Session:
@@ -106,6 +109,7 @@ class AwsClients:
                 RoleSessionName=SESSION_NAME,
                 DurationSeconds=_ROLE_SESSION_SECONDS,
             )["Credentials"]
+            REDACT.register(answer["AccessKeyId"], answer["SecretAccessKey"], answer["SessionToken"])
             return {
                 "access_key": answer["AccessKeyId"],
                 "secret_key": answer["SecretAccessKey"],

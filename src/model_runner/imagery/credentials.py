@@ -1,4 +1,4 @@
-"""S3 credentials and endpoint settings scoped to one image's /vsis3 path.
+"""S3 credentials and endpoint settings scoped to the /vsis3 paths of one image's files.
 
 GDAL reads ``AWS_*`` options per path prefix (``gdal.SetPathSpecificOption``, GDAL >= 3.6), so
 the credentials of one image never leak to another image or to the rest of the process. Options
@@ -35,6 +35,8 @@ def s3_path_options(credentials: S3Credentials | None, s3_endpoint: str | None) 
     """
     options: dict[str, str] = {}
     if credentials is not None:
+        # Paths without scoped credentials are read anonymously (gdal_hardening): these are signed.
+        options["AWS_NO_SIGN_REQUEST"] = "NO"
         options["AWS_ACCESS_KEY_ID"] = credentials.access_key_id
         options["AWS_SECRET_ACCESS_KEY"] = credentials.secret_access_key
         if credentials.session_token:

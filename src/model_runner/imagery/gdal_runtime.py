@@ -12,6 +12,8 @@ from contextlib import contextmanager
 
 from osgeo import gdal, osr
 
+from model_runner.security import REDACT, display_url
+
 
 def use_exceptions() -> None:
     """Make GDAL and OSR raise ``RuntimeError`` on errors instead of returning ``None``."""
@@ -41,6 +43,7 @@ HTTP_RETRY_DELAY_S = 0.5
 _NO_ANSWER = re.compile(r"CURL error|HTTP (?:error|response) code(?: on \S+)?: (?:0|429|5\d\d)\b")
 """GDAL's messages when the remote image did not answer, or answered 429 or 5xx."""
 _SHORT_READ = re.compile(r"got \d+ bytes, expected \d+")
+_URL = re.compile(r"https?://[^\s\"'<>]+")
 """A read that came back short: the connection broke off, the file is whole."""
 
 
@@ -84,5 +87,5 @@ def unreachable_reason(messages: Iterable[str]) -> str | None:
     for pattern in (_NO_ANSWER, _SHORT_READ):
         found = next((message for message in seen if pattern.search(message)), None)
         if found is not None:
-            return found
+            return REDACT(_URL.sub(lambda url: display_url(url.group()), found))
     return None

@@ -1,14 +1,16 @@
 """Opening an image once and reading windows of it from several threads.
 
 An :class:`ImageSource` owns one GDAL dataset for the life of the image on this worker; the
-caller caches it across regions and closes it when the image is done. Local paths and
-``s3://bucket/key`` URLs (read through ``/vsis3/``) are accepted; S3 credentials and endpoint
-apply to that object's path only (see :mod:`model_runner.imagery.credentials`).
+caller caches it across regions and closes it when the image is done. ``s3://bucket/key`` URLs
+(read through ``/vsis3/``), ``https://`` URLs (``/vsicurl/``) and paths are opened; S3 credentials
+and endpoint apply to the image's own files only (see :mod:`model_runner.imagery.credentials`),
+which are checked before anything is read (:mod:`model_runner.imagery.file_references`).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Protocol
 
@@ -18,15 +20,21 @@ from osgeo import gdal, gdal_array
 
 from model_runner.errors import ImageReadError, ImageUnavailableError, ModelRunnerError
 from model_runner.imagery.credentials import PATH_OPTION_SCOPES, S3Credentials, s3_path_options
-from model_runner.imagery.gdal_runtime import (
-    captured_messages,
-    thread_config_option,
-    unreachable_reason,
-    use_exceptions,
+from model_runner.imagery.file_references import (
+    ImageScopeError,
+    ReadScope,
+    UnreadableFileError,
+    checked_files,
 )
+from model_runner.imagery.gdal_hardening import IMAGE_DRIVERS, harden_gdal
+from model_runner.imagery.gdal_runtime import captured_messages, unreachable_reason, use_exceptions
 from model_runner.imagery.nitf_metadata import nitf_source_metadata
 from model_runner.imagery.pixel_scaling import ValueRange
 from model_runner.imagery.sensor_model import SensorModel
+from model_runner.security import display_url
+
+OVERVIEW_AVERAGE_MAX_FACTOR = 16
+"""Largest downsampling factor at which an overview averages pixels rather than sampling them."""
 
 
 class PixelWindow(Protocol):
@@ -43,82 +51,133 @@ class PixelWindow(Protocol):
 
 
 def gdal_path(url: str) -> str:
-    """The path GDAL opens for ``url``: ``s3://bucket/key`` becomes ``/vsis3/bucket/key``."""
-    if url.startswith("s3://"):
-        bucket, _, key = url.removeprefix("s3://").partition("/")
+    """The path GDAL opens for ``url``: ``s3://bucket/key`` becomes ``/vsis3/bucket/key`` and
+    ``https://host/key`` becomes ``/vsicurl/https://host/key``; other paths are taken as they are
+    (which of them a request may name is decided at intake, see
+    :class:`~model_runner.api.image_locations.ImageLocations`)."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return url
+    if scheme.lower() == "s3":
+        bucket, _, key = rest.partition("/")
         if not bucket or not key:
             raise ImageReadError(f"cannot open image {url}: an S3 URL needs a bucket and a key")
         return f"/vsis3/{bucket}/{key}"
-    if "://" in url:
-        raise ImageReadError(f"cannot open image {url}: only local paths and s3:// URLs are supported")
-    return url
+    if scheme.lower() == "https":
+        return f"/vsicurl/https://{rest}"
+    raise ImageReadError(f"cannot open image {display_url(url)}: only s3:// and https:// URLs are supported")
+
+
+def s3_prefix_path(prefix: str) -> str:
+    """The GDAL path prefix of an ``s3://bucket[/key prefix]`` location (a bucket alone ends in /)."""
+    bucket, slash, key = prefix.removeprefix("s3://").partition("/")
+    return f"/vsis3/{bucket}/{key}" if slash else f"/vsis3/{bucket}/"
 
 
 def open_image(
-    url: str, *, credentials: S3Credentials | None = None, s3_endpoint: str | None = None
+    url: str,
+    *,
+    credentials: S3Credentials | None = None,
+    s3_endpoint: str | None = None,
+    source_prefixes: tuple[str, ...] = (),
 ) -> ImageSource:
     """Open the raster at ``url`` once; ``credentials`` and ``s3_endpoint`` apply to S3 URLs only.
 
+    Every file GDAL will read (the image, a VRT's sources) is checked to lie in the image's own
+    bucket, https host or folder, or under ``source_prefixes`` (``s3://bucket/prefix``), before
+    anything is read from it; the credentials are scoped to exactly those files.
+
     Raises:
-        ImageReadError: the image is missing, access is denied, or it is not a raster GDAL reads.
+        ImageReadError: the image is missing, access is denied, it is not a raster GDAL reads, or
+            it would read outside its locations (ImageScopeError).
         ImageUnavailableError: the image could not be reached now (timeout, reset, S3 5xx).
     """
     use_exceptions()
+    harden_gdal()
     path = gdal_path(url)
-    # Options are scoped to the object's folder: a VRT's sources and an image's sidecars live
-    # beside it, while other folders and buckets keep their own credentials.
-    prefix = path.rsplit("/", 1)[0] + "/" if path.startswith("/vsis3/") else None
-    if prefix is not None:
-        PATH_OPTION_SCOPES.acquire(prefix, s3_path_options(credentials, s3_endpoint))
+    scope = ReadScope.of_image(path, tuple(s3_prefix_path(prefix) for prefix in source_prefixes))
+    options = s3_path_options(credentials, s3_endpoint)
+    scoped: list[str] = []
+
+    def prepare(file: str) -> None:
+        if file.startswith("/vsis3/"):
+            PATH_OPTION_SCOPES.acquire(file, options)
+            scoped.append(file)
+
     try:
-        dataset = _open_dataset(path, url, remote=prefix is not None)
+        dataset, files = _open_checked(path, url, scope, prepare)
     except ModelRunnerError:
-        if prefix is not None:
-            PATH_OPTION_SCOPES.release(prefix)
+        for file in scoped:
+            PATH_OPTION_SCOPES.release(file)
         raise
-    return ImageSource(url, dataset, prefix, s3_endpoint)
+    return ImageSource(url, dataset, tuple(scoped), s3_endpoint, files)
 
 
-def _open_dataset(path: str, url: str, *, remote: bool) -> gdal.Dataset:
-    """The dataset at ``path``; ImageUnavailableError when the object could not be reached."""
+def _open_checked(
+    path: str, url: str, scope: ReadScope, prepare: Callable[[str], None]
+) -> tuple[gdal.Dataset, list[str]]:
+    """The dataset at ``path`` and the files it reads, checked first; ImageUnavailableError when
+    the image could not be reached (no answer, reset, 5xx): a fault to retry, not a bad image."""
     with captured_messages() as messages:
         try:
-            # On S3, treat the object's "folder" as empty: GDAL then neither lists it nor probes
-            # sidecar files, whose paths the object's scoped credentials and endpoint do not cover.
-            with thread_config_option("GDAL_DISABLE_READDIR_ON_OPEN", "EMPTY_DIR" if remote else "FALSE"):
-                dataset = gdal.OpenEx(path, gdal.OF_RASTER | gdal.OF_READONLY)
+            files = checked_files(path, scope, prepare)
+            dataset = gdal.OpenEx(
+                path, gdal.OF_RASTER | gdal.OF_READONLY, allowed_drivers=list(IMAGE_DRIVERS)
+            )
             if dataset is None or dataset.RasterCount == 0:
-                raise RuntimeError("not a raster image")
-        except RuntimeError as error:
-            reason = _open_failure_reason(path, str(error), remote=remote)
-            if remote:  # GDAL remembers failed lookups: a retry must ask S3 again
+                raise ImageReadError("the object is not a raster image GDAL can read")
+            _check_file_list(dataset, scope)
+        except (RuntimeError, ImageReadError) as error:
+            kind = ImageScopeError if isinstance(error, ImageScopeError) else ImageReadError
+            failure = kind(f"cannot open image {display_url(url)}: {_reason(path, error)}")
+            if path.startswith(
+                ("/vsis3/", "/vsicurl/")
+            ):  # GDAL remembers failed lookups: ask again next time
                 gdal.VSICurlPartialClearCache(path)
             unreachable = unreachable_reason(messages)
-            if unreachable is not None:
-                raise ImageUnavailableError(f"cannot reach image {url} now: {unreachable}") from None
-            raise ImageReadError(f"cannot open image {url}: {reason}") from None
-    return dataset
+            if unreachable is not None and kind is ImageReadError:
+                raise ImageUnavailableError(
+                    f"cannot reach image {display_url(url)} now: {unreachable}"
+                ) from None
+            raise failure from None
+    return dataset, files
 
 
-def _open_failure_reason(path: str, gdal_message: str, *, remote: bool) -> str:
-    """Why ``path`` did not open. On S3, GDAL's own message is often about a sidecar or parent
-    listing (which the object's scoped options do not cover), so the object is probed instead."""
-    if not remote:
-        return gdal_message
-    if gdal.VSIStatL(path) is None:
-        return "the object does not exist or cannot be read with the credentials given"
-    return "the object is not a raster image GDAL can read"
+def _check_file_list(dataset: gdal.Dataset, scope: ReadScope) -> None:
+    """GDAL's own list of the dataset's files, checked again (a second line behind the VRT check)."""
+    for file in dataset.GetFileList() or []:
+        if not scope.covers(file):
+            raise ImageScopeError(f"GDAL would read {file!r}, outside the locations this image may read")
+
+
+def _reason(path: str, error: Exception) -> str:
+    """Why ``path`` did not open. When the image itself could not be identified on S3, it is
+    probed, since GDAL's own message is about the first thing it tried."""
+    if isinstance(error, UnreadableFileError) and error.path == path:
+        if not path.startswith(("/vsis3/", "/vsicurl/")):
+            return "the file does not exist or is not an image GDAL can read"
+        if gdal.VSIStatL(path) is None:
+            return "the object does not exist or cannot be read with the credentials given"
+        return "the object is not a raster image GDAL can read"
+    return str(error)
 
 
 class ImageSource:
     """One open image: its size and pixel type, thread-safe window reads, and its georeferencing."""
 
     def __init__(
-        self, url: str, dataset: gdal.Dataset, options_prefix: str | None, s3_endpoint: str | None
+        self,
+        url: str,
+        dataset: gdal.Dataset,
+        scoped_paths: tuple[str, ...],
+        s3_endpoint: str | None,
+        files: list[str],
     ) -> None:
         self.url = url
+        self.files = tuple(files)
+        """Every file GDAL reads for this image, checked before it was opened."""
         self._dataset: gdal.Dataset | None = dataset
-        self._options_prefix = options_prefix
+        self._scoped_paths = scoped_paths
         self._s3_endpoint = s3_endpoint
         self._lock = threading.Lock()
         self.width: int = dataset.RasterXSize
@@ -152,11 +211,39 @@ class ImageSource:
                     )
             except RuntimeError as error:
                 unreachable = unreachable_reason(messages)
-                if unreachable is not None:
-                    if self._options_prefix is not None:  # forget what the failed read cached
-                        gdal.VSICurlPartialClearCache(gdal_path(self.url))
-                    raise ImageUnavailableError(f"cannot reach image {self.url} now: {unreachable}") from None
-                raise ImageReadError(f"cannot read {window} of image {self.url}: {error}") from None
+                if unreachable is None:
+                    raise ImageReadError(
+                        f"cannot read {window} of image {display_url(self.url)}: {error}"
+                    ) from None
+                for file in self.files:  # forget what the failed read cached: the retry asks again
+                    gdal.VSICurlPartialClearCache(file)
+                raise ImageUnavailableError(
+                    f"cannot reach image {display_url(self.url)} now: {unreachable}"
+                ) from None
+        return out
+
+    def read_overview(self, width: int, height: int, bands: Sequence[int]) -> NDArray[np.generic]:
+        """Bands ``bands`` (1-based) of the whole image resampled to ``width`` x ``height`` (from
+        the image's overviews when it has them), so memory follows the picture, not the image.
+
+        Raises:
+            ImageReadError: GDAL could not read the pixels.
+        """
+        out = np.empty((len(bands), height, width), dtype=self.dtype)
+        factor = max(self.width / width, self.height / height)
+        # Averaging reads every pixel; past this factor, sampling keeps a huge image quick to show.
+        resampling = (
+            gdal.GRIORA_Average if factor <= OVERVIEW_AVERAGE_MAX_FACTOR else gdal.GRIORA_NearestNeighbour
+        )
+        try:
+            with self._lock:
+                self._open_dataset().ReadAsArray(
+                    buf_obj=out, resample_alg=resampling, band_list=[int(band) for band in bands]
+                )
+        except RuntimeError as error:
+            raise ImageReadError(
+                f"cannot read an overview of image {display_url(self.url)}: {error}"
+            ) from None
         return out
 
     def value_range(self) -> ValueRange:
@@ -187,8 +274,9 @@ class ImageSource:
 
     def renew_credentials(self, credentials: S3Credentials) -> None:
         """Use new credentials (e.g. a refreshed assumed role) for the rest of this image's reads."""
-        if self._options_prefix is not None:
-            PATH_OPTION_SCOPES.renew(self._options_prefix, s3_path_options(credentials, self._s3_endpoint))
+        options = s3_path_options(credentials, self._s3_endpoint)
+        for path in self._scoped_paths:
+            PATH_OPTION_SCOPES.renew(path, options)
 
     def close(self) -> None:
         """Close the dataset and clear the image's S3 options; later reads raise."""
@@ -196,8 +284,8 @@ class ImageSource:
             if self._dataset is None:
                 return
             self._dataset = None
-        if self._options_prefix is not None:
-            PATH_OPTION_SCOPES.release(self._options_prefix)
+        for path in self._scoped_paths:
+            PATH_OPTION_SCOPES.release(path)
 
     def __enter__(self) -> ImageSource:
         return self

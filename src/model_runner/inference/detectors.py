@@ -31,9 +31,11 @@ class Detector(Protocol):
 
 
 class HttpDetector:
-    """A model container reached over HTTP (the request's imageProcessor.name is its URL)."""
+    """A model container reached over HTTP (the request's imageProcessor.name is its URL), built
+    only for URLs the client's endpoint guard accepts."""
 
     def __init__(self, client: HttpModelClient, url: str, parameters: Mapping[str, JsonValue]) -> None:
+        client.check(url)
         self._client = client
         self._url = url
         attributes = parameters.get("CustomAttributes")

@@ -4,7 +4,7 @@ Each call goes through the sagemaker-runtime client of the request's imageProces
 with only the InvokeEndpoint parameters a request may set. A request that names no TargetVariant
 (nor an inference component or session, which route by themselves) goes to a variant chosen by
 the weights DescribeEndpoint reports, described once per TTL. Throttling and transient faults are
-retried with backoff and jitter; a model's own error becomes the tile's failure reason.
+retried with backoff and jitter; a model's own error fails the tile (its message is logged).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from model_runner.aws.service_errors import error_code
 from model_runner.backoff import Backoff
 from model_runner.errors import QueueAction
 from model_runner.inference.http_client import _after
-from model_runner.inference.invocation_error import ModelInvocationError
+from model_runner.inference.invocation_error import ModelInvocationError, withheld_model_message
 
 logger = logging.getLogger(__name__)
 
@@ -195,16 +195,20 @@ class SageMakerDetector:
             self._backoff.wait(retry)
 
     def _failure(self, error: ClientError, retries: int) -> ModelInvocationError:
-        """The failure a user reads: the model's own message for a ModelError."""
+        """The failure a user reads. A ModelError's message is the model container's own answer:
+        it goes to the log, not to the status (docs/security.md)."""
         code = error_code(error)
         response: Mapping[str, Any] = error.response
         message = response.get("Error", {}).get("Message", "")
         if code == "ModelError":
             status = response.get("OriginalStatusCode")
-            original = response.get("OriginalMessage") or message
+            original = str(response.get("OriginalMessage") or message)
             answered = f" HTTP {status}" if status is not None else ""
+            said = withheld_model_message(f"model of {self._name}", original)
             return ModelInvocationError(
-                f"model of {self._name} answered{answered}: {original}", endpoint=self._name, status=status
+                f"model of {self._name} answered{answered} (ModelError): {said}",
+                endpoint=self._name,
+                status=status,
             )
         status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if code == "ThrottlingException":

@@ -24,10 +24,12 @@ from typing import Any
 from model_runner.config import load_settings
 from model_runner.imagery import TileCompression, TileFormat, content_type, encode_tile, open_image
 from model_runner.inference.bounded_executor import run_bounded
+from model_runner.inference.endpoint_guard import EndpointGuard
 from model_runner.inference.http_client import HttpModelClient
 from model_runner.inference.http_policy import HttpCallPolicy
 from model_runner.local import ModelSpec, start_local_stack
 from model_runner.local.job_watch import JobWatch
+from model_runner.security import UrlAllowList
 from model_runner.tiling import GridTilingStrategy, Tile, Window
 from model_runner.worker.wiring import build_worker
 
@@ -132,7 +134,8 @@ def _bare_loop(args: argparse.Namespace, image_path: str, model_url: str) -> dic
         return encode_tile(image.read(tile.window), tile_format, compression)
 
     started = time.monotonic()
-    with HttpModelClient(policy) as client:
+    endpoints = EndpointGuard(UrlAllowList([model_url]))
+    with HttpModelClient(policy, endpoints=endpoints) as client:
 
         def call(body: bytes) -> bytes:
             return client.invoke(model_url, body, mime)

@@ -38,7 +38,8 @@ class LocalStack(AwsEndpoint):
 
     Attributes:
         env: the worker's environment: every resource setting plus AWS_DEFAULT_REGION,
-            AWS_ENDPOINT_URL and dummy credentials; ``load_settings(env)`` accepts it.
+            AWS_ENDPOINT_URL and dummy credentials, local image paths allowed and the stack's
+            models (on 127.0.0.1) allow-listed; ``load_settings(env)`` accepts it.
         buckets: names of the buckets (results, source images).
         streams: names of the Kinesis streams.
         model_urls: each requested model's ``http://127.0.0.1:PORT/invocations``.
@@ -106,13 +107,22 @@ def start_local_stack(
         yield LocalStack(
             endpoint_url=endpoint.endpoint_url,
             region=region,
-            env={**endpoint.environment(), **provisioned.settings, **sagemaker},
+            env={**endpoint.environment(), **provisioned.settings, **sagemaker, **_open_to(model_urls)},
             buckets=provisioned.buckets,
             streams=provisioned.streams,
             model_urls=model_urls,
             pids=tuple(server.pid for server in (moto, *model_servers, *emulators)),
             sagemaker_runtime_url=sagemaker.get("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"),
         )
+
+
+def _open_to(model_urls: Mapping[str, str]) -> dict[str, str]:
+    """The security settings of the local stack: its images may be local files (the demo, tests),
+    and its own model servers, on loopback, are allow-listed. Production defaults are strict."""
+    return {
+        "IMAGE_ALLOW_LOCAL_PATHS": "true",
+        "MODEL_ENDPOINT_ALLOWLIST": ",".join(model_urls.values()),
+    }
 
 
 def _subscribe_queues(endpoint: AwsEndpoint, resources: ResourceSet, settings: dict[str, str]) -> None:

@@ -10,6 +10,7 @@ from typing import Any, TextIO
 
 from model_runner.config import WorkerSettings
 from model_runner.events import JobFailed, LifecycleEvent, TileFailed
+from model_runner.observability.log_redaction import RedactingFilter, quiet_wire_loggers
 
 logger = logging.getLogger("model_runner.events")
 
@@ -25,14 +26,18 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         entry.update(getattr(record, "fields", {}))
-        if record.exc_info:
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        elif record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
 
 
 def configure_logging(settings: WorkerSettings, stream: TextIO = sys.stderr) -> None:
-    """Send the worker's logs to ``stream`` in the configured format and level."""
+    """Send the worker's logs to ``stream`` in the configured format and level, credentials masked
+    and the AWS and HTTP libraries' wire logs off (see :mod:`.log_redaction`)."""
     handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactingFilter())
     if settings.log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
@@ -40,6 +45,7 @@ def configure_logging(settings: WorkerSettings, stream: TextIO = sys.stderr) -> 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
+    quiet_wire_loggers()
 
 
 class LogObserver:

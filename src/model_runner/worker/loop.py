@@ -45,6 +45,7 @@ from model_runner.handlers.tile_work import failure_reason
 from model_runner.registry import HandlerSelector, select_request_type
 from model_runner.worker.failures import MessageFailures
 from model_runner.worker.heartbeat import heartbeat
+from model_runner.worker.intake import RequestIntake
 from model_runner.worker.liveness import Liveness
 from model_runner.worker.memory import release_free_memory
 from model_runner.worker.progress import ProgressMonitor
@@ -80,8 +81,10 @@ class Worker:
         shutdown: threading.Event,
         request_type: str | None = None,
         progress: ProgressMonitor | None = None,
+        intake: RequestIntake | None = None,
     ) -> None:
         self._settings = settings
+        self._intake = intake or RequestIntake.from_settings(settings)
         self._image_queue = image_queue
         self._region_queue = region_queue
         self._selector = selector
@@ -145,12 +148,19 @@ class Worker:
             logger.warning("could not give back message %s: %s", message.message_id, error)
 
     def handle_image_message(self, message: QueueMessage) -> None:
-        """Process an ImageRequest message; a bad request fails its job with the problems named."""
+        """Process an ImageRequest message; a bad request, or one naming locations or models the
+        worker may not use, fails its job with the problems named."""
         try:
             request, warnings = parse_image_request(message.body, max_bytes=self._settings.max_request_bytes)
         except InvalidRequestError as error:
             reason = "invalid request: " + "; ".join(error.problems)
             self._failures.fail_image_request(message.body, reason, job_id=error.job_id)
+            return
+        try:
+            self._intake.check(request)
+        except InvalidRequestError as error:
+            reason = "invalid request: " + "; ".join(error.problems)
+            self._failures.fail_images(request.job_id, request.job_name, request.image_urls, reason)
             return
         for warning in warnings:
             logger.warning("job %s: %s", request.job_id, warning)

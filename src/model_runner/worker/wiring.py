@@ -21,6 +21,7 @@ from model_runner.events import EventBus, Observer
 from model_runner.handlers import HandlerContext
 from model_runner.handlers.image_completion import ImageCompletion
 from model_runner.imagery import ImageCache
+from model_runner.imagery.gdal_hardening import harden_gdal
 from model_runner.imagery.gdal_runtime import bound_http_reads, limit_block_cache
 from model_runner.inference.detectors import EndpointUtils
 from model_runner.inference.http_client import HttpModelClient
@@ -39,6 +40,7 @@ from model_runner.registry import (
     load_extensions,
 )
 from model_runner.sinks import RequestSinks
+from model_runner.worker.intake import RequestIntake
 from model_runner.worker.loop import Worker
 from model_runner.worker.progress import ProgressMonitor
 
@@ -92,16 +94,20 @@ def build_worker(
     bound_http_reads(
         settings.image_connect_timeout_s, settings.image_read_timeout_s, settings.image_max_retries
     )
+    harden_gdal()
     clients = AwsClients(settings, max_pool_connections=settings.tile_workers + 8)
     dynamodb, sqs = clients.client("dynamodb"), clients.client("sqs")
     policy = HttpCallPolicy.from_settings(settings)
+    intake = RequestIntake.from_settings(settings)
     http_client = HttpModelClient(
-        policy, ca_bundle=ca_bundle_from(os.environ if environ is None else environ)
+        policy,
+        endpoints=intake.endpoints,
+        ca_bundle=ca_bundle_from(os.environ if environ is None else environ),
     )
     sagemaker = SageMakerDetectors(clients.client, policy.backoff())
     models = EndpointUtils(http_client)
     models.support(ModelInvocationType.SM_ENDPOINT, sagemaker)
-    image_cache = ImageCache(clients)
+    image_cache = ImageCache(clients, intake.locations)
     events = EventBus()
     progress = ProgressMonitor(settings.stall_timeout_s)
     context = HandlerContext(
@@ -165,6 +171,7 @@ def build_worker(
         context.shutdown,
         request_type=request_type,
         progress=progress,
+        intake=intake,
     )
     return WorkerRuntime(worker, context, clients, events, image_cache, selector, http_client)
 

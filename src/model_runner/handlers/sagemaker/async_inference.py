@@ -22,6 +22,7 @@ from model_runner.aws.client_factory import ClientFactory
 from model_runner.aws.sqs import MessageQueue
 from model_runner.aws.tile_ledger import TileLedger, TileRecord
 from model_runner.config import WorkerSettings
+from model_runner.inference.invocation_error import withheld_model_message
 from model_runner.inference.sagemaker_async import AsyncEndpoint, AsyncNotification, parse_notification
 
 logger = logging.getLogger(__name__)
@@ -135,9 +136,9 @@ class AsyncInference:
         if notice.succeeded:
             self.ledger.complete(region, tile_key, notice.output_location)
         else:
-            reason = notice.reason or "no reason given"
+            said = withheld_model_message(f"asynchronous inference {notice.inference_id}", notice.reason)
             where = f" (details in {notice.failure_location})" if notice.failure_location else ""
-            self.ledger.fail(region, tile_key, f"the endpoint reported a failure: {reason}{where}")
+            self.ledger.fail(region, tile_key, f"the endpoint reported a failure: {said}{where}")
 
 
 def missing_settings(settings: WorkerSettings) -> list[str]:
