@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 from e2e_support import in_process_worker, stack, statuses, worker_processes
+from xray_daemon import xray_daemon
 
-__all__ = ["in_process_worker", "stack", "statuses", "worker_processes"]
+__all__ = ["in_process_worker", "stack", "statuses", "worker_processes", "xray_daemon"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_IMAGERY = REPO_ROOT.parent / "shared" / "imagery"

@@ -27,7 +27,7 @@ LAYERS: list[set[str]] = [
     {"model_runner.registry"},
     {"osml_extensions", "aws.osml.model_runner"},
     {"model_runner.worker"},
-    {"model_runner.cli", "model_runner.local"},
+    {"model_runner.cli", "model_runner.local", "model_runner.tools"},
 ]  # fmt: skip
 """Each layer's packages; a module belongs to the package its dotted name starts with."""
 

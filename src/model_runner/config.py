@@ -7,18 +7,40 @@ deployments keep their environment. Nothing here is read at import time: call
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from model_runner.errors import ConfigurationError
 from model_runner.security.url_rules import UrlRule
 
-RequestTypeName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+_REQUEST_TYPE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _check_request_type_name(value: str) -> str:
+    if not _REQUEST_TYPE_NAME.match(value):
+        raise ValueError(
+            "must be a handler pair name: lowercase letters, digits and _, starting with a letter"
+        )
+    return value
+
+
+RequestTypeName = Annotated[str, AfterValidator(_check_request_type_name)]
 
 
 def _env(*names: str) -> AliasChoices:
@@ -460,6 +482,18 @@ class WorkerSettings(ExtensionSettings):
         validation_alias="METRICS_ENABLED",
         description="Write CloudWatch embedded-metric-format records to standard output.",
     )
+    tracing_enabled: bool = Field(
+        default=False,
+        validation_alias="TRACING_ENABLED",
+        description="Send AWS X-Ray segments to the X-Ray daemon: one per image and per region "
+        "message, subsegments per region, completion and model call, annotated with job_id and image_id.",
+    )
+    tracing_daemon_address: str = Field(
+        default="127.0.0.1:2000",
+        pattern=r"^[^:\s]+:\d{1,5}$",
+        validation_alias=_env("TRACING_DAEMON_ADDRESS", "AWS_XRAY_DAEMON_ADDRESS"),
+        description="HOST:PORT of the X-Ray daemon (UDP) that TRACING_ENABLED sends segments to.",
+    )
     metrics_namespace: str = Field(
         default="OSML/ModelRunner",
         min_length=1,
@@ -562,6 +596,29 @@ def load_settings(environ: Mapping[str, str] | None = None) -> WorkerSettings:
         ConfigurationError: one problem per missing or invalid variable, each naming it.
     """
     return load(WorkerSettings, environ)
+
+
+def load_settings_subset(names: Iterable[str], environ: Mapping[str, str] | None = None) -> WorkerSettings:
+    """WorkerSettings with only the fields ``names`` read and checked: for tools that need a few
+    of the worker's variables (``submit`` needs IMAGE_QUEUE, not WORKSPACE_BUCKET). Other fields
+    keep their defaults; reading a required one that was not asked for raises AttributeError.
+
+    Raises:
+        ConfigurationError: one problem per missing or invalid variable, each naming it.
+    """
+    fields: dict[str, Any] = {
+        name: (WorkerSettings.model_fields[name].annotation, WorkerSettings.model_fields[name])
+        for name in names
+    }
+    subset = create_model(
+        "WorkerSettingsSubset", __config__=ConfigDict(extra="ignore", populate_by_name=False), **fields
+    )
+    values = os.environ if environ is None else environ
+    try:
+        checked: BaseModel = subset.model_validate({key.upper(): value for key, value in values.items()})
+    except ValidationError as error:
+        raise ConfigurationError(_describe(error)) from None
+    return WorkerSettings.model_construct(**checked.model_dump())
 
 
 def load(kind: type[Loaded], environ: Mapping[str, str] | None = None) -> Loaded:

@@ -45,5 +45,9 @@ def render() -> str:
 
 
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/configuration.md")
-    target.write_text(render())
+    arguments = sys.argv[1:]
+    if len(arguments) > 1 or (arguments and arguments[0].startswith("-")):
+        sys.exit(
+            "usage: python -m model_runner.config_reference [OUTPUT.md] (default: docs/configuration.md)"
+        )
+    Path(arguments[0] if arguments else "docs/configuration.md").write_text(render())

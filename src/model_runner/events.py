@@ -96,6 +96,8 @@ class JobCompleted:
     features: int
     message: str
     job_name: str | None = None
+    outputs: Sequence[str] = ()
+    """Where the features were written: ``s3://bucket/key`` of each S3 object, stream names."""
 
 
 @dataclass(frozen=True)

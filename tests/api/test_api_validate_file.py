@@ -62,5 +62,8 @@ def test_bad_json_is_one_problem_line(tmp_path: Path) -> None:
 def test_missing_file_is_one_problem_line(tmp_path: Path) -> None:
     out = io.StringIO()
 
-    assert validate_file(tmp_path / "absent.json", out, io.StringIO()) == 1
-    assert out.getvalue() == f"{tmp_path / 'absent.json'}: cannot read the file: No such file or directory\n"
+    assert validate_file(tmp_path / "absent.json", out, io.StringIO()) == 2
+    assert out.getvalue() == (
+        f"{tmp_path / 'absent.json'}: cannot read the file (No such file or directory); "
+        "give an ImageRequest JSON file\n"
+    )

@@ -44,7 +44,7 @@ def test_missing_required_variables_are_each_named() -> None:
         ("REGION_SIZE", "big", "REGION_SIZE: expected"),
         ("QUEUE_WAIT_SECONDS", "25", "QUEUE_WAIT_SECONDS: Input should be less than or equal to 20"),
         ("LOG_LEVEL", "loud", "LOG_LEVEL: Input should be"),
-        ("REQUEST_TYPE", "Not A Type", "REQUEST_TYPE: String should match pattern"),
+        ("REQUEST_TYPE", "Not A Type", "REQUEST_TYPE: must be a handler pair name"),
         ("USE_EXTENSIONS", "maybe", "USE_EXTENSIONS: Input should be a valid boolean"),
     ],
 )

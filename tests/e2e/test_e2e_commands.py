@@ -86,3 +86,31 @@ def test_demo_runs_through_the_sagemaker_emulator(tmp_path: Path, mode: str) -> 
     assert status == 0, progress
     assert summary["status"] == "SUCCESS"
     assert summary["tiles"] == summary["features"] == 25
+
+
+def test_demo_runs_a_request_as_given_every_image_with_its_own_outputs(
+    tmp_path: Path, imagery_dir: Path
+) -> None:
+    request = tmp_path / "request.json"
+    body = {
+        "jobId": "demo-own-images",
+        "imageUrls": [str(imagery_dir / "RGB.byte.rpc.vrt"), str(imagery_dir / "shade.tif")],
+        "imageProcessorTileSize": 512,
+        "imageProcessorTileOverlap": 32,
+        "outputs": [{"type": "S3", "bucket": "my-own-results", "prefix": "mine"}],
+    }
+    request.write_text(json.dumps(body))
+
+    status, summary, progress = run(
+        "demo", "--request", str(request), "--output", str(tmp_path / "out"), cwd=tmp_path
+    )
+
+    assert status == 0, progress
+    assert summary["job_id"] == "demo-own-images" and summary["status"] == "SUCCESS"
+    assert [Path(image["image"]).name for image in summary["images"]] == ["RGB.byte.rpc.vrt", "shade.tif"]
+    assert all(image["outputs"][0].startswith("s3://my-own-results/mine/") for image in summary["images"])
+    # The VRT was uploaded with the GeoTIFF it reads (GetFileList): 2 x 2 tiles of 512, and 3 x 3 of shade.
+    assert [image["features"] for image in summary["images"]] == [4, 9]
+    for image in summary["images"]:
+        assert len(json.loads(Path(image["file"]).read_text())["features"]) == image["features"]
+        assert Path(image["preview"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -47,9 +47,7 @@ def test_a_silent_s3_endpoint_makes_the_image_unavailable_within_the_read_timeou
     one_second_reads: None, silent_server: str
 ) -> None:
     started = time.monotonic()
-    with pytest.raises(
-        ImageUnavailableError, match=r"cannot reach image s3://bucket/scene\.tif now: "
-    ):
+    with pytest.raises(ImageUnavailableError, match=r"cannot reach image s3://bucket/scene\.tif now: "):
         open_image("s3://bucket/scene.tif", credentials=CREDENTIALS, s3_endpoint=silent_server)
 
     assert time.monotonic() - started < 10  # without a timeout GDAL would wait forever

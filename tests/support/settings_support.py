@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-REQUIRED_ENV = {
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "IMAGE_QUEUE": "q",
-    "REGION_QUEUE": "r",
-    "JOB_TABLE": "j",
-    "REGION_REQUEST_TABLE": "rr",
-    "ENDPOINT_TABLE": "e",
-    "WORKSPACE_BUCKET": "w",
-}
+from model_runner.testing.context import FAKE_ENVIRONMENT
+
+REQUIRED_ENV = dict(FAKE_ENVIRONMENT)
 """Every required variable, with placeholder values."""

@@ -16,7 +16,7 @@ from model_runner.api.problems import format_problems
 from model_runner.api.processor import SAGEMAKER_PARAMETERS, ImageProcessor, ModelInvocationType
 from model_runner.api.region_request import PixelWindow, RegionRequest
 from model_runner.api.request_body import request_identity
-from model_runner.api.sinks import KinesisSink, S3Sink, Sink
+from model_runner.api.sinks import KinesisSink, S3Sink, Sink, StacSink
 from model_runner.api.validate_file import validate_file
 from model_runner.tiling.encodings import TileCompression, TileFormat
 
@@ -37,6 +37,7 @@ __all__ = [
     "RegionRequest",
     "S3Sink",
     "Sink",
+    "StacSink",
     "TileCompression",
     "TileFormat",
     "format_problems",

@@ -1,4 +1,4 @@
-"""Where a job's features are written: S3 objects or a Kinesis stream."""
+"""Where a job's features are written: S3 objects, a Kinesis stream, or S3 objects with STAC Items."""
 
 from __future__ import annotations
 
@@ -52,7 +52,17 @@ class KinesisSink(WireModel):
     assumed_role: RoleArn | None = None
 
 
-SINK_TYPES = ("S3", "Kinesis")
+class StacSink(WireModel):
+    """Features written as GeoJSON objects under ``s3://bucket/prefix``, each with a STAC Item
+    (label extension) beside it that describes the processed area, the classes and the source image."""
+
+    type: Literal["STAC"] = "STAC"
+    bucket: BucketName
+    prefix: str = ""
+    role: RoleArn | None = None
+
+
+SINK_TYPES = ("S3", "Kinesis", "STAC")
 """The sink "type" values, as written; any letter case is accepted on input."""
 _CANONICAL_TYPES = {name.casefold(): name for name in SINK_TYPES}
 
@@ -68,6 +78,6 @@ def _canonical_types(value: object) -> object:
     ]
 
 
-Sink = Annotated[S3Sink | KinesisSink, Field(discriminator="type")]
+Sink = Annotated[S3Sink | KinesisSink | StacSink, Field(discriminator="type")]
 Sinks = Annotated[tuple[Sink, ...], BeforeValidator(_canonical_types), non_empty("output")]
 """A non-empty list of sinks, discriminated by their case-insensitive "type"."""

@@ -12,14 +12,20 @@ from model_runner.errors import InvalidRequestError, UnreadableMessageError
 
 def validate_file(path: Path, out: TextIO, err: TextIO | None = None) -> int:
     """Print the normalised request in ``path`` as camelCase JSON and return 0, or print one line
-    per problem and return 1. Warnings about ignored keys go to ``err`` (default: standard error).
+    per problem and return 1 (2 when the file cannot be read). Warnings about ignored keys go to
+    ``err`` (default: standard error).
     """
     try:
         request, warnings = parse_image_request(path.read_bytes())
     except OSError as error:
-        problems: tuple[str, ...] = (f"{path}: cannot read the file: {error.strerror or error}",)
+        # Not a problem of the request but of the command line: status 2, like every command's.
+        print(
+            f"{path}: cannot read the file ({error.strerror or error}); give an ImageRequest JSON file",
+            file=out,
+        )
+        return 2
     except UnreadableMessageError as error:
-        problems = (f"{path}: {error}",)
+        problems: tuple[str, ...] = (f"{path}: {error}",)
     except InvalidRequestError as error:
         problems = error.problems
     else:

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from model_runner.aws.service_errors import ConditionFailedError, aws_call
+from model_runner.aws.service_errors import ConditionFailedError, all_pages, aws_call
 from model_runner.resources import TTL_ATTRIBUTE
 from model_runner.status import ImageRecord, Status
 
@@ -147,6 +147,18 @@ class JobTable:
         if "Item" not in answer:
             raise KeyError(f"image {image_id} is not in {self.table_name}")
         return _record(answer["Item"])
+
+    def images_of(self, job_id: str) -> list[ImageRecord]:
+        """Every image row of a job. The table is keyed by image, so this is a filtered scan: for
+        operators' tools (``model-runner status``), never for the worker."""
+        scan: dict[str, Any] = {
+            "TableName": self.table_name,
+            "FilterExpression": "job_id = :job",
+            "ExpressionAttributeValues": {":job": {"S": job_id}},
+            "ConsistentRead": True,
+        }
+        pages = all_pages(self._client.scan, scan, f"find the images of job {job_id} in {self.table_name}")
+        return [_record(item) for page in pages for item in page.get("Items", [])]
 
     def _update(
         self, image_id: str, *, expression: str, condition: str, values: dict[str, Any]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -49,3 +50,17 @@ def aws_call(what: str) -> Iterator[None]:
         raise failure from error
     except BotoCoreError as error:
         raise ServiceError(f"{what}: {error}") from error
+
+
+def all_pages(
+    call: Callable[..., dict[str, Any]], request: dict[str, Any], what: str
+) -> Iterator[dict[str, Any]]:
+    """Every page of a DynamoDB Query or Scan, following LastEvaluatedKey; failures as :func:`aws_call`."""
+    request = dict(request)
+    while True:
+        with aws_call(what):
+            page = call(**request)
+        yield page
+        if "LastEvaluatedKey" not in page:
+            return
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -27,7 +27,9 @@ from model_runner.handlers.ports import (
     RegionQueue,
     RegionStore,
     SinkFactory,
+    Tracer,
 )
+from model_runner.observability.tracing import NoTracer
 from model_runner.tiling import GridTilingStrategy, TilingStrategy
 
 
@@ -70,6 +72,8 @@ class HandlerContext:
     tiling: TilingStrategy = field(default_factory=GridTilingStrategy)
     shutdown: threading.Event = field(default_factory=threading.Event)
     """Set when the worker is stopping: long work stops taking new tiles."""
+    tracer: Tracer = field(default_factory=NoTracer)
+    """Spans of images, regions and model calls (X-Ray when TRACING_ENABLED; else nothing)."""
     worker_id: str = field(default_factory=new_worker_id)
     """Who claims the completion of an image: unique per worker (host, process, instance)."""
     progress: Callable[[], None] = _no_progress

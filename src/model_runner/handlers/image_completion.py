@@ -30,9 +30,10 @@ from model_runner.events import JobCompleted, JobFailed
 from model_runner.features import DetectionBatch, distill
 from model_runner.features.output import OutputContext, output_features
 from model_runner.handlers.context import HandlerContext
-from model_runner.imagery import geolocate
+from model_runner.handlers.ports import Image
+from model_runner.imagery import geolocate, processed_footprint
 from model_runner.periodic import every
-from model_runner.sinks import SinkError
+from model_runner.sinks import ImageMetadata, SinkError
 from model_runner.status import ImageRecord, Status, image_status
 
 logger = logging.getLogger(__name__)
@@ -75,26 +76,33 @@ class ImageCompletion:
         lease = _Lease(self._context, record.image_id)
         if not self._await_claim(lease, record.image_id):
             return
-        with every(lease.renew_every_s, lease.renew, name=f"completion-lease-{record.image_id[:24]}"):
-            status = image_status(record.region_outcomes.values())
-            features = 0
-            if status is Status.FAILED:
-                message = f"all {record.region_count} regions failed"
+        with (
+            every(lease.renew_every_s, lease.renew, name=f"completion-lease-{record.image_id[:24]}"),
+            self._context.tracer.span("completion", job_id=record.job_id, image_id=record.image_id),
+        ):
+            self._complete(request, record, lease)
+
+    def _complete(self, request: RegionRequest, record: ImageRecord, lease: _Lease) -> None:
+        status = image_status(record.region_outcomes.values())
+        features = 0
+        outputs: list[str] = []
+        if status is Status.FAILED:
+            message = f"all {record.region_count} regions failed"
+        else:
+            try:
+                written = self._write_features(request, record, lease)
+            except ModelRunnerError as error:
+                if error.action is not QueueAction.FAIL_JOB:
+                    raise  # a fault of the moment (or a lost claim): completed on a retry
+                status, message = Status.FAILED, str(error)
             else:
-                try:
-                    written = self._write_features(request, record, lease)
-                except ModelRunnerError as error:
-                    if error.action is not QueueAction.FAIL_JOB:
-                        raise  # a fault of the moment (or a lost claim): completed on a retry
-                    status, message = Status.FAILED, str(error)
-                else:
-                    features = written.features
-                    status = _worst(status, written.status)
-                    message = written.message(record)
-            if any(outcome is not Status.SUCCESS for outcome in record.region_outcomes.values()):
-                message += self._first_reasons(record.image_id)
-            lease.check()
-            self._finish(record, status, message, features)
+                features, outputs = written.features, written.locations
+                status = _worst(status, written.status)
+                message = written.message(record)
+        if any(outcome is not Status.SUCCESS for outcome in record.region_outcomes.values()):
+            message += self._first_reasons(record.image_id)
+        lease.check()
+        self._finish(record, status, message, features, outputs)
 
     def _await_claim(self, lease: _Lease, image_id: str) -> bool:
         """Take the claim; while another worker holds it, wait for that worker to finish the image
@@ -137,7 +145,9 @@ class ImageCompletion:
         )
         self._finish(record, Status.FAILED, reason, 0)
 
-    def _finish(self, record: ImageRecord, status: Status, message: str, features: int) -> None:
+    def _finish(
+        self, record: ImageRecord, status: Status, message: str, features: int, outputs: Sequence[str] = ()
+    ) -> None:
         if not self._context.jobs.finish_image(record.image_id, status, message):
             logger.info("image %s already has its terminal status; not reporting %s", record.image_id, status)
             return
@@ -149,7 +159,14 @@ class ImageCompletion:
         else:
             self._context.events.emit(
                 JobCompleted(
-                    record.job_id, record.image_id, status, duration, features, message, record.job_name
+                    record.job_id,
+                    record.image_id,
+                    status,
+                    duration,
+                    features,
+                    message,
+                    record.job_name,
+                    tuple(outputs),
                 )
             )
         self._context.workspace.clear(record.image_id)
@@ -177,11 +194,31 @@ class ImageCompletion:
             source_metadata=[source] if source else None,
         )
         features = output_features(records, shapes, context)
+        metadata = ImageMetadata(
+            source_url=request.image_url,
+            footprint=self._footprint(image, request),
+            inference_time=context.inference_time,
+        )
         progress()
-        return self._write(request, record.image_id, features, lease)
+        return self._write(request, record.image_id, features, metadata, lease)
+
+    @staticmethod
+    def _footprint(image: Image, request: RegionRequest) -> dict[str, Any] | None:
+        """The processed area in WGS84, for outputs that describe it (STAC); None if unknown."""
+        try:
+            shape = processed_footprint(image.sensor_model(), request.area, request.region_of_interest)
+        except ModelRunnerError as error:
+            logger.warning("image %s: no footprint of the processed area: %s", request.image_id, error)
+            return None
+        return shape.geometry if shape else None
 
     def _write(
-        self, request: RegionRequest, image_id: str, features: Sequence[dict[str, Any]], lease: _Lease
+        self,
+        request: RegionRequest,
+        image_id: str,
+        features: Sequence[dict[str, Any]],
+        metadata: ImageMetadata,
+        lease: _Lease,
     ) -> _Written:
         sinks = self._context.sinks(request.sinks)
         written = _Written(features=len(features))
@@ -189,7 +226,7 @@ class ImageCompletion:
             lease.check()
             self._context.progress()
             try:
-                report = sink.write(request.job_id, image_id, features)
+                report = sink.write(request.job_id, image_id, features, metadata=metadata)
             except SinkError as error:
                 if error.action is not QueueAction.FAIL_JOB:
                     raise  # the sink cannot be reached now: the whole completion is retried

@@ -52,6 +52,12 @@ class ImageRequestHandler:
         missing queue or bucket it names) records the image FAILED with the reason.
         """
         image_id = image_id_for(image_request.job_id, image_url)
+        with self.context.tracer.span("image", job_id=image_request.job_id, image_id=image_id):
+            self._process_image(image_request, image_url, image_id, request_type)
+
+    def _process_image(
+        self, image_request: ImageRequest, image_url: str, image_id: str, request_type: str | None
+    ) -> None:
         try:
             self._accept_image(image_request, image_url, image_id, request_type)
         except ModelRunnerError as error:

@@ -10,6 +10,7 @@ the adapters are held to the same contract tests.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 import numpy as np
@@ -201,3 +202,15 @@ class EventSink(Protocol):
     """Where handlers report what happens (the event bus and its observers)."""
 
     def emit(self, event: LifecycleEvent) -> None: ...
+
+
+class Tracer(Protocol):
+    """Traces of the work (AWS X-Ray when TRACING_ENABLED); the default traces nothing."""
+
+    def span(self, name: str, **annotations: str) -> AbstractContextManager[None]:
+        """A span around some work: a segment, or a subsegment of the span open on this thread."""
+        ...
+
+    def traced(self, detector: Detector) -> Detector:
+        """``detector``, whose calls are spans under the span open on this thread now."""
+        ...

@@ -57,6 +57,14 @@ class RegionRequestHandler:
         served) is recorded FAILED with the reason; transient faults propagate for a retry.
         """
         image_id, region_id = region_request.image_id, region_request.region_id
+        span = self.context.tracer.span(
+            "region", job_id=region_request.job_id, image_id=image_id, region_id=region_id
+        )
+        with span:
+            return self._handle(region_request)
+
+    def _handle(self, region_request: RegionRequest) -> RegionRecord:
+        image_id, region_id = region_request.image_id, region_request.region_id
         try:
             image = self.context.images.get(region_request.image_url, region_request.image_read_role)
             item = self.context.regions.start_region(image_id, region_id)
@@ -125,8 +133,10 @@ class RegionRequestHandler:
         Raises:
             WorkInterruptedError: the worker is shutting down before every tile was processed.
         """
-        detector = self.context.models.detector(
-            region_request.image_processor, region_request.image_processor_parameters
+        detector = self.context.tracer.traced(
+            self.context.models.detector(
+                region_request.image_processor, region_request.image_processor_parameters
+            )
         )
         results = run_tiles(
             tiles,

@@ -13,6 +13,7 @@ from model_runner.imagery.geolocation import (
     GeolocatedShape,
     PixelGeometryError,
     geolocate,
+    processed_footprint,
     roi_to_pixel_polygon,
 )
 from model_runner.imagery.pixel_scaling import ValueRange
@@ -41,5 +42,6 @@ __all__ = [
     "encoding_problem",
     "geolocate",
     "open_image",
+    "processed_footprint",
     "roi_to_pixel_polygon",
 ]

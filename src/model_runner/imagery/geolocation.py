@@ -13,12 +13,14 @@ from typing import Any
 
 import numpy as np
 import shapely
+import shapely.geometry
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from model_runner.errors import InvalidRequestError, ModelRunnerError, QueueAction
 from model_runner.features.pixel_geometry import POSITION_NESTING
 from model_runner.imagery.sensor_model import SensorModel
+from model_runner.imagery.source import PixelWindow
 
 _ROI_EDGE_PIECES = 64  # densify each region-of-interest edge into at least this many pieces
 
@@ -176,3 +178,20 @@ def _rebuild(skeleton: _Skeleton, world_blocks: Sequence[list[list[float]]]) -> 
     if isinstance(skeleton, int):
         return world_blocks[skeleton]
     return [_rebuild(part, world_blocks) for part in skeleton]
+
+
+def processed_footprint(
+    model: SensorModel, area: PixelWindow, roi_wkt: str | None = None
+) -> GeolocatedShape | None:
+    """The WGS84 outline of what was processed: the pixel ``area``, within the region of interest
+    when there is one; edges densified so they follow the sensor model. None when the model cannot
+    locate it."""
+    processed: BaseGeometry = shapely.box(area.x, area.y, area.x + area.width, area.y + area.height)
+    if roi_wkt is not None:
+        processed = processed.intersection(roi_to_pixel_polygon(model, roi_wkt))
+    if processed.is_empty:
+        return None
+    min_x, min_y, max_x, max_y = processed.bounds
+    dense = shapely.segmentize(processed, max(max_x - min_x, max_y - min_y, 1.0) / _ROI_EDGE_PIECES)
+    (shape,) = geolocate(model, [shapely.geometry.mapping(dense)])
+    return shape

@@ -21,26 +21,31 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+from model_runner.api import parse_image_request
 from model_runner.config import load_settings
+from model_runner.errors import InvalidRequestError
 from model_runner.imagery import TileCompression, TileFormat, content_type, encode_tile, open_image
 from model_runner.inference.bounded_executor import run_bounded
 from model_runner.inference.endpoint_guard import EndpointGuard
 from model_runner.inference.http_client import HttpModelClient
 from model_runner.inference.http_policy import HttpCallPolicy
 from model_runner.local import ModelSpec, start_local_stack
+from model_runner.local.job_flags import in_flag_terms
 from model_runner.local.job_watch import JobWatch
 from model_runner.security import UrlAllowList
 from model_runner.tiling import GridTilingStrategy, Tile, Window
+from model_runner.tools.command_error import CommandError
 from model_runner.worker.wiring import build_worker
 
 TIMEOUT_S = 3600
+MIN_SIZE, MAX_SIZE = 256, 131072
+MAX_WORKERS = 256
+PROGRESS_EVERY = 10
 
 
 def run_bench(args: argparse.Namespace) -> int:
     """Run both measurements and print their figures; 0 when the job succeeded."""
-    if args.mode != "http":
-        print(f"model-runner bench: --mode {args.mode} is not available in this build", file=sys.stderr)
-        return 2
+    _check(args)
     with tempfile.TemporaryDirectory(prefix="model-runner-bench-") as scratch:
         print(f"generating a {args.size} x {args.size} image", file=sys.stderr)
         # In a child process, so that this process's peak memory is the pipeline's and the loop's.
@@ -83,11 +88,27 @@ def run_bench(args: argparse.Namespace) -> int:
     return 0 if pipeline["status"] == "SUCCESS" else 1
 
 
-def _pipeline(args: argparse.Namespace, env: dict[str, str], image: str, model_url: str) -> dict[str, Any]:
-    outcome = JobWatch()
-    runtime = build_worker(load_settings(env), observers=[outcome])
-    worker = threading.Thread(target=runtime.worker.run, name="bench-worker")
-    body = {
+def _check(args: argparse.Namespace) -> None:
+    """Refuse a wrong command line before anything starts.
+
+    Raises:
+        CommandError: saying which option is wrong and what it takes.
+    """
+    if args.mode != "http":
+        raise CommandError(f"--mode {args.mode}: bench measures HTTP models only; leave out --mode")
+    if not MIN_SIZE <= args.size <= MAX_SIZE:
+        raise CommandError(f"--size {args.size}: give an image edge between {MIN_SIZE} and {MAX_SIZE} pixels")
+    if not 1 <= args.workers <= MAX_WORKERS:
+        raise CommandError(f"--workers {args.workers}: give 1 to {MAX_WORKERS} model calls in flight")
+    try:
+        parse_image_request(_job(args, "s3://mr-images/bench.tif", "http://127.0.0.1/invocations"))
+    except InvalidRequestError as error:
+        raise CommandError(in_flag_terms(error.problems)) from None
+
+
+def _job(args: argparse.Namespace, image: str, model_url: str) -> dict[str, Any]:
+    """The benchmark's ImageRequest."""
+    return {
         "jobId": f"bench-{int(time.time())}",
         "imageUrls": [image],
         "imageProcessor": {"name": model_url, "type": "HTTP_ENDPOINT"},
@@ -97,6 +118,14 @@ def _pipeline(args: argparse.Namespace, env: dict[str, str], image: str, model_u
         "imageProcessorTileCompression": args.compression,
         "outputs": [{"type": "S3", "bucket": "mr-results", "prefix": "bench"}],
     }
+
+
+def _pipeline(args: argparse.Namespace, env: dict[str, str], image: str, model_url: str) -> dict[str, Any]:
+    print("pipeline:", file=sys.stderr)
+    outcome = JobWatch(sys.stderr)
+    runtime = build_worker(load_settings(env), observers=[outcome])
+    worker = threading.Thread(target=runtime.worker.run, name="bench-worker")
+    body = _job(args, image, model_url)
     cpu_before = time.process_time()
     started = time.monotonic()
     worker.start()
@@ -104,6 +133,7 @@ def _pipeline(args: argparse.Namespace, env: dict[str, str], image: str, model_u
         runtime.clients.client("sqs").send_message(QueueUrl=env["IMAGE_QUEUE"], MessageBody=json.dumps(body))
         outcome.finished.wait(TIMEOUT_S)
         seconds = time.monotonic() - started
+        print(file=sys.stderr)
     finally:
         runtime.shutdown.set()
         worker.join()
@@ -140,8 +170,13 @@ def _bare_loop(args: argparse.Namespace, image_path: str, model_url: str) -> dic
         def call(body: bytes) -> bytes:
             return client.invoke(model_url, body, mime)
 
+        done = 0
         with closing(run_bounded(tiles, prepare, call, concurrency=args.workers)) as outcomes:
-            done = sum(1 for outcome in outcomes if outcome.succeeded)
+            for index, outcome in enumerate(outcomes, start=1):
+                done += outcome.succeeded
+                if index % PROGRESS_EVERY == 0 or index == len(tiles):
+                    print(f"\rbare loop: tiles {index}/{len(tiles)}", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
     seconds = time.monotonic() - started
     image.close()
     return {"tiles": done, "seconds": round(seconds, 3), "tiles_per_s": round(done / seconds, 2)}

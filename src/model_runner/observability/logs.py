@@ -6,10 +6,11 @@ import dataclasses
 import json
 import logging
 import sys
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from model_runner.config import WorkerSettings
-from model_runner.events import JobFailed, LifecycleEvent, TileFailed
+from model_runner.events import JobCompleted, JobFailed, LifecycleEvent, RegionCompleted, TileFailed
 from model_runner.observability.log_redaction import RedactingFilter, quiet_wire_loggers
 
 logger = logging.getLogger("model_runner.events")
@@ -20,7 +21,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "time": utc_time(record.created),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -31,6 +32,11 @@ class JsonFormatter(logging.Formatter):
         elif record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
+
+
+def utc_time(created: float) -> str:
+    """``2026-01-31T12:34:56.789Z``: UTC, to the millisecond."""
+    return datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def configure_logging(settings: WorkerSettings, stream: TextIO = sys.stderr) -> None:
@@ -54,4 +60,24 @@ class LogObserver:
     def on_event(self, event: LifecycleEvent) -> None:
         fields = {"event": type(event).__name__, **dataclasses.asdict(event)}
         level = logging.WARNING if isinstance(event, TileFailed | JobFailed) else logging.INFO
-        logger.log(level, "%s %s", type(event).__name__, event.image_id, extra={"fields": fields})
+        logger.log(level, "%s", describe(event), extra={"fields": fields})
+
+
+def describe(event: LifecycleEvent) -> str:
+    """One line saying what happened, with the reason of a failure: ``TileFailed job-1 image
+    <image id>: tile x0-y0-w512-h512: HTTP 500 ...`` (the structured fields hold every id)."""
+    match event:
+        case TileFailed():
+            return f"TileFailed {event.job_id} image {event.image_id}: {event.reason}"
+        case JobFailed():
+            return f"JobFailed {event.job_id} image {event.image_id}: {event.reason}"
+        case RegionCompleted():
+            failed = f"{event.status.value}, {event.failed_tiles}/{event.total_tiles} tiles failed"
+            first = f" ({event.failures[0]})" if event.failures else ""
+            return f"RegionCompleted {event.job_id} region {event.region_id}: {failed}{first}"
+        case JobCompleted():
+            return (
+                f"JobCompleted {event.job_id} image {event.image_id}: {event.status.value}, {event.message}"
+            )
+        case _:
+            return f"{type(event).__name__} {event.job_id} image {event.image_id}"

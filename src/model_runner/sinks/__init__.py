@@ -1,9 +1,11 @@
-"""Output sinks: where an image's geolocated features are written (S3 objects, Kinesis records)."""
+"""Output sinks: where an image's geolocated features are written (S3 objects, Kinesis records,
+S3 objects with STAC Items)."""
 
 from model_runner.sinks.base import Feature, ImageMetadata, Sink, SinkError, SinkReport, SinkUnavailableError
 from model_runner.sinks.factory import KinesisSinkSpec, RequestSinks, S3SinkSpec, SinkSpec, build_sinks
 from model_runner.sinks.kinesis import KinesisSink
 from model_runner.sinks.s3 import S3Sink, object_key
+from model_runner.sinks.stac import StacSink
 
 __all__ = [
     "Feature",
@@ -18,6 +20,7 @@ __all__ = [
     "SinkReport",
     "SinkSpec",
     "SinkUnavailableError",
+    "StacSink",
     "build_sinks",
     "object_key",
 ]

@@ -50,6 +50,13 @@ class ImageMetadata:
 
     image_url: str | None = None
     """The image's location (``s3://bucket/path/name.tif`` or a local path); names the S3 object."""
+    source_url: str | None = None
+    """The image's location, for outputs that link to it (STAC); unlike ``image_url``, it does not
+    change the S3 object's name."""
+    footprint: Mapping[str, Any] | None = None
+    """GeoJSON geometry (WGS84) of the processed area: the image, or its region of interest."""
+    inference_time: str | None = None
+    """ISO-8601 UTC time the image's processing started."""
 
 
 class Sink(Protocol):

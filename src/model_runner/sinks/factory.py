@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from model_runner.api import KinesisSink as KinesisOutput
 from model_runner.api import S3Sink as S3Output
 from model_runner.api import Sink as Output
+from model_runner.api import StacSink as StacOutput
 from model_runner.aws.client_factory import ClientFactory
 from model_runner.backoff import Backoff
 from model_runner.sinks.base import Sink
 from model_runner.sinks.kinesis import MAX_RECORDS_PER_CALL, KinesisSink
 from model_runner.sinks.s3 import S3Sink
+from model_runner.sinks.stac import StacSink
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,16 @@ class KinesisSinkSpec:
     role_arn: str | None = None
 
 
-SinkSpec = S3SinkSpec | KinesisSinkSpec
+@dataclass(frozen=True)
+class StacSinkSpec:
+    """A STAC output of a request: ``{"type": "STAC", "bucket", "prefix", "role"?}``."""
+
+    bucket: str
+    prefix: str = ""
+    role_arn: str | None = None
+
+
+SinkSpec = S3SinkSpec | KinesisSinkSpec | StacSinkSpec
 
 
 def build_sinks(
@@ -48,6 +59,8 @@ def build_sinks(
     for spec in specs:
         if isinstance(spec, S3SinkSpec):
             sinks.append(S3Sink(client("s3", role_arn=spec.role_arn), spec.bucket, spec.prefix))
+        elif isinstance(spec, StacSinkSpec):
+            sinks.append(StacSink(client("s3", role_arn=spec.role_arn), spec.bucket, spec.prefix))
         else:
             sinks.append(
                 KinesisSink(client("kinesis", role_arn=spec.role_arn), spec.stream, spec.batch_size, backoff)
@@ -69,6 +82,8 @@ class RequestSinks:
 def _spec(output: Output) -> SinkSpec:
     if isinstance(output, S3Output):
         return S3SinkSpec(bucket=output.bucket, prefix=output.prefix, role_arn=output.role)
+    if isinstance(output, StacOutput):
+        return StacSinkSpec(bucket=output.bucket, prefix=output.prefix, role_arn=output.role)
     if isinstance(output, KinesisOutput):
         return KinesisSinkSpec(
             stream=output.stream,

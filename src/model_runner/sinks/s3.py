@@ -101,7 +101,7 @@ class S3Sink:
             else:
                 self._upload_parts(key, chain((first, second), chunks))
         except ClientError as error:
-            raise _describe(error, self._bucket, key) from error
+            raise s3_write_error(error, self._bucket, key) from error
         except BotoCoreError as error:
             raise SinkUnavailableError(f"S3 s3://{self._bucket}/{key}: {error}") from error
         return SinkReport(self.description, len(features), f"s3://{self._bucket}/{key}")
@@ -136,7 +136,9 @@ class S3Sink:
             _LOG.warning("could not abort multipart upload %s of s3://%s/%s", upload_id, self._bucket, key)
 
 
-def _describe(error: ClientError, bucket: str, key: str) -> SinkError:
+def s3_write_error(error: ClientError, bucket: str, key: str) -> SinkError:
+    """The sink error of a refused S3 write: the request's fault, or (5xx, throttling)
+    SinkUnavailableError."""
     details = error.response.get("Error", {})
     code = details.get("Code", "Unknown")
     if code == "NoSuchBucket":

@@ -20,6 +20,7 @@ from model_runner.config import load_settings
 from model_runner.errors import ConfigurationError
 from model_runner.observability import configure_logging
 from model_runner.registry import ExtensionError
+from model_runner.worker.preflight import startup_problems
 from model_runner.worker.wiring import WorkerRuntime, build_worker
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,12 @@ def run_worker(request_type: str | None = None) -> int:
     except ConfigurationError as error:
         for problem in error.problems:
             print(f"model-runner: configuration: {problem}", file=sys.stderr)
+        return 2
+    problems = startup_problems(settings, runtime.clients)
+    for problem in problems:
+        print(f"model-runner worker: {problem}", file=sys.stderr)
+    if problems:
+        runtime.close()
         return 2
     loop = threading.Thread(target=runtime.worker.run, name="worker-loop", daemon=True)
     loop.start()

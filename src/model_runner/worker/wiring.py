@@ -30,6 +30,7 @@ from model_runner.inference.sagemaker import SageMakerDetectors
 from model_runner.inference.tls import ca_bundle_from
 from model_runner.observability import MetricsObserver
 from model_runner.observability.metric_catalog import EXTENSION_FALLBACKS
+from model_runner.observability.tracing import NoTracer, XRayTracer
 from model_runner.registry import (
     ExtensionError,
     HandlerSelector,
@@ -125,6 +126,7 @@ def build_worker(
         clients=clients.client,
         shutdown=shutdown or threading.Event(),
         progress=progress.mark,
+        tracer=XRayTracer(settings.tracing_daemon_address) if settings.tracing_enabled else NoTracer(),
     )
     metrics = MetricsObserver(settings.metrics_namespace)
 

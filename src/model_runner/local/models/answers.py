@@ -52,6 +52,23 @@ def fails_in_mixed_mode(digest: str, fraction: float) -> bool:
 def _failure(spec: ModelSpec, digest: str, width: int, height: int, latency_s: float) -> Answer:
     if spec.failure_mode == "malformed_json":
         return Answer(200, MALFORMED_JSON, latency_s)
+    if spec.failure_mode in ("invalid_features", "deprecated_keys"):
+        feature = _centerpoint(spec, digest, width, height)
+        properties = feature["properties"]
+        if spec.failure_mode == "invalid_features":
+            properties["featureClasses"] = [{"iri": "centerpoint", "score": "high"}]
+            no_geometry = {
+                **feature,
+                "properties": {"featureClasses": [{"iri": "centerpoint", "score": 1.0}]},
+            }
+            return Answer(200, _collection([feature, no_geometry]), latency_s)
+        ring = properties.pop("imageGeometry")["coordinates"][0]
+        properties["bounds_imcoords"] = properties.pop("imageBBox")
+        properties["geom_imcoords"] = ring
+        properties["feature_types"] = {
+            item["iri"]: item["score"] for item in properties.pop("featureClasses")
+        }
+        return Answer(200, _collection([feature]), latency_s)
     if spec.failure_mode == "http_500" or (
         spec.failure_mode == "mixed" and fails_in_mixed_mode(digest, spec.failure_fraction)
     ):

@@ -46,7 +46,10 @@ class ModelRequestHandler(BaseHTTPRequestHandler):
             self._send(Answer(404, b'{"error":"not found"}'))
 
     def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            body = self._read_chunked()
+        else:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self._route() == INVOCATIONS_PATH:
             self._send(answer(self.server.spec, body))
         else:
@@ -54,6 +57,18 @@ class ModelRequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Log nothing per request: thousands of tiles would flood the log."""
+
+    def _read_chunked(self) -> bytes:
+        """A body sent with Transfer-Encoding: chunked (size line, data, CRLF; a 0 size ends it)."""
+        parts: list[bytes] = []
+        while True:
+            size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass  # trailer fields
+                return b"".join(parts)
+            parts.append(self.rfile.read(size))
+            self.rfile.readline()
 
     def _route(self) -> str:
         return self.path.split("?", 1)[0]

@@ -9,7 +9,7 @@ from typing import Literal, get_args
 from model_runner.errors import ConfigurationError
 
 ModelKind = Literal["centerpoint", "flood", "failure"]
-FailureMode = Literal["http_500", "malformed_json", "slow", "mixed"]
+FailureMode = Literal["http_500", "malformed_json", "slow", "mixed", "invalid_features", "deprecated_keys"]
 PING_PATH = "/ping"
 INVOCATIONS_PATH = "/invocations"
 
@@ -26,7 +26,10 @@ class ModelSpec:
         seed: flood: with the tile bytes, fixes the boxes, so equal tiles get equal answers.
         failure_mode: failure: http_500 (every tile), malformed_json (HTTP 200, broken body),
             slow (answers like centerpoint after ``slow_s``), mixed (HTTP 500 for a fraction
-            ``failure_fraction`` of tiles chosen by their hash, centerpoint for the rest).
+            ``failure_fraction`` of tiles chosen by their hash, centerpoint for the rest),
+            invalid_features (HTTP 200, features breaking the contract: a class score that is not
+            a number, a feature with no pixel geometry), deprecated_keys (a valid answer in the
+            deprecated forms: bounds_imcoords, geom_imcoords, feature_types).
         failure_fraction: mixed: share of tiles that fail, 0 to 1.
         slow_s: slow: seconds before the answer; longer than the caller's read timeout.
     """
