@@ -17,8 +17,8 @@ MAX_REQUEST_DEPTH = 32
 DEFAULT_MAX_REQUEST_BYTES = 192 * 1024
 
 _STRING = r'"(?:[^"\\]|\\.)*"'
-_STRINGS = re.compile(_STRING)
-_BRACKETS = re.compile(r"[\[\]{}]")
+_TOKENS = re.compile(r'["\[\]{}]')
+_STRING_REST = re.compile(r'(?:[^"\\]|\\.)*"', re.DOTALL)
 _JOB_ID = re.compile(r'"jobId"\s*:\s*(' + _STRING + ")")
 _IMAGE_URLS = re.compile(r'"imageUrls"\s*:\s*(\[[^\[\]{}]*\])')
 _IMAGE_URL = re.compile(r'"imageUrl"\s*:\s*(' + _STRING + ")")
@@ -35,15 +35,24 @@ def body_problem(text: str, max_bytes: int) -> str | None:
 
 
 def nesting_exceeds(text: str, limit: int) -> bool:
-    """Whether the JSON in ``text`` nests objects and lists deeper than ``limit`` (strings skipped)."""
+    """Whether the JSON in ``text`` nests objects and lists deeper than ``limit`` (strings skipped).
+
+    One pass, in time linear in the text whatever it holds: a string is skipped from its opening
+    quote to its end, and an unterminated one ends the scan (the parser then refuses the text).
+    """
     depth = 0
-    for bracket in _BRACKETS.finditer(_STRINGS.sub('""', text)):
-        if bracket.group() in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        else:
-            depth -= 1
+    position = 0
+    while (token := _TOKENS.search(text, position)) is not None:
+        if token.group() == '"':
+            rest = _STRING_REST.match(text, token.end())
+            if rest is None:
+                return False
+            position = rest.end()
+            continue
+        depth += 1 if token.group() in "[{" else -1
+        if depth > limit:
+            return True
+        position = token.end()
     return False
 
 
