@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from e2e_pipeline_support import (
+    allowing,
     extra_model,
     generated_image,
     image_messages,
@@ -97,13 +98,14 @@ def images(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Image
 
 @pytest.fixture(scope="module")
 def worker(
-    stack: LocalStack, network: FaultProxy, tmp_path_factory: pytest.TempPathFactory
+    stack: LocalStack, network: FaultProxy, slow_model: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[FaultWorker]:
     """The worker whose AWS calls go through ``network``."""
     folder = tmp_path_factory.mktemp("fault-worker")
-    started = FaultWorker.start(
-        stack, folder, 0, **fault_settings(stack, AWS_ENDPOINT_URL=network.url, REGION_SIZE=REGION_SIZE)
+    settings = fault_settings(
+        stack, AWS_ENDPOINT_URL=network.url, REGION_SIZE=REGION_SIZE, **allowing(stack, slow_model)
     )
+    started = FaultWorker.start(stack, folder, 0, **settings)
     yield started
     started.stop()
 
@@ -312,7 +314,12 @@ def test_a_stuck_model_call_fails_health_gives_the_message_up_and_sigterm_still_
     base = slow_model.removesuffix(INVOCATIONS_PATH)
     with fault_proxy(base) as model_network:
         settings = fault_settings(
-            stack, STALL_TIMEOUT="3", SHUTDOWN_TIMEOUT="3", MODEL_READ_TIMEOUT="60", MODEL_MAX_RETRIES="0"
+            stack,
+            STALL_TIMEOUT="3",
+            SHUTDOWN_TIMEOUT="3",
+            MODEL_READ_TIMEOUT="60",
+            MODEL_MAX_RETRIES="0",
+            **allowing(stack, model_network.url + INVOCATIONS_PATH),
         )
         stuck = FaultWorker.start(stack, tmp_path, 0, **settings)
         body = job(stack, images.one, model_network.url + INVOCATIONS_PATH)
