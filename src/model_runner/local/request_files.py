@@ -18,6 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from osgeo import gdal
 
+from model_runner.imagery.gdal_runtime import thread_config_option
 from model_runner.local.aws import AwsEndpoint
 from model_runner.tools.command_error import CommandError
 
@@ -36,7 +37,10 @@ def image_files(path: Path) -> list[Path]:
         raise CommandError(f"{path}: no such file; give an image file (GeoTIFF, NITF, VRT, ...)")
     gdal.UseExceptions()
     try:
-        dataset = gdal.Open(str(path))
+        # The worker never lists folders (gdal_hardening); here, on the user's own disk, the
+        # listing is how GDAL finds an image's sidecar files (.RPB, .aux.xml, ...).
+        with thread_config_option("GDAL_DISABLE_READDIR_ON_OPEN", "FALSE"):
+            dataset = gdal.Open(str(path))
     except RuntimeError as error:
         raise CommandError(f"{path}: not an image GDAL can open ({error})") from None
     listed = [Path(name) for name in dataset.GetFileList() or []]
