@@ -3,13 +3,12 @@ written fails (or, beside a working sink, makes PARTIAL) the image, naming the b
 
 from __future__ import annotations
 
-import json
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_pipeline_support import image_messages
+from e2e_pipeline_support import image_messages, stream_features
 from e2e_support import RESULTS_BUCKET, StatusCapture, image_request, send, upload, wait_for_images
 
 from model_runner.local import LocalStack
@@ -17,23 +16,6 @@ from model_runner.local import LocalStack
 pytestmark = pytest.mark.e2e
 
 RGB_TILES = 16
-
-
-def stream_features(stack: LocalStack, stream: str, job_id: str) -> list[dict[str, Any]]:
-    """Every feature of ``job_id`` in ``stream``, read from the start of each of its shards."""
-    kinesis = stack.boto3_client("kinesis")
-    found = []
-    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
-        iterator = kinesis.get_shard_iterator(
-            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while iterator:
-            answer = kinesis.get_records(ShardIterator=iterator, Limit=1000)
-            found += [json.loads(record["Data"]) for record in answer["Records"]]
-            if answer.get("MillisBehindLatest", 0) == 0 and not answer["Records"]:
-                break
-            iterator = answer.get("NextShardIterator")
-    return [feature for feature in found if feature["properties"]["inferenceMetadata"]["jobId"] == job_id]
 
 
 @pytest.fixture

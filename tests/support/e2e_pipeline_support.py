@@ -119,3 +119,20 @@ def wait_for_job_of_workers(
             f"--- worker {index}:\n{worker_log(folder, index)[-6000:]}" for index in range(workers)
         )
         raise AssertionError(f"{error}\n{logs}") from None
+
+
+def stream_features(stack: LocalStack, stream: str, job_id: str) -> list[dict[str, Any]]:
+    """Every feature of ``job_id`` in ``stream``, read from the start of each of its shards."""
+    kinesis = stack.boto3_client("kinesis")
+    found = []
+    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
+        iterator = kinesis.get_shard_iterator(
+            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            answer = kinesis.get_records(ShardIterator=iterator, Limit=1000)
+            found += [json.loads(record["Data"]) for record in answer["Records"]]
+            if answer.get("MillisBehindLatest", 0) == 0 and not answer["Records"]:
+                break
+            iterator = answer.get("NextShardIterator")
+    return [feature for feature in found if feature["properties"]["inferenceMetadata"]["jobId"] == job_id]

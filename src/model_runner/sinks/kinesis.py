@@ -2,7 +2,8 @@
 
 Records the service rejects (throttling, internal failure) are resent, alone, with exponential
 backoff; records still rejected after the last attempt fail the write with their count and error
-code, never vanish. The partition key is the MD5 of the feature id, spreading features over shards.
+code (SinkUnavailableError: the image's completion is retried later), never vanish. The partition
+key is the MD5 of the feature id, spreading features over shards.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from model_runner.backoff import Backoff
-from model_runner.sinks.base import Feature, ImageMetadata, SinkError, SinkReport
+from model_runner.sinks.base import Feature, ImageMetadata, SinkError, SinkReport, SinkUnavailableError
 from model_runner.sinks.geojson import encode_feature, feature_id
 
 if TYPE_CHECKING:
@@ -162,7 +163,7 @@ class KinesisSink:
             pending = [record for record, _ in rejected]
             codes = Counter(code for _, code in rejected)
         reasons = ", ".join(code if len(codes) == 1 else f"{code} x{count}" for code, count in codes.items())
-        raise SinkError(
+        raise SinkUnavailableError(
             f"{self.description}: {len(pending)} of {progress.total} records still rejected after "
             f"{self._backoff.max_attempts} attempts ({reasons}); {progress.written} written",
             code=codes.most_common(1)[0][0],
