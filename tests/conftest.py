@@ -1,4 +1,4 @@
-"""Fixtures shared by every test package, and the two tiers.
+"""Fixtures shared by every test package, and the test tiers.
 
 The end-to-end fixtures (the session's one local stack, workers, status capture) live in
 tests/support/e2e_support.py; a test that uses the stack is marked ``e2e``, every other test

@@ -112,6 +112,37 @@ class WorkerSettings(ExtensionSettings):
         "set by the local stack to its moto server. Unset in production.",
     )
 
+    aws_connect_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        validation_alias="AWS_CONNECT_TIMEOUT",
+        description="Seconds one AWS call (boto3) may take to connect before it is retried.",
+    )
+    aws_read_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=300,
+        validation_alias="AWS_READ_TIMEOUT",
+        description="Seconds one AWS call (boto3) may wait for its answer before it is retried; "
+        "must be longer than QUEUE_WAIT_SECONDS, the long poll of ReceiveMessage.",
+    )
+    aws_max_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=20,
+        validation_alias="AWS_MAX_ATTEMPTS",
+        description="Attempts of one AWS call (boto3) after throttling, 5xx answers, timeouts and "
+        "connection errors, with botocore's backoff; so no call lasts longer than about this many "
+        "times AWS_CONNECT_TIMEOUT plus AWS_READ_TIMEOUT.",
+    )
+    aws_retry_mode: Literal["standard", "adaptive"] = Field(
+        default="adaptive",
+        validation_alias="AWS_RETRY_MODE",
+        description="botocore's retry mode: adaptive also slows this worker's calls down when "
+        "AWS throttles them; standard only retries.",
+    )
+
     sagemaker_runtime_endpoint_url: str | None = Field(
         default=None,
         validation_alias="AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME",
@@ -152,6 +183,25 @@ class WorkerSettings(ExtensionSettings):
         validation_alias="VISIBILITY_TIMEOUT",
         description="Visibility timeout the worker keeps on a message it is processing; a "
         "heartbeat extends it every third of this time until the work is done.",
+    )
+
+    max_receives: int = Field(
+        default=4,
+        ge=1,
+        le=100,
+        validation_alias="MAX_RECEIVES",
+        description="When processing a message fails on its MAX_RECEIVES-th receive (a bug, or a "
+        "fault that outlasted every retry), its image is recorded FAILED with the last error and the "
+        "message deleted. Keep it below the queues' maxReceiveCount (5 in the CDK app), so that no "
+        "message reaches a dead-letter queue while its image has no terminal status.",
+    )
+    max_request_bytes: int = Field(
+        default=192 * 1024,
+        ge=1024,
+        le=256 * 1024,
+        validation_alias="MAX_REQUEST_BYTES",
+        description="Largest ImageRequest body, in bytes (UTF-8); a larger one is FAILED naming the "
+        "limit. Each region message repeats the request, and SQS carries at most 256 KiB.",
     )
 
     # --- Tables and topics -----------------------------------------------------------------
@@ -227,12 +277,54 @@ class WorkerSettings(ExtensionSettings):
         description="Seconds a throttled region waits before it is offered to the queue again.",
     )
 
+    max_tiles_per_image: int = Field(
+        default=250_000,
+        ge=1,
+        validation_alias="MAX_TILES_PER_IMAGE",
+        description="Most tiles one image of a request may be cut into (given its size, region of "
+        "interest, tile size and overlap); a request asking for more is FAILED naming "
+        "imageProcessorTileSize.",
+    )
+    min_tile_stride: int = Field(
+        default=32,
+        ge=1,
+        validation_alias="MIN_TILE_STRIDE",
+        description="Smallest imageProcessorTileSize minus imageProcessorTileOverlap a request may "
+        "ask for; below it the request is FAILED naming imageProcessorTileOverlap (tile 64 with "
+        "overlap 63 would read every pixel 4096 times).",
+    )
+
     gdal_cache_mb: int = Field(
         default=64,
         ge=16,
         validation_alias="GDAL_CACHEMAX",
         description="Megabytes of GDAL's block cache; tiles are read once each, so a small cache "
         "keeps the worker's memory bounded whatever the image size.",
+    )
+
+    image_connect_timeout_s: int = Field(
+        default=5,
+        ge=1,
+        le=120,
+        validation_alias="IMAGE_CONNECT_TIMEOUT",
+        description="Seconds GDAL may take to connect to S3 (or HTTP) for one read of an image "
+        "(GDAL_HTTP_CONNECTTIMEOUT).",
+    )
+    image_read_timeout_s: int = Field(
+        default=30,
+        ge=1,
+        le=600,
+        validation_alias="IMAGE_READ_TIMEOUT",
+        description="Seconds one HTTP request of GDAL reading an image may last (GDAL_HTTP_TIMEOUT). "
+        "A read that keeps failing gives the region back to the queue, to be retried.",
+    )
+    image_max_retries: int = Field(
+        default=2,
+        ge=0,
+        le=10,
+        validation_alias="IMAGE_MAX_RETRIES",
+        description="Retries of one HTTP request of GDAL after a timeout, a connection error, HTTP "
+        "429 or 5xx (GDAL_HTTP_MAX_RETRY).",
     )
 
     # --- Geolocation -----------------------------------------------------------------------
@@ -337,6 +429,34 @@ class WorkerSettings(ExtensionSettings):
         description="Seconds without a notification after which a submitted tile's output and "
         "failure locations are checked directly (in case a notification was lost), and then again "
         "every so often.",
+    )
+
+    # --- Completion, liveness and shutdown -------------------------------------------------
+    completion_lease_s: float = Field(
+        default=120.0,
+        ge=3,
+        le=3600,
+        validation_alias="COMPLETION_LEASE",
+        description="Seconds a worker's claim on completing an image lasts; it renews the claim "
+        "every third of this time while it writes the features, and another worker takes the image "
+        "over once a claim runs out (its completer died).",
+    )
+    stall_timeout_s: float = Field(
+        default=600.0,
+        gt=0,
+        validation_alias="STALL_TIMEOUT",
+        description="Seconds without progress (no tile finished, no message settled, no poll "
+        "returned) after which the worker is stuck: it stops extending its message, which goes to "
+        "another worker, and `model-runner health` fails, so the container is replaced. Keep it above "
+        "the longest single call (MODEL_READ_TIMEOUT x (MODEL_MAX_RETRIES + 1)).",
+    )
+    shutdown_timeout_s: float = Field(
+        default=25.0,
+        gt=0,
+        validation_alias="SHUTDOWN_TIMEOUT",
+        description="Seconds a worker may take to stop after SIGTERM; past them it gives its "
+        "message back and exits even if a call is stuck. Keep it below the container's stop "
+        "timeout (30 s on ECS by default).",
     )
 
     # --- Security: what a request may make the worker read and call ------------------------
@@ -470,12 +590,19 @@ class WorkerSettings(ExtensionSettings):
     def _check_heartbeat(self) -> WorkerSettings:
         if self.queue_wait_s >= self.visibility_timeout_s:
             raise ValueError("QUEUE_WAIT_SECONDS must be shorter than VISIBILITY_TIMEOUT")
+        if self.queue_wait_s >= self.aws_read_timeout_s:
+            raise ValueError("AWS_READ_TIMEOUT must be longer than QUEUE_WAIT_SECONDS")
         return self
 
     @property
     def heartbeat_s(self) -> float:
         """How often the visibility of a message in progress is extended."""
         return self.visibility_timeout_s / 3
+
+    @property
+    def liveness_interval_s(self) -> float:
+        """How often the liveness file is touched while the worker makes progress."""
+        return min(5.0, self.stall_timeout_s / 3)
 
     @classmethod
     def variable_of(cls, field_name: str) -> str:

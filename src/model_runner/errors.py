@@ -72,3 +72,19 @@ class ResourceNotFoundError(ModelRunnerError):
     """A queue, table, topic, bucket or stream named by the settings or the request does not exist."""
 
     action = QueueAction.FAIL_JOB
+
+
+class ImageUnavailableError(ServiceError):
+    """The image could not be reached for now (no answer in time, connection reset, S3 5xx): the
+    work is given back to the queue rather than recorded as failed pixels."""
+
+
+class DeferredError(ModelRunnerError):
+    """The message is given back to the queue to be processed later: not a failure, so it never
+    counts towards MAX_RECEIVES (a worker stopping, another worker completing the same image)."""
+
+    action = QueueAction.RETRY
+
+    def __init__(self, message: str, delay_s: int = 0) -> None:
+        self.delay_s = delay_s
+        super().__init__(message)

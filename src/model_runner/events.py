@@ -124,8 +124,29 @@ class JobFailed:
     status: Status = field(default=Status.FAILED, init=False)
 
 
+@dataclass(frozen=True)
+class RequestIgnored:
+    """A request named an image its jobId already started with other values, so it was not
+    processed: the sender is told, with the image's own ``status`` (unchanged)."""
+
+    job_id: str
+    image_id: str
+    status: Status
+    reason: str
+    job_name: str | None = None
+    duration_s: float = 0.0
+    """Nothing was processed."""
+
+
 LifecycleEvent = (
-    JobStarted | RegionStarted | TileFailed | RegionCompleted | Progress | JobCompleted | JobFailed
+    JobStarted
+    | RegionStarted
+    | TileFailed
+    | RegionCompleted
+    | Progress
+    | JobCompleted
+    | JobFailed
+    | RequestIgnored
 )
 
 

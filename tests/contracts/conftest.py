@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
+from manual_clock import ManualClock
 from moto import mock_aws
 
 from model_runner.aws.detection_store import DetectionStore
@@ -48,13 +49,18 @@ def table_spec(setting: str) -> TableSpec:
     return next(spec for spec in RESOURCES.tables if spec.setting == setting)
 
 
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
 @pytest.fixture(params=["dynamodb", "memory"])
-def job_store(request: pytest.FixtureRequest) -> JobStore:
+def job_store(request: pytest.FixtureRequest, clock: ManualClock) -> JobStore:
     if request.param == "memory":
-        return InMemoryJobStore()
+        return InMemoryJobStore(clock=clock)
     request.getfixturevalue("aws")
     spec = table_spec("JOB_TABLE")
-    return JobTable(make_table(spec), spec.name, ttl_days=7)
+    return JobTable(make_table(spec), spec.name, ttl_days=7, clock=clock)
 
 
 @pytest.fixture(params=["dynamodb", "memory"])

@@ -42,9 +42,9 @@ def test_the_job_row_has_the_reference_attributes() -> None:
     table.start_image(
         image_id="img", job_id="job", job_name=None, image_url="s3://b/k", region_count=3, details=details
     )
-    table.record_region("img", "r1", Status.SUCCESS)
-    table.record_region("img", "r2", Status.PARTIAL)
-    table.record_region("img", "r3", Status.FAILED)
+    table.record_region("img", "r1", Status.SUCCESS, claimant="worker-1", lease_s=60)
+    table.record_region("img", "r2", Status.PARTIAL, claimant="worker-1", lease_s=60)
+    table.record_region("img", "r3", Status.FAILED, claimant="worker-1", lease_s=60)
     table.finish_image("img", Status.PARTIAL, "done")
 
     row = plain(client.get_item(TableName=spec.name, Key={"image_id": {"S": "img"}})["Item"])

@@ -3,39 +3,19 @@ written fails (or, beside a working sink, makes PARTIAL) the image, naming the b
 
 from __future__ import annotations
 
-import json
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_pipeline_support import image_messages
-from e2e_support import (
-    RESULTS_BUCKET,
-    StatusCapture,
-    image_request,
-    send,
-    stream_records,
-    upload,
-    wait_for_images,
-)
+from e2e_pipeline_support import image_messages, stream_features
+from e2e_support import RESULTS_BUCKET, StatusCapture, image_request, send, upload, wait_for_images
 
 from model_runner.local import LocalStack
 
 pytestmark = pytest.mark.e2e
 
 RGB_TILES = 16
-
-
-def stream_features(stack: LocalStack, stream: str, job_id: str) -> list[dict[str, Any]]:
-    """Every feature of ``job_id`` in ``stream``: the records under its id, as the reference's
-    consumers select them, each a FeatureCollection."""
-    return [
-        feature
-        for record in stream_records(stack, stream)
-        if record["PartitionKey"] == job_id
-        for feature in json.loads(record["Data"])["features"]
-    ]
 
 
 @pytest.fixture

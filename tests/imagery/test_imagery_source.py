@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from osgeo import gdal
 
-from model_runner.errors import ConfigurationError, ImageReadError
+from model_runner.errors import ConfigurationError, ImageReadError, ImageUnavailableError
 from model_runner.imagery import S3Credentials, open_image
 from model_runner.imagery.credentials import PATH_OPTION_SCOPES, s3_path_options
 
@@ -93,7 +93,7 @@ def test_a_text_file_is_not_a_raster(tmp_path: Path) -> None:
         open_image(str(notes))
 
 
-@pytest.mark.parametrize("url", ["s3://bucket-only", "s3:///key", "https://example.com/a.tif"])
+@pytest.mark.parametrize("url", ["s3://bucket-only", "s3:///key", "ftp://example.com/a.tif"])
 def test_unsupported_or_incomplete_urls(url: str) -> None:
     with pytest.raises(ImageReadError, match="cannot open image"):
         open_image(url)
@@ -160,10 +160,12 @@ def test_path_options_apply_to_their_prefix_only_and_last_until_the_last_holder(
     assert gdal.GetPathSpecificOption(prefix, OPTION) is None
 
 
-def test_failed_s3_open_leaves_no_options_behind(unused_port: int) -> None:
+def test_failed_s3_open_leaves_no_options_behind(unused_port: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):  # as the local stack exports them
+        monkeypatch.setenv(name, "testing")
     url = "s3://unreachable-bucket/image.tif"
     endpoint = f"http://127.0.0.1:{unused_port}"
-    with pytest.raises(ImageReadError, match=r"s3://unreachable-bucket/image\.tif"):
+    with pytest.raises(ImageUnavailableError, match=r"cannot reach image s3://unreachable-bucket/image\.tif"):
         open_image(url, credentials=S3Credentials("AKID", "SECRET"), s3_endpoint=endpoint)
     assert gdal.GetPathSpecificOption("/vsis3/unreachable-bucket/image.tif", "AWS_S3_ENDPOINT") is None
 

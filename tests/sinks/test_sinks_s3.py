@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
+from hashlib import sha256
 from typing import Any
 
 import pytest
@@ -36,7 +38,7 @@ def test_small_output_is_one_feature_collection_object(
         "job-1", "job-1:img", features, metadata=ImageMetadata("s3://imagery/2024/scene_01.ntf")
     )
 
-    key = "out/job-1/scene_01.geojson"
+    key = "out/job-1/scene_01~" + sha256(b"job-1:img").hexdigest()[:12] + ".geojson"
     assert report.location == f"s3://{BUCKET}/{key}"
     assert report.features_written == 25
     assert read_json(bucket, key) == {"type": "FeatureCollection", "features": features}
@@ -87,9 +89,11 @@ def test_second_write_of_an_image_overwrites_the_same_object(bucket: Any, make_f
     sink.write("job-3", "job-3:area", make_features(5), metadata=metadata)
     sink.write("job-3", "job-3:area", make_features(3), metadata=metadata)
 
+    key = object_key("results", "job-3", "job-3:area", "/data/tiles/area.tif")
     listing = bucket.list_objects_v2(Bucket=BUCKET)["Contents"]
-    assert [item["Key"] for item in listing] == ["results/job-3/area.geojson"]
-    assert len(read_json(bucket, "results/job-3/area.geojson")["features"]) == 3
+    assert [item["Key"] for item in listing] == [key]
+    assert key.startswith("results/job-3/area~")
+    assert len(read_json(bucket, key)["features"]) == 3
 
 
 def test_image_without_features_writes_an_empty_collection(bucket: Any) -> None:
@@ -101,16 +105,43 @@ def test_image_without_features_writes_an_empty_collection(bucket: Any) -> None:
 @pytest.mark.parametrize(
     ("prefix", "job_id", "image_id", "url", "expected"),
     [
-        ("/a//b/", "job", "id", "s3://bucket/x/scene.ntf", "a/b/job/scene.geojson"),
-        ("", "job", "id", "/local/dir/scene.v2.tif", "job/scene.v2.geojson"),
-        ("out", "job 7", "job 7:s3://b/k.tif", None, "out/job_7/job_7_s3___b_k.tif.geojson"),
-        ("out", "job/../x", "id", "s3://bucket/", "out/job_.._x/id.geojson"),
+        ("/a//b/", "job", "id", "s3://bucket/x/scene.ntf", "a/b/job/scene~a56145270ce6.geojson"),
+        ("", "job", "id", "/local/dir/scene.v2.tif", "job/scene.v2~a56145270ce6.geojson"),
+        (
+            "out",
+            "job 7",
+            "job 7:s3://b/k.tif",
+            None,
+            "out/job_7~9baabbff386f/job_7_s3___b_k.tif~1f020a44c972.geojson",
+        ),
+        ("out", "job/../x", "id", "s3://bucket/", "out/job_.._x~4a5203d0e872/id.geojson"),
+        ("", "job-1", "image-1", None, "job-1/image-1.geojson"),
     ],
 )
 def test_object_key_is_normalised_and_deterministic(
     prefix: str, job_id: str, image_id: str, url: str | None, expected: str
 ) -> None:
     assert object_key(prefix, job_id, image_id, url) == expected
+
+
+@pytest.mark.parametrize(
+    "job_ids",
+    [
+        ("港口-1", "机场-1", "__-1"),
+        ("ports:2026", "ports/2026", "ports_2026", "ports 2026", "ports_2026~5eda0ac8087e"),
+        ("a" * 300, "a" * 301, "a" * 120),
+    ],
+    ids=["non-latin", "punctuation", "long"],
+)
+def test_different_job_ids_never_share_an_object_and_keys_stay_readable(job_ids: tuple[str, ...]) -> None:
+    keys = [object_key("out", job_id, f"{job_id}:s3://b/scene.tif") for job_id in job_ids]
+
+    assert len(set(keys)) == len(keys)
+    job_folders = [key.split("/")[1] for key in keys]
+    assert len(set(job_folders)) == len(job_folders)
+    readable = re.sub(r"[^A-Za-z0-9._=+-]", "_", job_ids[0])[:120]
+    assert job_folders[0] == readable or job_folders[0].startswith(readable + "~")
+    assert all(len(key.encode()) < 1024 for key in keys)  # S3's key limit
 
 
 def test_missing_bucket_is_a_sink_error_naming_it(s3: Any, make_features: Features) -> None:

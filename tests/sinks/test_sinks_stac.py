@@ -20,7 +20,7 @@ import shapely.geometry
 from pystac.validation import validate_dict
 
 from model_runner.api import parse_image_request
-from model_runner.sinks import ImageMetadata, SinkError, StacSink
+from model_runner.sinks import ImageMetadata, SinkError, StacSink, object_key
 from model_runner.sinks.factory import RequestSinks
 
 with warnings.catch_warnings():
@@ -66,12 +66,14 @@ def test_writes_the_features_and_an_item_beside_them(
 
     report = StacSink(s3, BUCKET, "stac").write("job-1", "job-1:img", features, metadata=METADATA)
 
-    assert report.location == f"s3://{BUCKET}/stac/job-1/job-1_img.item.json"
-    item = json.loads(s3.get_object(Bucket=BUCKET, Key="stac/job-1/job-1_img.item.json")["Body"].read())
+    labels_key = object_key("stac", "job-1", "job-1:img")  # stac/job-1/job-1_img~<digest>.geojson
+    item_key = labels_key.removesuffix(".geojson") + ".item.json"
+    assert report.location == f"s3://{BUCKET}/{item_key}"
+    item = json.loads(s3.get_object(Bucket=BUCKET, Key=item_key)["Body"].read())
     labels = item["assets"]["labels"]
-    assert labels["href"] == f"s3://{BUCKET}/stac/job-1/job-1_img.geojson"
+    assert labels["href"] == f"s3://{BUCKET}/{labels_key}"
     assert labels["type"] == "application/geo+json" and "labels" in labels["roles"]
-    written = json.loads(s3.get_object(Bucket=BUCKET, Key="stac/job-1/job-1_img.geojson")["Body"].read())
+    written = json.loads(s3.get_object(Bucket=BUCKET, Key=labels_key)["Body"].read())
     assert [feature["id"] for feature in written["features"]] == [feature["id"] for feature in features]
 
 

@@ -12,7 +12,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from e2e_support import JobOutcome, StatusCapture, upload, wait_for_images
+from e2e_support import JobOutcome, StatusCapture, stream_records, upload, wait_for_images
 
 from model_runner.aws.job_table import ImageRecord, JobTable
 from model_runner.aws.region_table import RegionRecord, RegionTable
@@ -119,3 +119,14 @@ def wait_for_job_of_workers(
             f"--- worker {index}:\n{worker_log(folder, index)[-6000:]}" for index in range(workers)
         )
         raise AssertionError(f"{error}\n{logs}") from None
+
+
+def stream_features(stack: LocalStack, stream: str, job_id: str) -> list[dict[str, Any]]:
+    """Every feature of ``job_id`` in ``stream``: the records under its id, as the reference's
+    consumers select them, each a FeatureCollection."""
+    return [
+        feature
+        for record in stream_records(stack, stream)
+        if record["PartitionKey"] == job_id
+        for feature in json.loads(record["Data"])["features"]
+    ]

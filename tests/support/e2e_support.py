@@ -212,25 +212,23 @@ def in_process_worker(stack: LocalStack) -> Iterator[Any]:
         runtime.close()
 
 
-@pytest.fixture
-def worker_processes(stack: LocalStack, tmp_path: Path) -> Iterator[Any]:
-    """Start `model-runner worker` processes: ``start(**env_overrides) -> Popen``; SIGTERM after the test."""
-    processes: list[subprocess.Popen[bytes]] = []
-
-    def start(**overrides: str) -> subprocess.Popen[bytes]:
-        index = len(processes)
-        env = {**os.environ, **worker_env(stack, LIVENESS_FILE=str(tmp_path / f"alive-{index}"), **overrides)}
-        log = (tmp_path / f"worker-{index}.log").open("wb")
-        process = subprocess.Popen(
+def start_worker_process(
+    stack: LocalStack, folder: Path, index: int, **overrides: str
+) -> subprocess.Popen[bytes]:
+    """A `model-runner worker` process on the stack, logging to ``folder/worker-<index>.log`` and
+    touching ``folder/alive-<index>``."""
+    env = {**os.environ, **worker_env(stack, LIVENESS_FILE=str(folder / f"alive-{index}"), **overrides)}
+    with (folder / f"worker-{index}.log").open("wb") as log:
+        return subprocess.Popen(
             [sys.executable, "-m", "model_runner.cli", "worker"],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        processes.append(process)
-        return process
 
-    yield start
+
+def stop_worker_processes(processes: Sequence[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM each process, and SIGKILL any still running a minute later."""
     for process in processes:
         process.terminate()
     for process in processes:
@@ -238,6 +236,20 @@ def worker_processes(stack: LocalStack, tmp_path: Path) -> Iterator[Any]:
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture
+def worker_processes(stack: LocalStack, tmp_path: Path) -> Iterator[Any]:
+    """Start `model-runner worker` processes: ``start(**env_overrides) -> Popen``; SIGTERM after the test."""
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(**overrides: str) -> subprocess.Popen[bytes]:
+        process = start_worker_process(stack, tmp_path, len(processes), **overrides)
+        processes.append(process)
+        return process
+
+    yield start
+    stop_worker_processes(processes)
 
 
 def stream_records(stack: LocalStack, stream: str) -> list[dict[str, Any]]:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from typing import Any
 
 import pytest
 
-from model_runner.aws.sqs import QueueMessage
+from model_runner.aws.sqs import MessageGoneError, QueueMessage
+from model_runner.backoff import Backoff
 from model_runner.config import load_settings
-from model_runner.errors import ImageReadError, ServiceError
+from model_runner.errors import DeferredError, ImageReadError, ResourceNotFoundError, ServiceError
 from model_runner.events import EventBus
 from model_runner.registry import UnservedEndpointError
 from model_runner.worker.loop import Worker
@@ -34,6 +36,8 @@ REQUEST = {
 
 
 class FakeQueue:
+    url = "https://sqs/fake"
+
     def __init__(self, messages: list[QueueMessage] | None = None) -> None:
         self.messages = messages or []
         self.deleted: list[str] = []
@@ -89,15 +93,18 @@ def message(body: object, message_id: str = "m1") -> QueueMessage:
 
 def worker(images: FakeQueue, selector: Selector, completion: FakeCompletion, tmp_path: Any) -> Worker:
     settings = load_settings({**ENV, "LIVENESS_FILE": str(tmp_path / "alive")})
-    return Worker(
+    stop = threading.Event()
+    loop = Worker(
         settings,
         images,  # type: ignore[arg-type]
         FakeQueue(),  # type: ignore[arg-type]
         selector,  # type: ignore[arg-type]
         completion,  # type: ignore[arg-type]
         EventBus(),
-        threading.Event(),
+        stop,
     )
+    loop._settlement._backoff = Backoff(max_attempts=5, sleep=lambda seconds: None)  # no waiting
+    return loop
 
 
 def test_a_request_for_an_endpoint_type_the_pair_does_not_serve_fails_its_images_with_the_reason(
@@ -169,6 +176,162 @@ def test_polling_touches_the_liveness_file(tmp_path: Any) -> None:
     worker(FakeQueue(), Selector(), FakeCompletion(), tmp_path).poll_once()
 
     assert (tmp_path / "alive").exists()
+
+
+class FlakyQueue(FakeQueue):
+    """A queue whose calls fail as scripted: each list holds the errors of the next calls."""
+
+    def __init__(self, messages: list[QueueMessage] | None = None, **failures: list[Exception]) -> None:
+        super().__init__(messages)
+        self.failures = failures
+        self.calls: dict[str, int] = {}
+
+    def _call(self, name: str) -> None:
+        self.calls[name] = self.calls.get(name, 0) + 1
+        pending = self.failures.get(name, [])
+        if pending:
+            raise pending.pop(0)
+
+    def receive(self, *, wait_s: int, visibility_s: int, max_messages: int = 1) -> list[QueueMessage]:
+        self._call("receive")
+        return super().receive(wait_s=wait_s, visibility_s=visibility_s)
+
+    def delete(self, message: QueueMessage) -> None:
+        self._call("delete")
+        super().delete(message)
+
+    def release(self, message: QueueMessage, delay_s: int = 0) -> None:
+        self._call("release")
+        super().release(message, delay_s)
+
+
+def received(body: object, count: int, message_id: str = "m1") -> QueueMessage:
+    text = body if isinstance(body, str) else json.dumps(body)
+    return QueueMessage("https://sqs/images", message_id, "receipt", text, count)
+
+
+def test_failed_receives_are_retried_and_the_loop_goes_on_to_process_the_next_message(tmp_path: Any) -> None:
+    images = FlakyQueue([message(REQUEST)], receive=[ServiceError("connection reset")] * 2)
+    selector = Selector()
+    loop = worker(images, selector, FakeCompletion(), tmp_path)
+    stopper = threading.Thread(target=lambda: (wait_for(lambda: images.deleted == ["m1"]), shutdown(loop)))
+    stopper.start()
+
+    loop.run()  # returns only on shutdown
+    stopper.join()
+
+    assert images.calls["receive"] >= 3
+    assert selector.processed == [("job-1", "async_sm_endpoint")]
+
+
+def test_a_delete_that_fails_is_retried_and_one_whose_message_is_gone_is_dropped(tmp_path: Any) -> None:
+    flaky = FlakyQueue([message(REQUEST)], delete=[ServiceError("read timeout")])
+    worker(flaky, Selector(), FakeCompletion(), tmp_path).poll_once()
+    assert flaky.calls["delete"] == 2 and flaky.deleted == ["m1"]
+
+    purged = FlakyQueue([message(REQUEST)], delete=[MessageGoneError("ReceiptHandleIsInvalid")] * 5)
+    assert worker(purged, Selector(), FakeCompletion(), tmp_path).poll_once()
+    assert purged.calls["delete"] == 1 and purged.deleted == []
+
+
+def test_a_settling_call_that_keeps_failing_is_given_up_without_killing_the_loop(tmp_path: Any) -> None:
+    down = FlakyQueue([message(REQUEST)], delete=[ServiceError("connection refused")] * 10)
+
+    assert worker(down, Selector(), FakeCompletion(), tmp_path).poll_once()
+
+    assert down.calls["delete"] == 5 and down.deleted == []  # it comes back after its visibility timeout
+
+
+def test_an_error_that_is_the_requests_fault_raised_by_a_handler_fails_its_images(tmp_path: Any) -> None:
+    images, completion = FakeQueue([message(REQUEST)]), FakeCompletion()
+    missing = ResourceNotFoundError("send to regions: not found (QueueDoesNotExist)")
+
+    worker(images, Selector(missing), completion, tmp_path).poll_once()
+
+    assert [item["image_url"] for item in completion.failed] == REQUEST["imageUrls"]
+    assert all("QueueDoesNotExist" in item["reason"] for item in completion.failed)
+    assert images.deleted == ["m1"] and images.released == []
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (ZeroDivisionError("division by zero"), "internal error: ZeroDivisionError: division by zero"),
+        (ServiceError("dynamodb: ValidationException"), "dynamodb: ValidationException"),
+    ],
+    ids=["bug-in-a-hook", "fault-that-outlasts-retries"],
+)
+def test_a_message_failing_on_its_last_receive_fails_its_images_instead_of_being_dead_lettered(
+    tmp_path: Any, error: Exception, reason: str
+) -> None:
+    retried = FakeQueue([received(REQUEST, 2)])
+    worker(retried, Selector(error), FakeCompletion(), tmp_path).poll_once()
+    assert retried.released == [("m1", 20)]  # 10 s doubled on the second receive
+
+    last, completion = FakeQueue([received(REQUEST, 4)]), FakeCompletion()
+    worker(last, Selector(error), completion, tmp_path).poll_once()
+
+    assert last.deleted == ["m1"] and last.released == [] and last.dead_lettered == []
+    assert len(completion.failed) == 2
+    assert all(
+        item["reason"] == f"failed on each of 4 attempts; the last: {reason}" for item in completion.failed
+    )
+
+
+def test_a_deferred_message_is_given_back_even_on_its_last_receive(tmp_path: Any) -> None:
+    images, completion = FakeQueue([received(REQUEST, 9)]), FakeCompletion()
+
+    worker(
+        images, Selector(DeferredError("another worker is completing it", delay_s=120)), completion, tmp_path
+    ).poll_once()
+
+    assert images.released == [("m1", 120)] and completion.failed == []
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (
+            '{"jobId": "deep-1", "imageUrls": ["s3://b/one.tif"], "imageProcessorParameters": {"a": '
+            + "[" * 50_000
+            + "]" * 50_000
+            + "}}",
+            "request: objects and lists are nested deeper than 32 levels",
+        ),
+        (
+            json.dumps(
+                {**REQUEST, "jobId": "big-1", "imageUrls": ["s3://b/one.tif"], "jobName": "x" * 200_000}
+            ),
+            "request: the message is 200",
+        ),
+    ],
+    ids=["nested-50000-deep", "200-kb"],
+)
+def test_a_hostile_body_fails_the_images_it_names_and_the_worker_goes_on(
+    tmp_path: Any, body: str, reason: str
+) -> None:
+    images, completion = FakeQueue([message(body), message(REQUEST, "m2")]), FakeCompletion()
+    selector = Selector()
+    loop = worker(images, selector, completion, tmp_path)
+
+    loop.poll_once()
+    loop.poll_once()
+
+    (failed,) = completion.failed
+    assert failed["reason"].startswith("invalid request: " + reason)
+    assert failed["job_id"] in ("deep-1", "big-1")
+    assert images.deleted == ["m1", "m2"] and selector.processed == [("job-1", "async_sm_endpoint")]
+
+
+def wait_for(condition: Any, timeout_s: float = 10) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)
+
+
+def shutdown(loop: Worker) -> None:
+    loop._shutdown.set()
 
 
 @pytest.mark.parametrize(

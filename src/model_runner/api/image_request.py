@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, model_validator
 
+from model_runner.api.ids import MAX_IMAGE_ID_BYTES, image_id_for
 from model_runner.api.job_options import JobOptions
 from model_runner.api.wire import keyed_error, non_empty
 
@@ -73,4 +76,25 @@ class ImageRequest(JobOptions):
             if url in seen:
                 raise keyed_error(f"imageUrls[{index}]", f"repeats imageUrls[{seen[url]}] ({url!r})")
             seen[url] = index
+        return self
+
+    def digest(self) -> str:
+        """A short fingerprint of every value of the request: a resubmission of its jobId with
+        other values has another one."""
+        canonical = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
+        return hashlib.sha256(canonical.encode("utf-8", errors="surrogatepass")).hexdigest()[:16]
+
+    @model_validator(mode="after")
+    def _check_image_ids(self) -> ImageRequest:
+        job_bytes = len(self.job_id.encode("utf-8", errors="replace"))
+        for index, url in enumerate(self.image_urls):
+            size = len(image_id_for(self.job_id, url).encode("utf-8", errors="replace"))
+            if size > MAX_IMAGE_ID_BYTES:
+                long_job = job_bytes > MAX_IMAGE_ID_BYTES // 2
+                raise keyed_error(
+                    "jobId" if long_job else f"imageUrls[{index}]",
+                    f"the image id (jobId:imageUrl) would be {size} bytes, more than the "
+                    f"{MAX_IMAGE_ID_BYTES} a status table key holds: use a shorter "
+                    + ("jobId" if long_job else "image URL"),
+                )
         return self

@@ -10,18 +10,30 @@ from pydantic import ValidationError
 
 from model_runner.api.image_request import ImageRequest, legacy_warnings
 from model_runner.api.problems import format_problems, key_path
+from model_runner.api.request_body import DEFAULT_MAX_REQUEST_BYTES, body_problem, request_identity
 from model_runner.api.sinks import sink_warnings
 from model_runner.api.wire import WireModel
 from model_runner.errors import InvalidRequestError, UnreadableMessageError
 
 
-def parse_image_request(body: str | bytes | Mapping[str, Any]) -> tuple[ImageRequest, list[str]]:
+def parse_image_request(
+    body: str | bytes | Mapping[str, Any], *, max_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+) -> tuple[ImageRequest, list[str]]:
     """The request in ``body`` and one warning per ignored key (unknown, or superseded legacy).
 
     Raises:
         UnreadableMessageError: ``body`` is not a JSON object, or has no non-empty string jobId.
-        InvalidRequestError: the request's values are wrong; one "key: reason" problem each.
+        InvalidRequestError: the request's values are wrong; one "key: reason" problem each. Also
+            a body larger than ``max_bytes`` or nested too deep, refused before it is parsed.
     """
+    if not isinstance(body, Mapping):
+        text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+        problem = body_problem(text, max_bytes)
+        if problem is not None:
+            job_id, _ = request_identity(text)
+            if job_id is None:
+                raise UnreadableMessageError(f"{problem}, and no jobId can be read in it")
+            raise InvalidRequestError([problem], job_id=job_id)
     data = _json_object(body)
     job_id = data.get("jobId")
     if not isinstance(job_id, str) or not job_id.strip():

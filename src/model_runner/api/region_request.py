@@ -1,10 +1,10 @@
 """The RegionRequest message a worker puts on the region queue for any worker to process.
 
-Identifiers are deterministic so that a redelivered message updates the same status rows:
-the image id is ``"{job_id}:{image_url}"`` (readable in logs and tables, and unique within a job
-because a request's image URLs are distinct), and the region id is the tiling's id of the region's
-window (:func:`model_runner.tiling.unit_id`). A region message carries the processed ``area`` as
-well as its ``window``, so that any worker rebuilds exactly the tiles the image's grid gives it.
+Identifiers are deterministic so that a redelivered message updates the same status rows: the
+image id is ``"{job_id}:{image_url}"`` (see :mod:`model_runner.api.ids`), and the region id is the
+tiling's id of the region's window (:func:`model_runner.tiling.unit_id`). A region message carries
+the processed ``area`` as well as its ``window``, so that any worker rebuilds exactly the tiles the
+image's grid gives it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Annotated
 
 from pydantic import Field, computed_field
 
+from model_runner.api.ids import image_id_for
 from model_runner.api.image_request import ImageRequest, ImageUrl
 from model_runner.api.job_options import JobOptions
 from model_runner.api.wire import WireModel
@@ -35,11 +36,6 @@ class PixelWindow(WireModel):
     def to_window(self) -> Window:
         """The tiling window this wire window describes."""
         return Window(self.x, self.y, self.width, self.height)
-
-
-def image_id_for(job_id: str, image_url: str) -> str:
-    """The id of one image of a job."""
-    return f"{job_id}:{image_url}"
 
 
 class RegionRequest(JobOptions):

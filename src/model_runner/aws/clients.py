@@ -34,8 +34,11 @@ class AwsClients:
     def __init__(self, settings: WorkerSettings, max_pool_connections: int = 32) -> None:
         self._region = settings.aws_region
         self._endpoint_url = settings.aws_endpoint_url
+        # Every call is bounded: connect and read timeouts, and a bounded number of attempts.
         self._config = Config(
-            retries={"mode": "adaptive", "max_attempts": 8},
+            connect_timeout=settings.aws_connect_timeout_s,
+            read_timeout=settings.aws_read_timeout_s,
+            retries={"mode": settings.aws_retry_mode, "total_max_attempts": settings.aws_max_attempts},
             max_pool_connections=max_pool_connections,
         )
         self._service_endpoints = (
@@ -96,7 +99,9 @@ class AwsClients:
         return self._role_sessions[role_arn]
 
     def _assumed_session(self, role_arn: str) -> boto3.session.Session:
-        sts = self._base.client("sts", region_name=self._region, endpoint_url=self._endpoint_url)
+        sts = self._base.client(
+            "sts", region_name=self._region, endpoint_url=self._endpoint_url, config=self._config
+        )
 
         def refresh() -> dict[str, str]:
             answer = sts.assume_role(

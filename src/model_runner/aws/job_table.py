@@ -12,7 +12,9 @@ and an image gets exactly one terminal status:
 
 * ``start_image`` creates the row only if it does not exist (a redelivered request finds it);
 * ``record_region`` adds the region id to a string set only if it is not in it yet, and answers
-  whether this call completed the image;
+  whether this call counted it; the same write claims the image's completion for the caller
+  (``completion_owner`` until ``completion_expires``), so whoever counts the last region holds it;
+* ``claim_completion`` takes the claim over only when it ran out (or renews the holder's);
 * ``finish_image`` sets the terminal status only if none is set; only the caller whose write
   succeeded publishes the terminal event.
 """
@@ -20,7 +22,7 @@ and an image gets exactly one terminal status:
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from model_runner.aws.service_errors import ConditionFailedError, all_pages, aws_call
@@ -37,10 +39,13 @@ _OUTCOME_SETS = {
 class JobTable:
     """The image status table, through an injected boto3 DynamoDB client."""
 
-    def __init__(self, client: Any, table_name: str, ttl_days: int) -> None:
+    def __init__(
+        self, client: Any, table_name: str, ttl_days: int, clock: Callable[[], float] = time.time
+    ) -> None:
         self._client = client
         self.table_name = table_name
         self._ttl_s = ttl_days * 24 * 3600
+        self._clock = clock
 
     def start_image(
         self,
@@ -51,9 +56,10 @@ class JobTable:
         image_url: str,
         region_count: int,
         details: ImageDetails | None = None,
+        request_digest: str = "",
     ) -> tuple[ImageRecord, bool]:
         """Create the image's row; returns the row and whether this call created it."""
-        now = time.time()
+        now = self._clock()
         item: dict[str, Any] = {
             "image_id": {"S": image_id},
             "job_id": {"S": job_id},
@@ -70,6 +76,8 @@ class JobTable:
             item["job_name"] = {"S": job_name}
         if details is not None:
             item.update(_detail_attributes(details))
+        if request_digest:
+            item["request_digest"] = {"S": request_digest}
         try:
             with aws_call(f"create image {image_id} in {self.table_name}"):
                 self._client.put_item(
@@ -81,30 +89,54 @@ class JobTable:
             return self.get(image_id), False
         return _record(item), True
 
-    def record_region(self, image_id: str, region_id: str, outcome: Status) -> tuple[ImageRecord, bool]:
-        """Count a region's outcome once; returns the row and whether this call counted it."""
+    def record_region(
+        self, image_id: str, region_id: str, outcome: Status, *, claimant: str, lease_s: float
+    ) -> tuple[ImageRecord, bool]:
+        """Count a region's outcome once, claiming the completion for ``claimant``; returns the row
+        and whether this call counted it."""
         try:
             with aws_call(f"record region {region_id} of {image_id} in {self.table_name}"):
                 answer = self._update(
                     image_id,
                     expression=f"ADD regions_done :region, {_OUTCOME_SETS[outcome]} :region, "
                     f"{'region_success' if outcome is Status.SUCCESS else 'region_error'} :one "
-                    "SET #status = if_not_exists(terminal_status, :in_progress)",
+                    "SET #status = if_not_exists(terminal_status, :in_progress), "
+                    "completion_owner = :owner, completion_expires = :expires",
                     condition="attribute_exists(image_id) AND NOT contains(regions_done, :id)",
                     values={
                         ":region": {"SS": [region_id]},
                         ":id": {"S": region_id},
                         ":in_progress": {"S": Status.IN_PROGRESS.value},
                         ":one": {"N": "1"},
+                        **self._claim_values(claimant, lease_s),
                     },
                 )
         except ConditionFailedError:
             return self.get(image_id), False
         return _record(answer["Attributes"]), True
 
+    def claim_completion(self, image_id: str, claimant: str, lease_s: float) -> bool:
+        """Claim or renew the completion of an image with no terminal status; whether it is held."""
+        try:
+            with aws_call(f"claim the completion of {image_id} in {self.table_name}"):
+                self._update(
+                    image_id,
+                    expression="SET completion_owner = :owner, completion_expires = :expires",
+                    condition="attribute_exists(image_id) AND attribute_not_exists(terminal_status) AND "
+                    "(attribute_not_exists(completion_owner) OR completion_owner = :owner "
+                    "OR completion_expires < :now)",
+                    values={**self._claim_values(claimant, lease_s), ":now": {"N": f"{self._clock():.3f}"}},
+                )
+        except ConditionFailedError:
+            return False
+        return True
+
+    def _claim_values(self, claimant: str, lease_s: float) -> dict[str, Any]:
+        return {":owner": {"S": claimant}, ":expires": {"N": f"{self._clock() + lease_s:.3f}"}}
+
     def finish_image(self, image_id: str, status: Status, message: str) -> bool:
         """Set the image's terminal status; False when another call already set one."""
-        now = time.time()
+        now = self._clock()
         try:
             started = self.get(image_id).started_at  # read first: the terminal write stays the last
         except KeyError:
@@ -152,14 +184,15 @@ class JobTable:
     def _update(
         self, image_id: str, *, expression: str, condition: str, values: dict[str, Any]
     ) -> dict[str, Any]:
+        names = {"#status": "status"} if "#status" in expression + condition else None
         answer: dict[str, Any] = self._client.update_item(
             TableName=self.table_name,
             Key={"image_id": {"S": image_id}},
             UpdateExpression=expression,
             ConditionExpression=condition,
-            ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues=values,
             ReturnValues="ALL_NEW",
+            **({"ExpressionAttributeNames": names} if names else {}),
         )
         return answer
 
@@ -180,6 +213,7 @@ def _record(item: Mapping[str, Any]) -> ImageRecord:
         region_outcomes=outcomes,
         started_at=int(item["start_time"]["N"]) / 1000,
         message=item.get("message", {}).get("S", ""),
+        request_digest=item.get("request_digest", {}).get("S", ""),
     )
 
 

@@ -3,14 +3,51 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from model_runner.aws.service_errors import aws_call
-from model_runner.errors import ServiceError
+from botocore.exceptions import ClientError
+
+from model_runner.aws.service_errors import aws_call, error_code
+from model_runner.backoff import Backoff
+from model_runner.errors import ModelRunnerError, QueueAction, ServiceError
 
 _BATCH = 10
+MAX_BATCH_BYTES = 256 * 1024
+"""SQS's limit on one message, and on the bodies of one SendMessageBatch together."""
+_GONE_CODES = {"ReceiptHandleIsInvalid", "AWS.SimpleQueueService.MessageNotInflight", "MessageNotInflight"}
+
+
+class MessageGoneError(ModelRunnerError):
+    """The message is no longer on its queue for this receipt (deleted, purged, its receipt
+    expired): nothing can be done with it any more, and nothing needs to be."""
+
+
+class MessageTooLargeError(ModelRunnerError):
+    """A message body is larger than SQS carries: the request that made it asks too much."""
+
+    action = QueueAction.FAIL_JOB
+
+
+@contextmanager
+def _with_receipt(what: str) -> Iterator[None]:
+    """:func:`aws_call` for calls on a receipt handle: a receipt that is gone is MessageGoneError."""
+    try:
+        with aws_call(what):
+            yield
+    except ServiceError as error:
+        cause = error.__cause__
+        if isinstance(cause, ClientError) and _receipt_gone(cause):
+            raise MessageGoneError(str(error)) from cause
+        raise
+
+
+def _receipt_gone(error: ClientError) -> bool:
+    code = error_code(error)
+    message = str(error.response.get("Error", {}).get("Message", ""))
+    return code in _GONE_CODES or (code == "InvalidParameterValue" and "ReceiptHandle" in message)
 
 
 @dataclass(frozen=True)
@@ -27,10 +64,13 @@ class QueueMessage:
 class MessageQueue:
     """One SQS queue, reached through an injected boto3 SQS client."""
 
-    def __init__(self, client: Any, url: str, dead_letter_url: str | None = None) -> None:
+    def __init__(
+        self, client: Any, url: str, dead_letter_url: str | None = None, backoff: Backoff | None = None
+    ) -> None:
         self._client = client
         self.url = url
         self._dead_letter_url = dead_letter_url
+        self._backoff = backoff or Backoff()
 
     def receive(self, *, wait_s: int, visibility_s: int, max_messages: int = 1) -> list[QueueMessage]:
         """Long-poll for up to ``max_messages`` messages, hidden from others for ``visibility_s``."""
@@ -54,13 +94,14 @@ class MessageQueue:
         ]
 
     def delete(self, message: QueueMessage) -> None:
-        """Remove a processed message for good."""
-        with aws_call(f"delete message {message.message_id} from {self.url}"):
+        """Remove a processed message for good (MessageGoneError: it already is)."""
+        with _with_receipt(f"delete message {message.message_id} from {self.url}"):
             self._client.delete_message(QueueUrl=self.url, ReceiptHandle=message.receipt_handle)
 
     def extend(self, message: QueueMessage, visibility_s: int) -> None:
-        """Keep a message in progress hidden for another ``visibility_s`` seconds from now."""
-        with aws_call(f"extend visibility of {message.message_id} on {self.url}"):
+        """Keep a message in progress hidden for another ``visibility_s`` seconds from now
+        (MessageGoneError: it is no longer on the queue)."""
+        with _with_receipt(f"extend visibility of {message.message_id} on {self.url}"):
             self._client.change_message_visibility(
                 QueueUrl=self.url, ReceiptHandle=message.receipt_handle, VisibilityTimeout=visibility_s
             )
@@ -74,13 +115,17 @@ class MessageQueue:
         self.send_many([body])
 
     def send_many(self, bodies: Sequence[Mapping[str, Any]]) -> None:
-        """Send JSON messages in batches of ten, resending any entry SQS did not accept."""
-        for start in range(0, len(bodies), _BATCH):
-            entries = [
-                {"Id": str(index), "MessageBody": json.dumps(body)}
-                for index, body in enumerate(bodies[start : start + _BATCH])
-            ]
-            while entries:
+        """Send JSON messages in batches of at most ten and 256 KiB, resending any entry SQS did
+        not accept.
+
+        Raises:
+            MessageTooLargeError: a body is larger than SQS carries.
+        """
+        for batch in _batches([json.dumps(body) for body in bodies]):
+            entries = [{"Id": str(index), "MessageBody": text} for index, text in enumerate(batch)]
+            for attempt in range(1, self._backoff.max_attempts + 1):
+                if attempt > 1:
+                    self._backoff.wait(attempt - 1)
                 with aws_call(f"send to {self.url}"):
                     answer = self._client.send_message_batch(QueueUrl=self.url, Entries=entries)
                 failures = answer.get("Failed", [])
@@ -90,6 +135,10 @@ class MessageQueue:
                     raise ServiceError(f"send to {self.url}: {first['Code']}: {first.get('Message')}")
                 retry = {item["Id"] for item in failures}
                 entries = [entry for entry in entries if entry["Id"] in retry]
+                if not entries:
+                    break
+            else:
+                raise ServiceError(f"send to {self.url}: {len(entries)} messages still refused")
 
     def dead_letter(self, message: QueueMessage) -> bool:
         """Move a message to the dead-letter queue now; False when there is none configured."""
@@ -99,3 +148,21 @@ class MessageQueue:
             self._client.send_message(QueueUrl=self._dead_letter_url, MessageBody=message.body)
         self.delete(message)
         return True
+
+
+def _batches(texts: Sequence[str]) -> Iterator[list[str]]:
+    batch: list[str] = []
+    size = 0
+    for text in texts:
+        length = len(text.encode())
+        if length > MAX_BATCH_BYTES:
+            raise MessageTooLargeError(
+                f"a message of {length} bytes is more than SQS carries ({MAX_BATCH_BYTES} bytes)"
+            )
+        if len(batch) == _BATCH or size + length > MAX_BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+        batch.append(text)
+        size += length
+    if batch:
+        yield batch

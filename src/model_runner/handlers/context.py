@@ -7,7 +7,11 @@ build adapters themselves, so a handler's dependencies are visible in one place.
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from model_runner.aws.client_factory import ClientFactory
@@ -27,6 +31,15 @@ from model_runner.handlers.ports import (
 )
 from model_runner.observability.tracing import NoTracer
 from model_runner.tiling import GridTilingStrategy, TilingStrategy
+
+
+def new_worker_id() -> str:
+    """An id no other worker has: host, process id and a random part (a process may build several)."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def _no_progress() -> None:
+    """Progress is not watched (fakes, tools)."""
 
 
 @dataclass(frozen=True)
@@ -61,3 +74,8 @@ class HandlerContext:
     """Set when the worker is stopping: long work stops taking new tiles."""
     tracer: Tracer = field(default_factory=NoTracer)
     """Spans of images, regions and model calls (X-Ray when TRACING_ENABLED; else nothing)."""
+    worker_id: str = field(default_factory=new_worker_id)
+    """Who claims the completion of an image: unique per worker (host, process, instance)."""
+    progress: Callable[[], None] = _no_progress
+    """Called whenever work moves forward (a tile ended, a step of completion ended); a worker
+    that stops calling it for STALL_TIMEOUT is stuck and gives its message up."""

@@ -1,34 +1,57 @@
 """Completing an image once its last region has an outcome: distil, geolocate, write, report.
 
-Only the worker whose region completed the image (by the job table's conditional count) gets
-here, and only the one whose terminal write wins reports it, so an image has exactly one terminal
-status even when messages are redelivered. The workspace is cleared after that write.
+Completion is claimed in the job table before any sink is written: the worker whose count
+completed the image holds the claim (taken by the counting write itself), another worker gets it
+only once that claim ran out (its holder died), and the holder renews it every third of
+COMPLETION_LEASE while it works. So two copies of the last region never write the sinks twice:
+the one that finds the claim held waits until the holder finished the image (and then does
+nothing) or its claim ran out (and then takes the image over). The terminal status is written
+after the sinks, conditionally, and only the caller whose write wins reports it; the workspace is
+cleared after that write.
+
+A completer that dies after writing a Kinesis record and before the terminal write leaves the
+image to be taken over, and the records it wrote are written again: feature ids are deterministic,
+so consumers deduplicate by ``id``. The S3 object has a deterministic key and is overwritten.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from model_runner.api import RegionRequest
-from model_runner.errors import ModelRunnerError
+from model_runner.api import RegionRequest, image_id_fits
+from model_runner.errors import DeferredError, ModelRunnerError, QueueAction
 from model_runner.events import JobCompleted, JobFailed
 from model_runner.features import DetectionBatch, distill
 from model_runner.features.output import OutputContext, output_features
 from model_runner.handlers.context import HandlerContext
 from model_runner.handlers.ports import Image
 from model_runner.imagery import geolocate, processed_footprint
+from model_runner.periodic import every
 from model_runner.sinks import ImageMetadata, SinkError
 from model_runner.status import ImageRecord, Status, image_status
 
 logger = logging.getLogger(__name__)
 
+CLAIM_POLL_S = 1.0
+"""How often a worker that found the completion claimed looks again (finished, or claim run out)."""
 FIRST_REASONS = 3
 """Failure reasons quoted in an image's status message (all of them are in the region rows)."""
+
+
+class CompletionPendingError(DeferredError):
+    """Another worker held the claim on completing the image for two leases without finishing it,
+    or this worker is stopping while it waits: the message comes back later."""
+
+
+class CompletionLostError(DeferredError):
+    """This worker's claim on completing the image ran out before it finished (renewals failed):
+    it writes nothing more; whoever takes the image over completes it."""
 
 
 class ImageCompletion:
@@ -38,13 +61,28 @@ class ImageCompletion:
         self._context = context
 
     def complete(self, request: RegionRequest, record: ImageRecord) -> None:
-        """Finish an image all of whose regions have an outcome (a no-op if it already finished)."""
+        """Finish an image all of whose regions have an outcome (a no-op if it already finished).
+
+        Raises:
+            CompletionPendingError: another worker kept the claim for two leases, or the worker
+                is stopping while it waits for the claim.
+            CompletionLostError: this worker's claim ran out before the terminal write.
+            ModelRunnerError: a fault of the moment (a sink or the workspace unreachable): the
+                message is retried, and the completion with it (sinks written before it may be
+                written again: see the module docstring).
+        """
         if record.status.is_terminal:
             return
-        with self._context.tracer.span("completion", job_id=record.job_id, image_id=record.image_id):
-            self._complete(request, record)
+        lease = _Lease(self._context, record.image_id)
+        if not self._await_claim(lease, record.image_id):
+            return
+        with (
+            every(lease.renew_every_s, lease.renew, name=f"completion-lease-{record.image_id[:24]}"),
+            self._context.tracer.span("completion", job_id=record.job_id, image_id=record.image_id),
+        ):
+            self._complete(request, record, lease)
 
-    def _complete(self, request: RegionRequest, record: ImageRecord) -> None:
+    def _complete(self, request: RegionRequest, record: ImageRecord, lease: _Lease) -> None:
         status = image_status(record.region_outcomes.values())
         features = 0
         outputs: list[str] = []
@@ -52,8 +90,10 @@ class ImageCompletion:
             message = f"all {record.region_count} regions failed"
         else:
             try:
-                written = self._write_features(request, record)
+                written = self._write_features(request, record, lease)
             except ModelRunnerError as error:
+                if error.action is not QueueAction.FAIL_JOB:
+                    raise  # a fault of the moment (or a lost claim): completed on a retry
                 status, message = Status.FAILED, str(error)
             else:
                 features, outputs = written.features, written.locations
@@ -61,7 +101,25 @@ class ImageCompletion:
                 message = written.message(record)
         if any(outcome is not Status.SUCCESS for outcome in record.region_outcomes.values()):
             message += self._first_reasons(record.image_id)
+        lease.check()
         self._finish(record, status, message, features, _labels(self._context, request), outputs)
+
+    def _await_claim(self, lease: _Lease, image_id: str) -> bool:
+        """Take the claim; while another worker holds it, wait for that worker to finish the image
+        (False) or for its claim to run out (a dead holder: taken over). A holder that renews for
+        two leases without finishing leaves the message to come back later."""
+        context = self._context
+        lease_s = context.settings.completion_lease_s
+        deadline = time.monotonic() + 2 * lease_s
+        while not lease.claim():
+            if context.jobs.get(image_id).status.is_terminal:
+                return False
+            if context.shutdown.is_set() or time.monotonic() > deadline:
+                delay_s = 0 if context.shutdown.is_set() else math.ceil(lease_s)
+                raise CompletionPendingError(f"image {image_id}: another worker is completing it", delay_s)
+            context.progress()  # waiting on a live holder is not being stuck
+            context.shutdown.wait(min(CLAIM_POLL_S, lease_s / 3))
+        return True
 
     def _first_reasons(self, image_id: str) -> str:
         """The first tile or region failure reasons of an image, for its status message."""
@@ -83,7 +141,14 @@ class ImageCompletion:
         reason: str,
         model_name: str = "",
     ) -> None:
-        """Record an image that cannot be processed at all as FAILED with ``reason`` (once)."""
+        """Record an image that cannot be processed at all as FAILED with ``reason`` (once).
+
+        An image id too long to be a table key (a hostile request) has no row: its FAILED status is
+        published without one (and again if the message is redelivered).
+        """
+        if not image_id_fits(image_id):
+            self._context.events.emit(JobFailed(job_id, image_id, reason, 0.0, job_name, model_name))
+            return
         record, _ = self._context.jobs.start_image(
             image_id=image_id, job_id=job_id, job_name=job_name, image_url=image_url, region_count=0
         )
@@ -122,12 +187,15 @@ class ImageCompletion:
             )
         self._context.workspace.clear(record.image_id)
 
-    def _write_features(self, request: RegionRequest, record: ImageRecord) -> _Written:
+    def _write_features(self, request: RegionRequest, record: ImageRecord, lease: _Lease) -> _Written:
+        progress = self._context.progress
         image = self._context.images.get(request.image_url, request.image_read_role)
         batch = DetectionBatch.concat(self._context.workspace.load(record.image_id))
+        progress()
         algorithm = request.distillation
         if algorithm is not None and len(batch.scores):
             batch = distill(batch, algorithm.options())
+            progress()
         records = list(batch.records())
         model = image.sensor_model()
         shapes = None
@@ -153,7 +221,8 @@ class ImageCompletion:
             footprint=self._footprint(image, request),
             inference_time=context.inference_time,
         )
-        written = self._write(request, record.image_id, features, metadata)
+        progress()
+        written = self._write(request, record.image_id, features, metadata, lease)
         written.georeferenced = model is not None
         return written
 
@@ -176,17 +245,65 @@ class ImageCompletion:
         image_id: str,
         features: Sequence[dict[str, Any]],
         metadata: ImageMetadata,
+        lease: _Lease,
     ) -> _Written:
         sinks = self._context.sinks(request.sinks)
         written = _Written(features=len(features))
         for sink in sinks:
+            lease.check()
+            self._context.progress()
             try:
                 report = sink.write(request.job_id, image_id, features, metadata=metadata)
             except SinkError as error:
+                if error.action is not QueueAction.FAIL_JOB:
+                    raise  # the sink cannot be reached now: the whole completion is retried
                 written.failures.append(f"{sink.description}: {error}")
             else:
                 written.locations.append(report.location)
         return written
+
+
+class _Lease:
+    """This worker's claim on completing one image: taken, renewed in the background, checked
+    before each write. It counts as lost once a renewal was refused, or once no renewal succeeded
+    for a whole lease (the claim may have run out and been taken over)."""
+
+    def __init__(self, context: HandlerContext, image_id: str) -> None:
+        self._jobs = context.jobs
+        self._image_id = image_id
+        self._claimant = context.worker_id
+        self._lease_s = context.settings.completion_lease_s
+        self._held_since: float | None = None
+        self._refused = False
+
+    @property
+    def renew_every_s(self) -> float:
+        return self._lease_s / 3
+
+    def claim(self) -> bool:
+        """Take the claim (or renew it, when the count took it); whether it is held."""
+        started = time.monotonic()
+        if self._jobs.claim_completion(self._image_id, self._claimant, self._lease_s):
+            self._held_since = started
+        return self._held_since is not None
+
+    def renew(self) -> None:
+        started = time.monotonic()
+        try:
+            held = self._jobs.claim_completion(self._image_id, self._claimant, self._lease_s)
+        except ModelRunnerError as error:
+            logger.warning("could not renew the completion claim on %s: %s", self._image_id, error)
+            return
+        if held:
+            self._held_since = started
+        else:
+            self._refused = True
+
+    def check(self) -> None:
+        """Raise CompletionLostError unless the claim is surely still this worker's."""
+        held_since = self._held_since
+        if self._refused or held_since is None or time.monotonic() - held_since >= self._lease_s:
+            raise CompletionLostError(f"image {self._image_id}: the completion claim ran out")
 
 
 @dataclass

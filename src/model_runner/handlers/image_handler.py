@@ -8,16 +8,17 @@ the reason, and the other images of the request go on.
 
 from __future__ import annotations
 
-from model_runner.api import ImageRequest, RegionRequest, image_id_for
+from model_runner.api import ImageRequest, JobOptions, RegionRequest, image_id_for
 from model_runner.errors import InvalidRequestError, ModelRunnerError, QueueAction
-from model_runner.events import JobStarted
+from model_runner.events import JobStarted, RequestIgnored
 from model_runner.handlers.context import HandlerContext
 from model_runner.handlers.image_completion import ImageCompletion
 from model_runner.handlers.ports import Image
 from model_runner.handlers.region_handler import RegionRequestHandler
 from model_runner.handlers.table_details import image_details
 from model_runner.imagery import check_encoding, roi_to_pixel_polygon
-from model_runner.tiling import Region, Window, regions_meeting, roi_window
+from model_runner.status import ImageRecord
+from model_runner.tiling import Region, Window, grid_tile_count, regions_meeting, roi_window
 
 
 class ImageRequestHandler:
@@ -46,7 +47,11 @@ class ImageRequestHandler:
         self.post_processing_hook(image_request)
 
     def process_image(self, image_request: ImageRequest, image_url: str, request_type: str | None) -> None:
-        """Split one image into regions, record it, fan the regions out and process the first."""
+        """Split one image into regions, record it, fan the regions out and process the first.
+
+        Whatever step finds the request at fault (unreadable image, too much work asked, a
+        missing queue or bucket it names) records the image FAILED with the reason.
+        """
         image_id = image_id_for(image_request.job_id, image_url)
         with self.context.tracer.span("image", job_id=image_request.job_id, image_id=image_id):
             self._process_image(image_request, image_url, image_id, request_type)
@@ -55,11 +60,7 @@ class ImageRequestHandler:
         self, image_request: ImageRequest, image_url: str, image_id: str, request_type: str | None
     ) -> None:
         try:
-            check_encoding(
-                image_request.image_processor_tile_format, image_request.image_processor_tile_compression
-            )
-            image = self.context.images.get(image_url, image_request.image_read_role)
-            regions = self.plan_regions(image_request, image, image_id)
+            self._accept_image(image_request, image_url, image_id, request_type)
         except ModelRunnerError as error:
             if error.action is not QueueAction.FAIL_JOB:
                 raise
@@ -71,7 +72,17 @@ class ImageRequestHandler:
                 reason=str(error),
                 model_name=image_request.image_processor.name,
             )
-            return
+
+    def _accept_image(
+        self, image_request: ImageRequest, image_url: str, image_id: str, request_type: str | None
+    ) -> None:
+        check_encoding(
+            image_request.image_processor_tile_format, image_request.image_processor_tile_compression
+        )
+        check_stride(image_request, self.context.settings.min_tile_stride)
+        image = self.context.images.get(image_url, image_request.image_read_role)
+        regions = self.plan_regions(image_request, image, image_id)
+        digest = image_request.digest()
         record, created = self.context.jobs.start_image(
             image_id=image_id,
             job_id=image_request.job_id,
@@ -79,11 +90,24 @@ class ImageRequestHandler:
             image_url=image_url,
             region_count=len(regions),
             details=image_details(image_request, image),
+            request_digest=digest,
         )
         if created:
             self.context.events.emit(
                 JobStarted(image_request.job_id, image_id, image_url, len(regions), image_request.job_name)
             )
+        elif _resubmitted(record, digest):
+            self.context.events.emit(
+                RequestIgnored(
+                    image_request.job_id,
+                    image_id,
+                    record.status,
+                    f"jobId {image_request.job_id!r} already names image {image_url} of another request "
+                    f"({record.status.value}): this request was not processed; send it with a new jobId",
+                    image_request.job_name,
+                )
+            )
+            return
         if record.status.is_terminal:
             return
         requests = [
@@ -105,6 +129,7 @@ class ImageRequestHandler:
             area = roi_window(roi, whole)
         regions = []
         if area is not None:
+            check_tile_count(image_request, area, self.context.settings.max_tiles_per_image)
             regions = self.context.tiling.regions(
                 area,
                 self.context.settings.region_size,
@@ -121,3 +146,41 @@ class ImageRequestHandler:
                 job_id=image_request.job_id,
             )
         return regions
+
+
+def _resubmitted(record: ImageRecord, digest: str) -> bool:
+    """Whether the row was started by a request with other values (not a redelivery of this one).
+    A row without a digest was started by a request that could not be read, or by an older worker:
+    it counts as another request once it finished."""
+    if record.request_digest:
+        return record.request_digest != digest
+    return record.status.is_terminal
+
+
+def check_stride(request: JobOptions, min_stride: int) -> None:
+    """Refuse a tile overlap that leaves less than ``min_stride`` pixels between tile starts."""
+    stride = request.tile_size - request.overlap
+    if stride < min_stride:
+        raise InvalidRequestError(
+            [
+                f"imageProcessorTileOverlap: tiles of {request.tile_size} pixels overlapping by "
+                f"{request.overlap} start every {stride} pixels; at least {min_stride} are accepted "
+                "(MIN_TILE_STRIDE): use less overlap or larger tiles"
+            ],
+            job_id=request.job_id,
+        )
+
+
+def check_tile_count(request: JobOptions, area: Window, max_tiles: int) -> None:
+    """Refuse an image whose processed area is cut into more than ``max_tiles`` tiles."""
+    count = grid_tile_count(area, request.tile_size, request.overlap)
+    if count > max_tiles:
+        raise InvalidRequestError(
+            [
+                f"imageProcessorTileSize: tiles of {request.tile_size} pixels overlapping by "
+                f"{request.overlap} cut the {area.width} x {area.height} pixels to process into "
+                f"{count} tiles, more than the {max_tiles} accepted (MAX_TILES_PER_IMAGE): use larger "
+                "tiles, less overlap or a region of interest"
+            ],
+            job_id=request.job_id,
+        )

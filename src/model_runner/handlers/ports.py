@@ -29,7 +29,11 @@ from model_runner.tiling import Window
 
 
 class JobStore(Protocol):
-    """One row per image of a job; every state change is conditional, so redelivery is harmless."""
+    """One row per image of a job; every state change is conditional, so redelivery is harmless.
+
+    Completion is claimed: only the holder of an unexpired claim writes an image's features, so
+    two workers never complete the same image at once.
+    """
 
     def start_image(
         self,
@@ -40,13 +44,28 @@ class JobStore(Protocol):
         image_url: str,
         region_count: int,
         details: ImageDetails | None = None,
+        request_digest: str = "",
     ) -> tuple[ImageRecord, bool]:
         """Create the image's row unless it exists; the row, and whether this call created it.
+        ``request_digest`` identifies the request (a resubmission with other values differs);
         ``details`` are kept for tools that read the table, never read back."""
         ...
 
-    def record_region(self, image_id: str, region_id: str, outcome: Status) -> tuple[ImageRecord, bool]:
-        """Count a region's outcome once; the row, and whether this call counted it."""
+    def record_region(
+        self, image_id: str, region_id: str, outcome: Status, *, claimant: str, lease_s: float
+    ) -> tuple[ImageRecord, bool]:
+        """Count a region's outcome once; the row, and whether this call counted it.
+
+        The counting write also claims the image's completion for ``claimant`` for ``lease_s``
+        seconds, so the caller whose count completed the image holds the claim; a call that did
+        not count claims nothing.
+        """
+        ...
+
+    def claim_completion(self, image_id: str, claimant: str, lease_s: float) -> bool:
+        """Claim (or renew) the completion of the image for ``lease_s`` seconds: granted when no
+        one holds it, ``claimant`` already does, or the holder's lease ran out; never once the
+        image has a terminal status. Whether ``claimant`` holds it now."""
         ...
 
     def finish_image(self, image_id: str, status: Status, message: str) -> bool:

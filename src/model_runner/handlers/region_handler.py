@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from model_runner.api import RegionRequest
-from model_runner.errors import ModelRunnerError, QueueAction
+from model_runner.errors import DeferredError, ModelRunnerError, QueueAction
 from model_runner.events import Progress, RegionCompleted, RegionStarted, TileFailed
 from model_runner.features import DetectionBatch
 from model_runner.handlers.context import HandlerContext
@@ -29,10 +29,8 @@ from model_runner.status import RegionRecord, Status, region_status
 from model_runner.tiling import Tile, tiles_meeting
 
 
-class WorkInterruptedError(ModelRunnerError):
+class WorkInterruptedError(DeferredError):
     """The worker is shutting down: the region is given back to the queue for another worker."""
-
-    action = QueueAction.RETRY
 
 
 class RegionRequestHandler:
@@ -149,6 +147,7 @@ class RegionRequestHandler:
             concurrency=self.context.settings.tile_workers,
             stop=self.context.shutdown,
             on_failure=on_failure,
+            on_outcome=self.context.progress,
         )
         if results.total < len(tiles):
             raise WorkInterruptedError(
@@ -209,9 +208,18 @@ class RegionRequestHandler:
         return list(tiles)
 
     def count_region(self, region_request: RegionRequest, region: RegionRecord) -> None:
-        """Count the region's outcome in its image (once) and complete the image if it was the last."""
+        """Count the region's outcome in its image (once) and complete the image if it was the last.
+
+        The count that completes the image claims its completion; a redelivered region that
+        finds the image complete but not finished completes it only if that claim ran out (see
+        :mod:`model_runner.handlers.image_completion`).
+        """
         record, _ = self.context.jobs.record_region(
-            region_request.image_id, region_request.region_id, region.status
+            region_request.image_id,
+            region_request.region_id,
+            region.status,
+            claimant=self.context.worker_id,
+            lease_s=self.context.settings.completion_lease_s,
         )
         self.context.events.emit(
             Progress(

@@ -14,7 +14,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 
 from model_runner.api import RegionRequest, parse_model_response
-from model_runner.errors import ModelRunnerError
+from model_runner.errors import ImageUnavailableError, ModelRunnerError
 from model_runner.features import DetectionBatch
 from model_runner.handlers.ports import Image
 from model_runner.imagery import content_type, encode_tile
@@ -95,8 +95,17 @@ def run_tiles(
     concurrency: int,
     stop: threading.Event | None = None,
     on_failure: Callable[[str, str], None] | None = None,
+    on_outcome: Callable[[], None] | None = None,
 ) -> TileResults:
-    """Send every tile of ``tiles`` to ``detector`` and gather the outcome of each."""
+    """Send every tile of ``tiles`` to ``detector`` and gather the outcome of each.
+
+    ``on_outcome`` is called as each tile ends (the worker's measure of progress).
+
+    Raises:
+        ImageUnavailableError: the image could not be reached for a tile: the tiles still under
+            way are waited for, none is started, and the region is left for a retry (its pixels
+            are not at fault).
+    """
     mime = content_type(request.image_processor_tile_format)
 
     def prepare(tile: Tile) -> EncodedTile:
@@ -109,8 +118,14 @@ def run_tiles(
         return detections_in(answer, encoded.tile), latency_ms
 
     results = TileResults()
+    unreachable: ImageUnavailableError | None = None
     with closing(run_bounded(tiles, prepare, call, concurrency=concurrency, stop=stop)) as outcomes:
         for outcome in outcomes:
+            if on_outcome is not None:
+                on_outcome()
+            if isinstance(outcome.error, ImageUnavailableError):
+                unreachable = outcome.error
+                break
             if outcome.result is not None:
                 batch, latency_ms = outcome.result
                 results.batches.append(batch)
@@ -120,6 +135,8 @@ def run_tiles(
             results.fail(outcome.key, reason)
             if on_failure is not None:
                 on_failure(outcome.key.id, reason)
+    if unreachable is not None:
+        raise unreachable
     return results
 
 

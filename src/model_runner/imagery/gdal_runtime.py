@@ -6,10 +6,13 @@ each entry point makes this package behave the same whatever was imported first.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from osgeo import gdal, osr
+
+from model_runner.security import REDACT, display_url
 
 
 def use_exceptions() -> None:
@@ -32,3 +35,57 @@ def thread_config_option(key: str, value: str) -> Iterator[None]:
         yield
     finally:
         gdal.SetThreadLocalConfigOption(key, previous)
+
+
+HTTP_RETRY_DELAY_S = 0.5
+"""GDAL's first wait before retrying an HTTP request (it grows with each retry)."""
+
+_NO_ANSWER = re.compile(r"CURL error|HTTP (?:error|response) code(?: on \S+)?: (?:0|429|5\d\d)\b")
+"""GDAL's messages when the remote image did not answer, or answered 429 or 5xx."""
+_SHORT_READ = re.compile(r"got \d+ bytes, expected \d+")
+_URL = re.compile(r"https?://[^\s\"'<>]+")
+"""A read that came back short: the connection broke off, the file is whole."""
+
+
+def bound_http_reads(connect_timeout_s: int, read_timeout_s: int, max_retries: int) -> None:
+    """Bound every HTTP request GDAL makes (/vsis3, /vsicurl): connect and total time, and retries.
+
+    Without these, a connection that goes silent mid-read leaves GDAL waiting forever.
+    """
+    for key, value in (
+        ("GDAL_HTTP_CONNECTTIMEOUT", str(connect_timeout_s)),
+        ("GDAL_HTTP_TIMEOUT", str(read_timeout_s)),
+        ("GDAL_HTTP_MAX_RETRY", str(max_retries)),
+        ("GDAL_HTTP_RETRY_DELAY", str(HTTP_RETRY_DELAY_S)),
+    ):
+        gdal.SetConfigOption(key, value)
+
+
+@contextmanager
+def captured_messages() -> Iterator[list[str]]:
+    """The messages (warnings and errors) GDAL reports on the calling thread inside the block.
+
+    Exceptions are still raised as usual; the messages say why (GDAL's exception text often names
+    only the last symptom, such as a failed block read).
+    """
+    messages: list[str] = []
+
+    def keep(error_class: int, error_number: int, message: str) -> None:
+        messages.append(message)
+
+    gdal.PushErrorHandler(keep)
+    try:
+        yield messages
+    finally:
+        gdal.PopErrorHandler()
+
+
+def unreachable_reason(messages: Iterable[str]) -> str | None:
+    """The message that shows the image could not be reached (a fault to retry later), if any:
+    the connection's own words rather than the short read they caused."""
+    seen = list(messages)
+    for pattern in (_NO_ANSWER, _SHORT_READ):
+        found = next((message for message in seen if pattern.search(message)), None)
+        if found is not None:
+            return REDACT(_URL.sub(lambda url: display_url(url.group()), found))
+    return None

@@ -10,7 +10,7 @@ which are checked before anything is read (:mod:`model_runner.imagery.file_refer
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Protocol
 
@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 from osgeo import gdal, gdal_array
 
-from model_runner.errors import ImageReadError
+from model_runner.errors import ImageReadError, ImageUnavailableError, ModelRunnerError
 from model_runner.imagery.credentials import PATH_OPTION_SCOPES, S3Credentials, s3_path_options
 from model_runner.imagery.elevation import ElevationModel
 from model_runner.imagery.file_references import (
@@ -28,7 +28,7 @@ from model_runner.imagery.file_references import (
     checked_files,
 )
 from model_runner.imagery.gdal_hardening import IMAGE_DRIVERS, harden_gdal
-from model_runner.imagery.gdal_runtime import use_exceptions
+from model_runner.imagery.gdal_runtime import captured_messages, unreachable_reason, use_exceptions
 from model_runner.imagery.nitf_metadata import nitf_source_metadata
 from model_runner.imagery.pixel_scaling import ValueRange
 from model_runner.imagery.sensor_model import SensorModel
@@ -93,6 +93,7 @@ def open_image(
     Raises:
         ImageReadError: the image is missing, access is denied, it is not a raster GDAL reads, or
             it would read outside its locations (ImageScopeError).
+        ImageUnavailableError: the image could not be reached now (timeout, reset, S3 5xx).
     """
     use_exceptions()
     harden_gdal()
@@ -107,17 +108,42 @@ def open_image(
             scoped.append(file)
 
     try:
-        files = checked_files(path, scope, prepare)
-        dataset = gdal.OpenEx(path, gdal.OF_RASTER | gdal.OF_READONLY, allowed_drivers=list(IMAGE_DRIVERS))
-        if dataset is None or dataset.RasterCount == 0:
-            raise ImageReadError("the object is not a raster image GDAL can read")
-        _check_file_list(dataset, scope)
-    except (RuntimeError, ImageReadError) as error:
+        dataset, files = _open_checked(path, url, scope, prepare)
+    except ModelRunnerError:
         for file in scoped:
             PATH_OPTION_SCOPES.release(file)
-        kind = ImageScopeError if isinstance(error, ImageScopeError) else ImageReadError
-        raise kind(f"cannot open image {display_url(url)}: {_reason(path, error)}") from None
+        raise
     return ImageSource(url, dataset, tuple(scoped), s3_endpoint, files, elevation)
+
+
+def _open_checked(
+    path: str, url: str, scope: ReadScope, prepare: Callable[[str], None]
+) -> tuple[gdal.Dataset, list[str]]:
+    """The dataset at ``path`` and the files it reads, checked first; ImageUnavailableError when
+    the image could not be reached (no answer, reset, 5xx): a fault to retry, not a bad image."""
+    with captured_messages() as messages:
+        try:
+            files = checked_files(path, scope, prepare)
+            dataset = gdal.OpenEx(
+                path, gdal.OF_RASTER | gdal.OF_READONLY, allowed_drivers=list(IMAGE_DRIVERS)
+            )
+            if dataset is None or dataset.RasterCount == 0:
+                raise ImageReadError("the object is not a raster image GDAL can read")
+            _check_file_list(dataset, scope)
+        except (RuntimeError, ImageReadError) as error:
+            kind = ImageScopeError if isinstance(error, ImageScopeError) else ImageReadError
+            failure = kind(f"cannot open image {display_url(url)}: {_reason(path, error)}")
+            if path.startswith(
+                ("/vsis3/", "/vsicurl/")
+            ):  # GDAL remembers failed lookups: ask again next time
+                gdal.VSICurlPartialClearCache(path)
+            unreachable = unreachable_reason(messages)
+            if unreachable is not None and kind is ImageReadError:
+                raise ImageUnavailableError(
+                    f"cannot reach image {display_url(url)} now: {unreachable}"
+                ) from None
+            raise failure from None
+    return dataset, files
 
 
 def _check_file_list(dataset: gdal.Dataset, scope: ReadScope) -> None:
@@ -178,17 +204,30 @@ class ImageSource:
         Raises:
             ValueError: the window is empty or reaches outside the image.
             ImageReadError: GDAL could not read the pixels (corrupt file, lost access).
+            ImageUnavailableError: the image could not be reached now (timeout, reset, S3 5xx).
         """
         if window.width <= 0 or window.height <= 0 or window.x < 0 or window.y < 0:
             raise ValueError(f"window {window} is empty or starts outside the image")
         if window.x + window.width > self.width or window.y + window.height > self.height:
             raise ValueError(f"window {window} reaches outside the {self.width}x{self.height} image")
         out = np.empty((self.band_count, window.height, window.width), dtype=self.dtype)
-        try:
-            with self._lock:
-                self._open_dataset().ReadAsArray(window.x, window.y, window.width, window.height, buf_obj=out)
-        except RuntimeError as error:
-            raise ImageReadError(f"cannot read {window} of image {display_url(self.url)}: {error}") from None
+        with captured_messages() as messages:
+            try:
+                with self._lock:
+                    self._open_dataset().ReadAsArray(
+                        window.x, window.y, window.width, window.height, buf_obj=out
+                    )
+            except RuntimeError as error:
+                unreachable = unreachable_reason(messages)
+                if unreachable is None:
+                    raise ImageReadError(
+                        f"cannot read {window} of image {display_url(self.url)}: {error}"
+                    ) from None
+                for file in self.files:  # forget what the failed read cached: the retry asks again
+                    gdal.VSICurlPartialClearCache(file)
+                raise ImageUnavailableError(
+                    f"cannot reach image {display_url(self.url)} now: {unreachable}"
+                ) from None
         return out
 
     def read_overview(self, width: int, height: int, bands: Sequence[int]) -> NDArray[np.generic]:

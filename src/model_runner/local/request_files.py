@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +38,7 @@ def image_files(path: Path) -> list[Path]:
         raise CommandError(f"{path}: no such file; give an image file (GeoTIFF, NITF, VRT, ...)")
     gdal.UseExceptions()
     try:
-        # The worker never lists folders (gdal_hardening); here, on the user's own disk, the
-        # listing is how GDAL finds an image's sidecar files (.RPB, .aux.xml, ...).
-        with thread_config_option("GDAL_DISABLE_READDIR_ON_OPEN", "FALSE"):
+        with sidecars_found():
             dataset = gdal.Open(str(path))
     except RuntimeError as error:
         raise CommandError(f"{path}: not an image GDAL can open ({error})") from None
@@ -49,6 +48,12 @@ def image_files(path: Path) -> list[Path]:
     if missing:
         raise CommandError(f"{path}: GDAL needs files that are not there: {', '.join(missing)}")
     return files
+
+
+def sidecars_found() -> AbstractContextManager[None]:
+    """GDAL looking for an image's sidecar files (.RPB, .aux.xml, ...) on the user's own disk, in
+    this thread: the worker itself never lists folders (see gdal_hardening)."""
+    return thread_config_option("GDAL_DISABLE_READDIR_ON_OPEN", "FALSE")
 
 
 def upload_image(endpoint: AwsEndpoint, path: Path, bucket: str = IMAGES_BUCKET) -> str:
@@ -75,7 +80,8 @@ def upload_image(endpoint: AwsEndpoint, path: Path, bucket: str = IMAGES_BUCKET)
 def _wrapping_vrt(image: Path) -> bytes:
     """A VRT of ``image`` with its metadata (sidecars' included), reading it from beside itself."""
     memory = f"/vsimem/{uuid.uuid4().hex}.vrt"
-    gdal.Translate(memory, str(image), format="VRT")
+    with sidecars_found():
+        gdal.Translate(memory, str(image), format="VRT")
     try:
         handle = gdal.VSIFOpenL(memory, "rb")
         text = gdal.VSIFReadL(1, gdal.VSIStatL(memory).size, handle).decode()

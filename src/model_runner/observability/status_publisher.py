@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from model_runner.events import JobCompleted, JobFailed, JobStarted, LifecycleEvent, RegionCompleted
+from model_runner.events import (
+    JobCompleted,
+    JobFailed,
+    JobStarted,
+    LifecycleEvent,
+    RegionCompleted,
+    RequestIgnored,
+)
 from model_runner.status.events import StatusEvent
 from model_runner.status.rules import Status
 
@@ -81,9 +88,9 @@ def _status_event(event: LifecycleEvent) -> StatusEvent | None:
                 message=event.message,
                 job_name=event.job_name,
             )
-        case JobFailed():
+        case JobFailed() | RequestIgnored():
             return StatusEvent(
-                status=Status.FAILED,
+                status=event.status,
                 job_id=event.job_id,
                 image_id=event.image_id,
                 processing_duration_s=event.duration_s,

@@ -1,7 +1,7 @@
 """Output sinks: where an image's geolocated features are written (S3 objects, Kinesis records,
 S3 objects with STAC Items)."""
 
-from model_runner.sinks.base import Feature, ImageMetadata, Sink, SinkError, SinkReport
+from model_runner.sinks.base import Feature, ImageMetadata, Sink, SinkError, SinkReport, SinkUnavailableError
 from model_runner.sinks.factory import KinesisSinkSpec, RequestSinks, S3SinkSpec, SinkSpec, build_sinks
 from model_runner.sinks.kinesis import KinesisSink
 from model_runner.sinks.s3 import S3Sink, object_key
@@ -19,6 +19,7 @@ __all__ = [
     "SinkError",
     "SinkReport",
     "SinkSpec",
+    "SinkUnavailableError",
     "StacSink",
     "build_sinks",
     "object_key",

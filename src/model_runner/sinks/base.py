@@ -26,6 +26,13 @@ class SinkError(ModelRunnerError):
         super().__init__(reason)
 
 
+class SinkUnavailableError(SinkError):
+    """A sink could not be reached now (timeouts, throttling that outlasted the retries, 5xx): the
+    image is not failed; its completion is retried later."""
+
+    action = QueueAction.RETRY
+
+
 @dataclass(frozen=True)
 class SinkReport:
     """What one sink wrote for one image."""

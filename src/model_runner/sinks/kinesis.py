@@ -4,8 +4,9 @@ Records are the reference's: each holds a FeatureCollection of one feature, unde
 partition key (consumers of the reference, its validator among them, read them so). Any batch
 size is accepted; calls are split at the service's limits (500 records, 5 MiB). Records the
 service rejects (throttling, internal failure) are resent, alone, with exponential backoff;
-records still rejected after the last attempt fail the write with their count and error code,
-never vanish. A stream given as an ARN is addressed by its ARN.
+records still rejected after the last attempt fail the write with their count and error code
+(SinkUnavailableError: the image's completion is retried later), never vanish. A stream given as
+an ARN is addressed by its ARN.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from model_runner.backoff import Backoff
-from model_runner.sinks.base import Feature, ImageMetadata, SinkError, SinkReport
+from model_runner.sinks.base import Feature, ImageMetadata, SinkError, SinkReport, SinkUnavailableError
 from model_runner.sinks.geojson import encode_feature, feature_id
 
 if TYPE_CHECKING:
@@ -170,7 +171,7 @@ class KinesisSink:
             pending = [record for record, _ in rejected]
             codes = Counter(code for _, code in rejected)
         reasons = ", ".join(code if len(codes) == 1 else f"{code} x{count}" for code, count in codes.items())
-        raise SinkError(
+        raise SinkUnavailableError(
             f"{self.description}: {len(pending)} of {progress.total} records still rejected after "
             f"{self._backoff.max_attempts} attempts ({reasons}); {progress.written} written",
             code=codes.most_common(1)[0][0],

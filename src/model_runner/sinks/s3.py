@@ -1,14 +1,20 @@
 """The S3 sink: one GeoJSON FeatureCollection object per image, streamed in parts when large.
 
-Object key: ``{prefix}/{job_id}/{name}.geojson``, where ``name`` is the file stem of the image URL
-(``s3://imagery/2024/scene_01.ntf`` gives ``scene_01``) or, without a URL, the image id. In the job
-id and the name, characters other than letters, digits and ``._=+-`` become ``_``; the prefix loses
-leading, trailing and repeated slashes (an empty prefix puts the job folder at the bucket root). The
-key depends only on the request, so a redelivered message overwrites the object it wrote before.
+Object key: ``{prefix}/{job}/{name}.geojson``. ``job`` is the job id as it is when it only holds
+letters, digits and ``._=+-`` (at most 120 of them); otherwise those characters with every other
+one replaced by ``_``, shortened, then ``~`` and the first 12 hex digits of the SHA-256 of the job
+id (``ports:2026`` gives ``ports_2026~5eda0ac8087e``). ``name`` is the image id made readable the
+same way (it always holds a ``:``, so it always ends with the image id's digest), or, when the
+image URL is given, its file stem followed by the image id's digest. A segment without ``~`` is
+exactly its id, and one with ``~`` names its id by digest, so two jobs (or two images of a job)
+never share an object. The prefix loses leading, trailing and repeated slashes (an empty prefix puts
+the job folder at the bucket root). The key depends only on the request, so a redelivered message
+overwrites the object it wrote before.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Iterator, Sequence
@@ -19,7 +25,7 @@ from urllib.parse import urlparse
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from model_runner.sinks.base import Feature, ImageMetadata, SinkError, SinkReport
+from model_runner.sinks.base import Feature, ImageMetadata, SinkError, SinkReport, SinkUnavailableError
 from model_runner.sinks.geojson import feature_collection_chunks
 
 if TYPE_CHECKING:
@@ -32,14 +38,24 @@ MIN_PART_SIZE = 5 * MIB
 """S3's smallest part of a multipart upload (all but the last)."""
 CONTENT_TYPE = "application/geo+json"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=+-]")
+MAX_SEGMENT_CHARS = 120
+DIGEST_CHARS = 12
 
 
 def object_key(prefix: str, job_id: str, image_id: str, image_url: str | None = None) -> str:
     """The key of an image's FeatureCollection (see the module docstring)."""
     stem = PurePosixPath(urlparse(image_url).path).stem if image_url else ""
-    name = _UNSAFE.sub("_", stem or image_id)
     folders = [part for part in prefix.split("/") if part]
-    return "/".join([*folders, _UNSAFE.sub("_", job_id), f"{name}.geojson"])
+    return "/".join([*folders, _segment(job_id, job_id), f"{_segment(stem or image_id, image_id)}.geojson"])
+
+
+def _segment(readable: str, identity: str) -> str:
+    """``readable`` as a key segment that no other ``identity`` can share (see the module docstring)."""
+    safe = _UNSAFE.sub("_", readable)[:MAX_SEGMENT_CHARS]
+    if safe == identity:
+        return safe
+    digest = hashlib.sha256(identity.encode("utf-8", errors="surrogatepass")).hexdigest()[:DIGEST_CHARS]
+    return f"{safe}~{digest}"
 
 
 class S3Sink:
@@ -85,9 +101,9 @@ class S3Sink:
             else:
                 self._upload_parts(key, chain((first, second), chunks))
         except ClientError as error:
-            raise _describe(error, self._bucket, key) from error
+            raise s3_write_error(error, self._bucket, key) from error
         except BotoCoreError as error:
-            raise SinkError(f"S3 s3://{self._bucket}/{key}: {error}") from error
+            raise SinkUnavailableError(f"S3 s3://{self._bucket}/{key}: {error}") from error
         return SinkReport(self.description, len(features), f"s3://{self._bucket}/{key}")
 
     def _upload_parts(self, key: str, parts: Iterator[bytes]) -> None:
@@ -120,7 +136,9 @@ class S3Sink:
             _LOG.warning("could not abort multipart upload %s of s3://%s/%s", upload_id, self._bucket, key)
 
 
-def _describe(error: ClientError, bucket: str, key: str) -> SinkError:
+def s3_write_error(error: ClientError, bucket: str, key: str) -> SinkError:
+    """The sink error of a refused S3 write: the request's fault, or (5xx, throttling)
+    SinkUnavailableError."""
     details = error.response.get("Error", {})
     code = details.get("Code", "Unknown")
     if code == "NoSuchBucket":
@@ -128,4 +146,6 @@ def _describe(error: ClientError, bucket: str, key: str) -> SinkError:
     if code in ("AccessDenied", "403"):
         return SinkError(f"S3 bucket {bucket!r}: access denied writing {key!r} ({code})", code=code)
     message = details.get("Message", "no message")
-    return SinkError(f"S3 s3://{bucket}/{key}: {message} ({code})", code=code)
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    kind = SinkUnavailableError if status >= 500 or code in ("SlowDown", "RequestTimeout") else SinkError
+    return kind(f"S3 s3://{bucket}/{key}: {message} ({code})", code=code)

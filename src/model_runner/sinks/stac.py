@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 import pystac
 from botocore.exceptions import BotoCoreError, ClientError
 
-from model_runner.sinks.base import Feature, ImageMetadata, SinkError, SinkReport
-from model_runner.sinks.s3 import S3Sink
+from model_runner.sinks.base import Feature, ImageMetadata, SinkReport, SinkUnavailableError
+from model_runner.sinks.s3 import S3Sink, s3_write_error
 
 with warnings.catch_warnings():
     # pystac flags the label extension as unmaintained; it is still how STAC describes labels.
@@ -76,10 +76,9 @@ class StacSink:
                 Bucket=self._bucket, Key=item_key, Body=body, ContentType="application/json"
             )
         except ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "Unknown")
-            raise SinkError(f"S3 s3://{self._bucket}/{item_key}: {code}", code=code) from error
+            raise s3_write_error(error, self._bucket, item_key) from error
         except BotoCoreError as error:
-            raise SinkError(f"S3 s3://{self._bucket}/{item_key}: {error}") from error
+            raise SinkUnavailableError(f"S3 s3://{self._bucket}/{item_key}: {error}") from error
         return SinkReport(self.description, len(features), f"s3://{self._bucket}/{item_key}")
 
 

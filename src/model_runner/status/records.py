@@ -26,6 +26,8 @@ class ImageRecord:
     region_outcomes: Mapping[str, Status]
     started_at: float
     message: str = ""
+    request_digest: str = ""
+    """Identifies the request that created the row ('' when unknown)."""
 
     @property
     def complete(self) -> bool:

@@ -69,6 +69,9 @@ class FakeContext:
     sinks: MemorySinks = field(default_factory=MemorySinks)
     events: RecordedEvents = field(default_factory=RecordedEvents)
     shutdown: threading.Event = field(default_factory=threading.Event)
+    worker_id: str = "worker-1"
+    """The worker these fakes stand for; ``dataclasses.replace(fakes.context, worker_id=...)``
+    gives the context of another worker sharing the same stores."""
 
     @property
     def context(self) -> HandlerContext:
@@ -87,6 +90,7 @@ class FakeContext:
             events=self.events,
             clients=NoClients(),
             shutdown=self.shutdown,
+            worker_id=self.worker_id,
         )
 
 

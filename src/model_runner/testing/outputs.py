@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from model_runner.api import Sink as Output
 from model_runner.sinks import Feature, ImageMetadata, Sink, SinkError, SinkReport
@@ -12,9 +12,13 @@ from model_runner.sinks import Feature, ImageMetadata, Sink, SinkError, SinkRepo
 class MemorySink:
     """One sink: every write kept as (job id, image id, features); ``fail`` makes writes fail."""
 
-    def __init__(self, name: str, fail: str | None = None) -> None:
+    def __init__(
+        self, name: str, fail: str | None = None, before_write: Callable[[], None] | None = None
+    ) -> None:
         self.name = name
         self.fail = fail
+        self.before_write = before_write
+        """Called at the start of each write: a test may block there, or raise (a crash)."""
         self.writes: list[tuple[str, str, list[Feature]]] = []
         self._lock = threading.Lock()
 
@@ -30,6 +34,8 @@ class MemorySink:
         *,
         metadata: ImageMetadata | None = None,
     ) -> SinkReport:
+        if self.before_write is not None:
+            self.before_write()
         if self.fail is not None:
             raise SinkError(self.fail)
         with self._lock:
@@ -44,9 +50,13 @@ class MemorySinks:
         self.sinks: list[MemorySink] = []
         self.failing: dict[int, str] = {}
         """Output position -> the reason its writes fail."""
+        self.before_write: dict[int, Callable[[], None]] = {}
+        """Output position -> what its sink calls at the start of each write."""
 
     def __call__(self, outputs: Sequence[Output]) -> list[Sink]:
         while len(self.sinks) < len(outputs):
             index = len(self.sinks)
-            self.sinks.append(MemorySink(f"output-{index}", self.failing.get(index)))
+            self.sinks.append(
+                MemorySink(f"output-{index}", self.failing.get(index), self.before_write.get(index))
+            )
         return list(self.sinks[: len(outputs)])

@@ -11,7 +11,7 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from model_runner.events import LifecycleEvent
@@ -23,9 +23,12 @@ from model_runner.status.records import MAX_FAILURES_KEPT
 class InMemoryJobStore:
     """The job table's promises, in memory."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.rows: dict[str, ImageRecord] = {}
+        self.claims: dict[str, tuple[str, float]] = {}
+        """image id -> (claimant, expiry) of the completion claim."""
         self._terminal: set[str] = set()
+        self._clock = clock
         self._lock = threading.Lock()
 
     def start_image(
@@ -37,6 +40,7 @@ class InMemoryJobStore:
         image_url: str,
         region_count: int,
         details: ImageDetails | None = None,
+        request_digest: str = "",
     ) -> tuple[ImageRecord, bool]:
         with self._lock:
             if image_id in self.rows:
@@ -50,16 +54,20 @@ class InMemoryJobStore:
                 region_count=region_count,
                 regions_done=frozenset(),
                 region_outcomes={},
-                started_at=time.time(),
+                started_at=self._clock(),
+                request_digest=request_digest,
             )
             self.rows[image_id] = record
             return record, True
 
-    def record_region(self, image_id: str, region_id: str, outcome: Status) -> tuple[ImageRecord, bool]:
+    def record_region(
+        self, image_id: str, region_id: str, outcome: Status, *, claimant: str, lease_s: float
+    ) -> tuple[ImageRecord, bool]:
         with self._lock:
             record = self.rows[image_id]
             if region_id in record.regions_done:
                 return record, False
+            self.claims[image_id] = (claimant, self._clock() + lease_s)
             status = record.status if image_id in self._terminal else Status.IN_PROGRESS
             record = dataclasses.replace(
                 record,
@@ -69,6 +77,17 @@ class InMemoryJobStore:
             )
             self.rows[image_id] = record
             return record, True
+
+    def claim_completion(self, image_id: str, claimant: str, lease_s: float) -> bool:
+        with self._lock:
+            if image_id not in self.rows or image_id in self._terminal:
+                return False
+            holder, expires = self.claims.get(image_id, (claimant, 0.0))
+            now = self._clock()
+            if holder != claimant and expires >= now:
+                return False
+            self.claims[image_id] = (claimant, now + lease_s)
+            return True
 
     def finish_image(self, image_id: str, status: Status, message: str) -> bool:
         with self._lock:

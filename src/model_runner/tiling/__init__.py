@@ -2,7 +2,7 @@
 
 from model_runner.tiling.axis import AxisGrid, check_tile_parameters
 from model_runner.tiling.roi import regions_meeting, roi_window, tiles_meeting
-from model_runner.tiling.strategy import GridTilingStrategy, TilingStrategy
+from model_runner.tiling.strategy import GridTilingStrategy, TilingStrategy, grid_tile_count
 from model_runner.tiling.units import Region, Tile, unit_id
 from model_runner.tiling.window import Window
 
@@ -14,6 +14,7 @@ __all__ = [
     "TilingStrategy",
     "Window",
     "check_tile_parameters",
+    "grid_tile_count",
     "regions_meeting",
     "roi_window",
     "tiles_meeting",

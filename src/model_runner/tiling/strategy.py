@@ -44,6 +44,12 @@ class TilingStrategy(Protocol):
         ...
 
 
+def grid_tile_count(area: Window, tile_size: int, overlap: int) -> int:
+    """How many tiles the grid lays over ``area`` (computed, not listed)."""
+    columns, rows = _axis_grids(area, tile_size, overlap)
+    return columns.count * rows.count
+
+
 def _axis_grids(area: Window, tile_size: int, overlap: int) -> tuple[AxisGrid, AxisGrid]:
     return (
         AxisGrid.over(area.x, area.width, tile_size, overlap),

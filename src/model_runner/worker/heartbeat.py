@@ -1,14 +1,14 @@
-"""Keeps a message in progress invisible to other workers for as long as it is being processed."""
+"""Keeps a message in progress invisible to other workers for as long as its work moves forward."""
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from model_runner.aws.sqs import MessageQueue, QueueMessage
+from model_runner.aws.sqs import MessageGoneError, MessageQueue, QueueMessage
 from model_runner.errors import ModelRunnerError
+from model_runner.periodic import every
 
 logger = logging.getLogger(__name__)
 
@@ -19,24 +19,28 @@ def heartbeat(
     message: QueueMessage,
     visibility_s: int,
     every_s: float,
-    on_beat: Callable[[], None] = lambda: None,
+    *,
+    stalled: Callable[[], bool] = lambda: False,
 ) -> Iterator[None]:
-    """Extend ``message``'s visibility to ``visibility_s`` every ``every_s`` seconds while inside,
-    calling ``on_beat`` after each extension."""
-    done = threading.Event()
+    """Extend ``message``'s visibility to ``visibility_s`` every ``every_s`` seconds while inside.
+
+    Extensions stop while ``stalled()`` says the work made no progress for too long, so the message
+    goes to another worker, and for good once the message is gone from the queue (deleted, purged).
+    A failed extension is logged; the next one is tried on time.
+    """
+    gone = False
 
     def beat() -> None:
-        while not done.wait(every_s):
-            try:
-                queue.extend(message, visibility_s)
-                on_beat()
-            except ModelRunnerError as error:
-                logger.warning("could not extend message %s: %s", message.message_id, error)
+        nonlocal gone
+        if gone or stalled():
+            return
+        try:
+            queue.extend(message, visibility_s)
+        except MessageGoneError as error:
+            gone = True
+            logger.warning("message %s is no longer on its queue: %s", message.message_id, error)
+        except ModelRunnerError as error:
+            logger.warning("could not extend message %s: %s", message.message_id, error)
 
-    thread = threading.Thread(target=beat, name=f"heartbeat-{message.message_id[:8]}", daemon=True)
-    thread.start()
-    try:
+    with every(every_s, beat, name=f"heartbeat-{message.message_id[:8]}"):
         yield
-    finally:
-        done.set()
-        thread.join()

@@ -1,13 +1,26 @@
-"""Liveness of a worker process, for container health checks: a file touched while the worker is
-polling or processing, and ``model-runner health`` checking that it is fresh."""
+"""Liveness of a worker process, for container health checks: a file touched while the worker
+makes progress, and ``model-runner health`` checking that it is fresh.
+
+The file is touched every LIVENESS interval (a third of STALL_TIMEOUT, at most 5 s) by a thread of
+its own, as long as the worker is not stuck (see :mod:`model_runner.worker.progress`): a worker
+that is busy but moving stays healthy, one that hangs goes unhealthy within STALL_TIMEOUT plus a
+few intervals, and so does a process that stopped altogether.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from model_runner.config import WorkerSettings, load_settings
 from model_runner.errors import ConfigurationError
+from model_runner.periodic import every
+from model_runner.worker.progress import ProgressMonitor
+
+STALE_INTERVALS = 4
+"""Liveness intervals after which an untouched file means an unhealthy worker."""
 
 
 class Liveness:
@@ -31,10 +44,22 @@ class Liveness:
         except FileNotFoundError:
             return None
 
+    @contextmanager
+    def kept_while_progressing(self, progress: ProgressMonitor, interval_s: float) -> Iterator[None]:
+        """Touch the file every ``interval_s`` while the worker is not stuck, until the block ends."""
+
+        def beat() -> None:
+            if not progress.stalled():
+                self.touch()
+
+        self.touch()
+        with every(interval_s, beat, name="liveness"):
+            yield
+
 
 def stale_after_s(settings: WorkerSettings) -> float:
-    """How old the liveness file may be: three heartbeats or three polls, whichever is longer."""
-    return 3 * max(settings.heartbeat_s, 2 * settings.queue_wait_s, 10)
+    """How old the liveness file may be before the worker counts as dead or stuck."""
+    return STALE_INTERVALS * settings.liveness_interval_s
 
 
 def check_health() -> int:
@@ -46,7 +71,8 @@ def check_health() -> int:
         return 1
     age = Liveness(settings.liveness_file).age_s()
     if age is None or age > stale_after_s(settings):
-        print(f"unhealthy: {settings.liveness_file} " + ("missing" if age is None else f"{age:.0f} s old"))
+        state = "missing" if age is None else f"{age:.0f} s old: the worker is stuck or gone"
+        print(f"unhealthy: {settings.liveness_file} {state}")
         return 1
-    print(f"healthy: last alive {age:.0f} s ago")
+    print(f"healthy: last progress {age:.0f} s ago")
     return 0

@@ -1,34 +1,55 @@
 """The worker loop: take a message from the region or image queue, process it, settle it.
 
 Region messages come first, so images already started finish before new ones begin. While a
-message is processed its visibility is extended (heartbeat), so a long region is never handed to a
-second worker. Each error's :class:`~model_runner.errors.QueueAction` decides what happens to the
-message: deleted after success or a recorded failure, released for a retry, or dead-lettered.
-A shutdown (SIGTERM) stops taking messages; a region in progress stops taking new tiles and its
-message is released at once for another worker.
+message is processed its visibility is extended (heartbeat) as long as its work makes progress, so
+a long region is never handed to a second worker and a stuck one is. What happens to a message
+whose processing raised:
+
+* deferred (the worker is stopping, another worker is completing the image): given back, at once
+  or after the delay the error asks for; never counted as a failure;
+* unreadable (not JSON, no job): dead-lettered at once;
+* the request's fault (``QueueAction.FAIL_JOB``), from any handler or hook: its images are
+  recorded FAILED with the reason, and the message deleted;
+* a transient fault or a bug: given back for a retry after a delay that doubles with each
+  receive; on its MAX_RECEIVES-th receive its images are recorded FAILED with the last error
+  instead, so nothing reaches a dead-letter queue without a status.
+
+No queue fault ends the loop: a failed receive is retried with backoff, settling calls are retried
+a few times and then left to the visibility timeout, and a message whose receipt is gone (the queue
+was purged) is dropped. A shutdown (SIGTERM) stops taking messages; a region in progress stops
+taking new tiles and its message is released at once for another worker.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from pydantic import ValidationError
 
-from model_runner.api import RegionRequest, image_id_for, parse_image_request
+from model_runner.api import RegionRequest, parse_image_request
 from model_runner.aws.sqs import MessageQueue, QueueMessage
+from model_runner.backoff import Backoff
 from model_runner.config import WorkerSettings
-from model_runner.errors import InvalidRequestError, ModelRunnerError, QueueAction, UnreadableMessageError
+from model_runner.errors import (
+    DeferredError,
+    InvalidRequestError,
+    ModelRunnerError,
+    QueueAction,
+    UnreadableMessageError,
+)
 from model_runner.events import EventBus
-from model_runner.handlers import WorkInterruptedError
 from model_runner.handlers.image_completion import ImageCompletion
+from model_runner.handlers.tile_work import failure_reason
 from model_runner.registry import HandlerSelector, select_request_type
+from model_runner.worker.failures import MessageFailures
 from model_runner.worker.heartbeat import heartbeat
 from model_runner.worker.intake import RequestIntake
 from model_runner.worker.liveness import Liveness
 from model_runner.worker.memory import release_free_memory
+from model_runner.worker.progress import ProgressMonitor
+from model_runner.worker.settlement import Settlement
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +58,13 @@ POLL_WAIT_S = 2
 an idle worker takes a new image at once, and a region message waits at most this long."""
 EVENT_FLUSH_S = 30.0
 """How long a settled message waits for its events to reach the observers (status to SNS)."""
+MAX_RETRY_DELAY_S = 900
+"""Longest wait before a message that failed is offered again (SQS allows 12 hours)."""
+RECEIVE_BACKOFF = Backoff(max_attempts=1, base_s=1.0, cap_s=30.0)
+"""Waits between failed receives: 1 s doubling to 30 s, with jitter."""
+
+FailMessage = Callable[[QueueMessage, str], bool]
+"""Records the images of a message FAILED with a reason; False when it names no job."""
 
 
 class Worker:
@@ -52,6 +80,7 @@ class Worker:
         events: EventBus,
         shutdown: threading.Event,
         request_type: str | None = None,
+        progress: ProgressMonitor | None = None,
         intake: RequestIntake | None = None,
     ) -> None:
         self._settings = settings
@@ -59,50 +88,82 @@ class Worker:
         self._image_queue = image_queue
         self._region_queue = region_queue
         self._selector = selector
-        self._completion = completion
+        self._failures = MessageFailures(completion)
         self._events = events
         self._shutdown = shutdown
         self._request_type = request_type
         self._liveness = Liveness(settings.liveness_file)
+        self.progress = progress or ProgressMonitor(settings.stall_timeout_s)
+        self._settlement = Settlement(Backoff(max_attempts=5, base_s=0.5, cap_s=8.0, sleep=self._pause))
+        self._receive_failures = 0
+        self._in_hand: tuple[MessageQueue, QueueMessage] | None = None
 
     def run(self) -> None:
-        """Process messages until shutdown."""
+        """Process messages until shutdown; nothing but a shutdown ends it."""
         logger.info("worker started")
         try:
-            while not self._shutdown.is_set():
-                self.poll_once()
+            with self._liveness.kept_while_progressing(self.progress, self._settings.liveness_interval_s):
+                while not self._shutdown.is_set():
+                    try:
+                        self.poll_once()
+                    except Exception:
+                        logger.exception("the worker loop failed; it goes on")
+                        self._shutdown.wait(RECEIVE_BACKOFF.cap_s)
         finally:
-            self._liveness.clear()
+            self._liveness.clear()  # a stopped worker is unhealthy at once
         logger.info("worker stopped")
 
     def poll_once(self) -> bool:
         """Take and process one message, a region's if any is waiting; True when there was one."""
+        self.progress.mark()
         self._liveness.touch()
         visibility = self._settings.visibility_timeout_s
-        for queue, handle, wait in (
-            (self._region_queue, self.handle_region_message, 0),
-            (self._image_queue, self.handle_image_message, min(POLL_WAIT_S, self._settings.queue_wait_s)),
+        for queue, handle, fail, wait in (
+            (self._region_queue, self.handle_region_message, self._fail_region, 0),
+            (
+                self._image_queue,
+                self.handle_image_message,
+                self._fail_image,
+                min(POLL_WAIT_S, self._settings.queue_wait_s),
+            ),
         ):
-            messages = queue.receive(wait_s=wait, visibility_s=visibility)
+            try:
+                messages = queue.receive(wait_s=wait, visibility_s=visibility)
+            except ModelRunnerError as error:
+                self._receive_failed(queue, error)
+                return False
+            self._receive_failures = 0
             for message in messages:
-                self._process(queue, message, handle)
+                self._process(queue, message, handle, fail)
             if messages or self._shutdown.is_set():
                 return bool(messages)
         return False
+
+    def abandon(self) -> None:
+        """Give the message in hand back to its queue at once (a stop that cannot wait for it)."""
+        in_hand = self._in_hand
+        if in_hand is None:
+            return
+        queue, message = in_hand
+        try:
+            queue.release(message, 0)
+        except ModelRunnerError as error:
+            logger.warning("could not give back message %s: %s", message.message_id, error)
 
     def handle_image_message(self, message: QueueMessage) -> None:
         """Process an ImageRequest message; a bad request, or one naming locations or models the
         worker may not use, fails its job with the problems named."""
         try:
-            request, warnings = parse_image_request(message.body)
+            request, warnings = parse_image_request(message.body, max_bytes=self._settings.max_request_bytes)
         except InvalidRequestError as error:
-            self._fail_request(message.body, error)
+            reason = "invalid request: " + "; ".join(error.problems)
+            self._failures.fail_image_request(message.body, reason, job_id=error.job_id)
             return
         try:
             self._intake.check(request)
         except InvalidRequestError as error:
             reason = "invalid request: " + "; ".join(error.problems)
-            self._fail_images(request.job_id, request.job_name, request.image_urls, reason)
+            self._failures.fail_images(request.job_id, request.job_name, request.image_urls, reason)
             return
         for warning in warnings:
             logger.warning("job %s: %s", request.job_id, warning)
@@ -114,7 +175,7 @@ class Worker:
             pair = self._selector.pair_for(request_type, endpoint_type)
         except InvalidRequestError as error:
             # The request asks for an endpoint type the selected pair does not serve.
-            self._fail_images(request.job_id, request.job_name, request.image_urls, str(error))
+            self._failures.fail_images(request.job_id, request.job_name, request.image_urls, str(error))
             return
         pair.image_handler.process_image_request(request, pair.request_type)
 
@@ -135,71 +196,113 @@ class Worker:
         self._selector.pair_for(request_type, endpoint_type).region_handler.handle(request)
 
     def _process(
-        self, queue: MessageQueue, message: QueueMessage, handle: Callable[[QueueMessage], None]
+        self,
+        queue: MessageQueue,
+        message: QueueMessage,
+        handle: Callable[[QueueMessage], None],
+        fail: FailMessage,
     ) -> None:
+        self._in_hand = (queue, message)
+        try:
+            error = self._run_handler(queue, message, handle)
+            if error is None:
+                self._settlement.delete(queue, message)
+            else:
+                self._settle_failure(queue, message, error, fail)
+        finally:
+            self._in_hand = None
+            self.progress.mark()
+            release_free_memory()
+
+    def _run_handler(
+        self, queue: MessageQueue, message: QueueMessage, handle: Callable[[QueueMessage], None]
+    ) -> Exception | None:
         try:
             with heartbeat(
                 queue,
                 message,
                 self._settings.visibility_timeout_s,
                 self._settings.heartbeat_s,
-                on_beat=self._liveness.touch,
+                stalled=self.progress.stalled,
             ):
                 try:
                     handle(message)
                 finally:
                     self._flush_events(message)
         except ModelRunnerError as error:
-            self._settle(queue, message, error)
-        except Exception:
-            logger.exception("unexpected failure on message %s; it will be retried", message.message_id)
-            queue.release(message, self._settings.throttling_retry_timeout_s)
+            return error
+        except Exception as error:
+            logger.exception("unexpected failure on message %s", message.message_id)
+            return error
+        return None
+
+    def _settle_failure(
+        self, queue: MessageQueue, message: QueueMessage, error: Exception, fail: FailMessage
+    ) -> None:
+        action = error.action if isinstance(error, ModelRunnerError) else QueueAction.RETRY
+        if isinstance(error, DeferredError):
+            logger.info("message %s given back for %s s: %s", message.message_id, error.delay_s, error)
+            self._settlement.release(queue, message, error.delay_s)
+        elif action is QueueAction.DEAD_LETTER:
+            logger.error("message %s cannot be processed: %s", message.message_id, error)
+            self._settlement.dead_letter(queue, message)
+        elif action is QueueAction.FAIL_JOB:
+            self._give_up(queue, message, str(error), fail)
+        elif message.receive_count >= self._settings.max_receives:
+            last = failure_reason(error)
+            if not isinstance(error, ModelRunnerError):
+                last = f"internal error: {last}"
+            reason = f"failed on each of {message.receive_count} attempts; the last: {last}"
+            self._give_up(queue, message, reason, fail)
         else:
-            queue.delete(message)
-        finally:
-            release_free_memory()
+            delay = min(
+                MAX_RETRY_DELAY_S,
+                self._settings.throttling_retry_timeout_s * 2 ** (message.receive_count - 1),
+            )
+            logger.warning("message %s will be retried in %s s: %s", message.message_id, delay, error)
+            self._settlement.release(queue, message, delay)
+
+    def _give_up(self, queue: MessageQueue, message: QueueMessage, reason: str, fail: FailMessage) -> None:
+        """Record the message's images FAILED with ``reason`` and delete it (dead-letter it when it
+        names no job); if the failure cannot be recorded now, leave the message to come back."""
+        try:
+            recorded = fail(message, reason)
+        except ModelRunnerError as error:
+            logger.error(
+                "cannot record the failure of message %s now (%s); it will come back",
+                message.message_id,
+                error,
+            )
+            return
+        if recorded:
+            logger.error("message %s failed its job: %s", message.message_id, reason)
+            self._settlement.delete(queue, message)
+        else:
+            logger.error("message %s failed and names no job: %s", message.message_id, reason)
+            self._settlement.dead_letter(queue, message)
+
+    def _fail_image(self, message: QueueMessage, reason: str) -> bool:
+        return self._failures.fail_image_request(message.body, reason)
+
+    def _fail_region(self, message: QueueMessage, reason: str) -> bool:
+        return self._failures.fail_region_request(message.body, reason)
+
+    def _receive_failed(self, queue: MessageQueue, error: ModelRunnerError) -> None:
+        self._receive_failures += 1
+        delay = RECEIVE_BACKOFF.delay_s(self._receive_failures)
+        logger.warning(
+            "cannot receive from %s (%d failures in a row): %s; next try in %.1f s",
+            queue.url,
+            self._receive_failures,
+            error,
+            delay,
+        )
+        self._pause(delay)
+
+    def _pause(self, seconds: float) -> None:
+        """Wait between retries, but not past a shutdown."""
+        self._shutdown.wait(seconds)
 
     def _flush_events(self, message: QueueMessage) -> None:
         if not self._events.flush(EVENT_FLUSH_S):
             logger.warning("the events of message %s are still being delivered", message.message_id)
-
-    def _settle(self, queue: MessageQueue, message: QueueMessage, error: ModelRunnerError) -> None:
-        if error.action is QueueAction.DEAD_LETTER:
-            logger.error("message %s cannot be processed: %s", message.message_id, error)
-            if not queue.dead_letter(message):
-                logger.error("no dead-letter queue configured; the redrive policy will move it")
-        elif error.action is QueueAction.FAIL_JOB:
-            logger.error("message %s failed its job: %s", message.message_id, error)
-            queue.delete(message)
-        else:
-            delay = (
-                0 if isinstance(error, WorkInterruptedError) else self._settings.throttling_retry_timeout_s
-            )
-            logger.warning("message %s will be retried in %s s: %s", message.message_id, delay, error)
-            queue.release(message, delay)
-
-    def _fail_request(self, body: str, error: InvalidRequestError) -> None:
-        """Record every image of a rejected request FAILED, naming the request's problems."""
-        reason = "invalid request: " + "; ".join(error.problems)
-        self._fail_images(error.job_id or "", None, _raw_image_urls(body), reason)
-
-    def _fail_images(self, job_id: str, job_name: str | None, image_urls: Sequence[str], reason: str) -> None:
-        for image_url in image_urls:
-            self._completion.fail(
-                job_id=job_id,
-                job_name=job_name,
-                image_id=image_id_for(job_id, image_url),
-                image_url=image_url,
-                reason=reason,
-            )
-
-
-def _raw_image_urls(body: str) -> list[str]:
-    """The image URLs a rejected request names, as far as they can be read (at least one)."""
-    try:
-        urls = json.loads(body).get("imageUrls")
-    except (ValueError, AttributeError):
-        urls = None
-    if isinstance(urls, list) and urls and all(isinstance(url, str) for url in urls):
-        return list(dict.fromkeys(urls))
-    return ["(no readable imageUrls)"]

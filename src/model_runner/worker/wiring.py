@@ -23,7 +23,7 @@ from model_runner.handlers.image_completion import ImageCompletion
 from model_runner.imagery import ImageCache
 from model_runner.imagery.elevation import ElevationModel, TileNames
 from model_runner.imagery.gdal_hardening import harden_gdal
-from model_runner.imagery.gdal_runtime import limit_block_cache
+from model_runner.imagery.gdal_runtime import bound_http_reads, limit_block_cache
 from model_runner.inference.detectors import EndpointUtils
 from model_runner.inference.http_client import HttpModelClient
 from model_runner.inference.http_policy import HttpCallPolicy
@@ -44,6 +44,7 @@ from model_runner.registry import (
 from model_runner.sinks import RequestSinks
 from model_runner.worker.intake import RequestIntake
 from model_runner.worker.loop import Worker
+from model_runner.worker.progress import ProgressMonitor
 
 logger = logging.getLogger(__name__)
 
@@ -68,9 +69,10 @@ class WorkerRuntime:
     def shutdown(self) -> threading.Event:
         return self.context.shutdown
 
-    def close(self) -> None:
-        """Deliver the events still queued, release the open images and pooled connections."""
-        self.events.flush(timeout_s=10)
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Deliver the events still queued (for at most ``timeout_s``), release the open images
+        and pooled connections."""
+        self.events.flush(timeout_s=timeout_s)
         self.image_cache.close()
         self.http_client.close()
 
@@ -91,6 +93,9 @@ def build_worker(
         ConfigurationError: an extension's own settings are missing or invalid.
     """
     limit_block_cache(settings.gdal_cache_mb)
+    bound_http_reads(
+        settings.image_connect_timeout_s, settings.image_read_timeout_s, settings.image_max_retries
+    )
     harden_gdal()
     clients = AwsClients(settings, max_pool_connections=settings.tile_workers + 8)
     dynamodb, sqs = clients.client("dynamodb"), clients.client("sqs")
@@ -106,6 +111,7 @@ def build_worker(
     models.support(ModelInvocationType.SM_ENDPOINT, sagemaker)
     image_cache = ImageCache(clients, intake.locations, elevation=_elevation_model(settings, clients))
     events = EventBus()
+    progress = ProgressMonitor(settings.stall_timeout_s)
     context = HandlerContext(
         settings=settings,
         jobs=JobTable(dynamodb, settings.job_table, settings.ddb_ttl_days),
@@ -120,6 +126,7 @@ def build_worker(
         events=events,
         clients=clients.client,
         shutdown=shutdown or threading.Event(),
+        progress=progress.mark,
         tracer=XRayTracer(settings.tracing_daemon_address) if settings.tracing_enabled else NoTracer(),
     )
     metrics = MetricsObserver(settings.metrics_namespace)
@@ -166,6 +173,7 @@ def build_worker(
         events,
         context.shutdown,
         request_type=request_type,
+        progress=progress,
         intake=intake,
     )
     return WorkerRuntime(worker, context, clients, events, image_cache, selector, http_client)

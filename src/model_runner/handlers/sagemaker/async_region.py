@@ -51,6 +51,7 @@ class AsyncRegionRun:
         *,
         stop: threading.Event,
         on_failure: Callable[[str, str], None],
+        on_round: Callable[[], None] = lambda: None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._inference = inference
@@ -60,6 +61,7 @@ class AsyncRegionRun:
         self._request = request
         self._stop = stop
         self._on_failure = on_failure
+        self._on_round = on_round
         self._clock = clock
         self.region_key = region_key(request.region_id)
         self._mime = content_type(request.image_processor_tile_format)
@@ -82,6 +84,7 @@ class AsyncRegionRun:
                 self._submit_pending(records)
                 self._look_for_answers(records)
                 self._inference.apply_notifications(NOTIFICATION_WAIT_S)
+                self._on_round()
                 records = {
                     record.tile_id: record
                     for record in ledger.tiles(self.region_key)

@@ -58,6 +58,7 @@ class AsyncSageMakerRegionHandler(RegionRequestHandler):
             region_request,
             stop=self.context.shutdown,
             on_failure=on_failure,
+            on_round=self.context.progress,
         )
         results = run.run()
         if results is None:
