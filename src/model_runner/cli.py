@@ -181,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--size", type=int, default=4096, help="edge of the generated N x N image")
     bench.add_argument("--workers", type=int, default=4, help="model calls in flight")
     _add_job_options(bench)
+    bench.add_argument(
+        "--boxes-per-tile", type=int, metavar="N", help="flood model: boxes found in every tile (default 10)"
+    )
 
     command("extensions", _extensions, "List registered handlers and observers, and what each type selects.")
 

@@ -29,7 +29,8 @@ from model_runner.inference.bounded_executor import run_bounded
 from model_runner.inference.endpoint_guard import EndpointGuard
 from model_runner.inference.http_client import HttpModelClient
 from model_runner.inference.http_policy import HttpCallPolicy
-from model_runner.local import ModelSpec, start_local_stack
+from model_runner.local import start_local_stack
+from model_runner.local.bench_dense import CompletionClock, bench_model, check_dense_arguments
 from model_runner.local.job_flags import in_flag_terms
 from model_runner.local.job_watch import JobWatch
 from model_runner.security import UrlAllowList
@@ -54,7 +55,7 @@ def run_bench(args: argparse.Namespace) -> int:
             [sys.executable, "-m", "model_runner.local.synthetic_image", str(image), str(args.size)],
             check=True,
         )
-        spec = ModelSpec(kind=args.model, latency_ms=args.latency_ms)
+        spec = bench_model(args)
         with start_local_stack({"bench": spec}) as stack:
             os.environ.update(
                 {name: stack.env[name] for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
@@ -100,6 +101,7 @@ def _check(args: argparse.Namespace) -> None:
         raise CommandError(f"--size {args.size}: give an image edge between {MIN_SIZE} and {MAX_SIZE} pixels")
     if not 1 <= args.workers <= MAX_WORKERS:
         raise CommandError(f"--workers {args.workers}: give 1 to {MAX_WORKERS} model calls in flight")
+    check_dense_arguments(args)
     try:
         parse_image_request(_job(args, "s3://mr-images/bench.tif", "http://127.0.0.1/invocations"))
     except InvalidRequestError as error:
@@ -123,7 +125,8 @@ def _job(args: argparse.Namespace, image: str, model_url: str) -> dict[str, Any]
 def _pipeline(args: argparse.Namespace, env: dict[str, str], image: str, model_url: str) -> dict[str, Any]:
     print("pipeline:", file=sys.stderr)
     outcome = JobWatch(sys.stderr)
-    runtime = build_worker(load_settings(env), observers=[outcome])
+    clock = CompletionClock()
+    runtime = build_worker(load_settings(env), observers=[outcome, clock])
     worker = threading.Thread(target=runtime.worker.run, name="bench-worker")
     body = _job(args, image, model_url)
     cpu_before = time.process_time()
@@ -144,6 +147,7 @@ def _pipeline(args: argparse.Namespace, env: dict[str, str], image: str, model_u
         "features": outcome.features,
         "seconds": round(seconds, 3),
         "tiles_per_s": round(outcome.tiles / seconds, 2),
+        "completion_s": clock.completion_s,
         "cpu_s": round(time.process_time() - cpu_before, 2),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
