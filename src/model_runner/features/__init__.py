@@ -3,7 +3,8 @@
 Pure numpy, no I/O. Geolocation of the resulting features lives in :mod:`model_runner.imagery`.
 """
 
-from model_runner.features.detection_batch import DetectedFeature, DetectionBatch
+from model_runner.features.detected_feature import DetectedFeature
+from model_runner.features.detection_batch import DetectionBatch
 from model_runner.features.distillation import Algorithm, DistillationOptions, distill
 from model_runner.features.errors import InvalidFeatureError
 from model_runner.features.nms import nms

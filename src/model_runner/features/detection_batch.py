@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,18 +12,9 @@ import numpy as np
 import numpy.typing as npt
 
 from model_runner.features.array_types import FloatArray, IndexArray
+from model_runner.features.detected_feature import DetectedFeature
 from model_runner.features.pixel_feature import FeatureClass, PixelFeature
-from model_runner.features.pixel_geometry import Box, reference_digits, translate_geometry
-
-
-@dataclass(frozen=True)
-class DetectedFeature:
-    """One detection in full-image pixels, with its classes rescored by distillation."""
-
-    geometry: dict[str, Any]
-    bbox: Box
-    classes: tuple[FeatureClass, ...]
-    properties: Mapping[str, Any]
+from model_runner.features.pixel_geometry import reference_digits, translate_geometry
 
 
 @dataclass(frozen=True, eq=False)

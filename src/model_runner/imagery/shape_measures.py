@@ -15,22 +15,13 @@ the blocks). Everything is numpy over the whole batch, so thousands of features 
 
 from __future__ import annotations
 
-import enum
-
 import numpy as np
 from numpy.typing import NDArray
 
+from model_runner.features.geometry_skeleton import BlockKind
+
 FloatArray = NDArray[np.float64]
 IndexArray = NDArray[np.intp]
-
-
-class BlockKind(enum.IntEnum):
-    """What a block of positions is."""
-
-    POINTS = 0
-    LINE = 1
-    EXTERIOR = 2
-    HOLE = 3
 
 
 def centroids(

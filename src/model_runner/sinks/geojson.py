@@ -1,14 +1,19 @@
-"""GeoJSON serialisation of features: one feature to bytes, or a FeatureCollection in chunks."""
+"""GeoJSON serialisation of features: one feature to bytes, a FeatureCollection in parts, and
+features given as dicts made a :class:`~model_runner.sinks.base.FeatureSource`."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-from model_runner.sinks.base import Feature, SinkError
+import numpy as np
 
-_COLLECTION_HEAD = b'{"type":"FeatureCollection","features":['
-_COLLECTION_TAIL = b"]}"
+from model_runner.features.encoded_features import EncodedFeatures
+from model_runner.sinks.base import Feature, FeatureSource, SinkError
+
+COLLECTION_HEAD = b'{"type":"FeatureCollection","features":['
+COLLECTION_TAIL = b"]}"
 
 
 def feature_id(feature: Feature) -> str:
@@ -29,16 +34,67 @@ def encode_feature(feature: Feature) -> bytes:
         raise SinkError(f"feature {feature_id(feature)!r} cannot be written as JSON: {error}") from None
 
 
-def feature_collection_chunks(features: Iterable[Feature], chunk_size: int) -> Iterator[bytes]:
-    """A FeatureCollection as consecutive byte chunks of at least ``chunk_size`` bytes (the last
-    may be shorter), so that a huge collection never exists as one string."""
-    buffer = bytearray(_COLLECTION_HEAD)
-    for index, feature in enumerate(features):
-        if index:
+def feature_collection_parts(chunks: Iterable[EncodedFeatures], part_size: int) -> Iterator[bytes]:
+    """A FeatureCollection of the features of ``chunks`` as consecutive parts of at least
+    ``part_size`` bytes (the last may be shorter), so that a huge collection never exists whole."""
+    buffer = bytearray(COLLECTION_HEAD)
+    first = True
+    for chunk in chunks:
+        if not len(chunk):
+            continue
+        if not first:
             buffer += b","
-        buffer += encode_feature(feature)
-        if len(buffer) >= chunk_size:
+        first = False
+        buffer += chunk.data
+        if len(buffer) >= part_size:
             yield bytes(buffer)
             buffer.clear()
-    buffer += _COLLECTION_TAIL
+    buffer += COLLECTION_TAIL
     yield bytes(buffer)
+
+
+class FeatureList:
+    """Features given as dicts, as a feature source (one chunk): for small outputs and tests.
+
+    Raises:
+        SinkError: a feature holds a value JSON cannot carry.
+    """
+
+    def __init__(self, features: Sequence[Feature]) -> None:
+        encoded = [encode_feature(feature) for feature in features]
+        lengths = np.array([len(item) for item in encoded], np.int64)
+        self._chunk = EncodedFeatures(
+            b",".join(encoded),
+            np.cumsum(lengths + 1, dtype=np.int64) - 1,
+            np.array([feature_id(feature).encode()[:32] for feature in features], dtype="S32"),
+            np.zeros((len(encoded), 3)),
+            np.array([_bbox(feature) for feature in features], np.float64).reshape(-1, 4),
+        )
+        self.class_counts: Mapping[str, int] = Counter(
+            str(item["iri"])
+            for feature in features
+            for item in (feature.get("properties") or {}).get("featureClasses") or []
+            if isinstance(item, Mapping) and "iri" in item
+        )
+
+    @property
+    def count(self) -> int:
+        return len(self._chunk)
+
+    def chunks(self) -> Iterator[EncodedFeatures]:
+        yield self._chunk
+
+
+def _bbox(feature: Feature) -> list[float]:
+    box = feature.get("bbox")
+    if not box:
+        return [np.nan] * 4
+    # A bbox is [west, south, east, north], or with heights [west, south, low, east, north, high].
+    half = len(box) // 2
+    return [box[0], box[1], box[half], box[half + 1]]
+
+
+def features_of(source: FeatureSource) -> Iterator[bytes]:
+    """Each feature's JSON, in order."""
+    for chunk in source.chunks():
+        yield from chunk.texts()
