@@ -26,6 +26,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from model_runner.config_scheduling import SchedulingSettings
 from model_runner.errors import ConfigurationError
 from model_runner.security.url_rules import UrlRule
 
@@ -97,7 +98,7 @@ class ExtensionSettings(BaseSettings):
         return comma_separated(value)
 
 
-class WorkerSettings(ExtensionSettings):
+class WorkerSettings(SchedulingSettings, ExtensionSettings):
     """Every setting the worker reads from its environment, with its variable name and default."""
 
     # --- AWS -------------------------------------------------------------------------------
@@ -214,7 +215,8 @@ class WorkerSettings(ExtensionSettings):
     )
     endpoint_table: str = Field(
         validation_alias=_env("ENDPOINT_TABLE", "ENDPOINT_STATISTICS_TABLE"),
-        description="DynamoDB table counting regions in flight per model endpoint.",
+        description="DynamoDB table of the scheduler: endpoint capacity leases and the regions "
+        "waiting for them (used when SCHEDULER_THROTTLING_ENABLED).",
     )
     tile_ledger_table: str | None = Field(
         default=None,
@@ -258,23 +260,12 @@ class WorkerSettings(ExtensionSettings):
         validation_alias="WORKERS",
         description="Model calls in flight at once per region being processed.",
     )
-    self_throttling: bool = Field(
-        default=False,
-        validation_alias="SM_SELF_THROTTLING",
-        description="Limit regions in flight per endpoint to its instance count times "
-        "THROTTLING_SCALE_FACTOR, counted in ENDPOINT_TABLE.",
-    )
-    throttling_scale_factor: int = Field(
-        default=10,
-        ge=1,
-        validation_alias="THROTTLING_SCALE_FACTOR",
-        description="Regions in flight allowed per endpoint instance when SM_SELF_THROTTLING is on.",
-    )
     throttling_retry_timeout_s: int = Field(
         default=10,
         ge=0,
         validation_alias="THROTTLING_RETRY_TIMEOUT",
-        description="Seconds a throttled region waits before it is offered to the queue again.",
+        description="Seconds a region or image whose processing failed waits before it is tried "
+        "again, doubling with each attempt (at most 900).",
     )
 
     max_tiles_per_image: int = Field(

@@ -50,10 +50,31 @@ class TileTooLargeError(ModelInvocationError):
     action = QueueAction.FAIL_JOB
 
 
+INSTANCE_CONCURRENCY_TAG = "osml:instance-concurrency"
+"""Tag of an instance-backed endpoint: the calls one of its instances serves at once."""
+
+
+@dataclass(frozen=True)
+class VariantCapacity:
+    """What a production variant runs on: instances, or a serverless MaxConcurrency."""
+
+    name: str
+    instances: int
+    max_concurrency: int | None = None
+
+
+@dataclass(frozen=True)
+class EndpointDescription:
+    """A described endpoint: its variants and the per-instance concurrency its tag names."""
+
+    capacities: tuple[VariantCapacity, ...]
+    instance_concurrency: int | None
+
+
 @dataclass(frozen=True)
 class _Described:
     variants: tuple[tuple[str, float], ...]
-    instances: int | None
+    description: EndpointDescription | None
     expires: float
 
 
@@ -87,9 +108,9 @@ class EndpointVariants:
         with self._lock:
             return self._rng.choices([name for name, _ in weighted], weights=[w for _, w in weighted])[0]
 
-    def instances(self, endpoint: str, role_arn: str | None) -> int | None:
-        """Instances serving ``endpoint`` across its variants; None when it cannot be described."""
-        return self._described(endpoint, role_arn).instances
+    def description(self, endpoint: str, role_arn: str | None) -> EndpointDescription | None:
+        """The endpoint's variants' capacities and concurrency tag; None when it cannot be described."""
+        return self._described(endpoint, role_arn).description
 
     def forget(self, endpoint: str, role_arn: str | None) -> None:
         """Drop the cached description, so the next call describes the endpoint again."""
@@ -112,19 +133,51 @@ class EndpointVariants:
 
     def _describe(self, endpoint: str, role_arn: str | None) -> _Described:
         expires = self._clock() + self._ttl_s
+        client = self._clients("sagemaker", role_arn=role_arn)
         try:
-            described = self._clients("sagemaker", role_arn=role_arn).describe_endpoint(EndpointName=endpoint)
+            described = client.describe_endpoint(EndpointName=endpoint)
         except (ClientError, BotoCoreError) as error:
             logger.warning(
                 "cannot describe SageMaker endpoint %s (%s): calls use its own routing", endpoint, error
             )
             return _Described((), None, expires)
         variants = described.get("ProductionVariants", ())
+        capacities = tuple(
+            VariantCapacity(
+                variant["VariantName"],
+                int(variant.get("CurrentInstanceCount", 0)),
+                _serverless(variant),
+            )
+            for variant in variants
+        )
         return _Described(
             tuple((variant["VariantName"], _weight(variant)) for variant in variants),
-            sum(int(variant.get("CurrentInstanceCount", 0)) for variant in variants) or None,
+            EndpointDescription(capacities, self._concurrency_tag(client, endpoint, described)),
             expires,
         )
+
+    def _concurrency_tag(self, client: Any, endpoint: str, described: Mapping[str, Any]) -> int | None:
+        """The endpoint's per-instance concurrency tag, if it has a valid one."""
+        try:
+            tags = client.list_tags(ResourceArn=described["EndpointArn"]).get("Tags", ())
+        except (ClientError, BotoCoreError, KeyError) as error:
+            logger.warning("cannot list the tags of SageMaker endpoint %s (%s)", endpoint, error)
+            return None
+        value = next((tag["Value"] for tag in tags if tag.get("Key") == INSTANCE_CONCURRENCY_TAG), None)
+        if value is None:
+            return None
+        if not value.strip().isdigit() or int(value) < 1:
+            logger.warning(
+                "endpoint %s: tag %s=%r is not a positive integer", endpoint, INSTANCE_CONCURRENCY_TAG, value
+            )
+            return None
+        return int(value)
+
+
+def _serverless(variant: Mapping[str, Any]) -> int | None:
+    config = variant.get("CurrentServerlessConfig") or variant.get("DesiredServerlessConfig") or {}
+    concurrency = config.get("MaxConcurrency")
+    return int(concurrency) if concurrency else None
 
 
 def _weight(variant: Mapping[str, Any]) -> float:

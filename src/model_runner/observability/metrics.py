@@ -10,18 +10,24 @@ import time
 from typing import Any, TextIO
 
 from model_runner.events import (
+    EndpointThrottled,
     JobCompleted,
     JobFailed,
     LifecycleEvent,
+    RegionAdmitted,
     RegionCompleted,
     RegionStarted,
 )
 from model_runner.observability.metric_catalog import (
+    ENDPOINT_DIMENSION,
+    ENDPOINT_THROTTLES,
     IMAGE_DURATION,
     IMAGES_FAILED,
     IMAGES_PARTIAL,
     IMAGES_SUCCEEDED,
     MODEL_LATENCY,
+    QUEUE_AGE,
+    REGIONS_ADMITTED,
     REGIONS_IN_FLIGHT,
     TILE_FAILURES,
     TILES_PROCESSED,
@@ -64,6 +70,10 @@ class MetricsObserver:
                 latencies = list(event.model_latencies_ms)
                 for start in range(0, len(latencies), _MAX_VALUES):
                     self._emit({MODEL_LATENCY: latencies[start : start + _MAX_VALUES]})
+            case RegionAdmitted():
+                self._emit({REGIONS_ADMITTED: 1, QUEUE_AGE: event.waited_s}, endpoint=event.endpoint)
+            case EndpointThrottled():
+                self._emit({ENDPOINT_THROTTLES: 1}, endpoint=event.endpoint)
             case _:
                 return
 
@@ -71,18 +81,20 @@ class MetricsObserver:
         """Emit one metric outside the lifecycle events (e.g. EXTENSION_FALLBACKS)."""
         self._emit({metric: value})
 
-    def _emit(self, values: dict[WorkerMetric, float | list[float]]) -> None:
+    def _emit(self, values: dict[WorkerMetric, float | list[float]], endpoint: str | None = None) -> None:
+        dimensions = {ENDPOINT_DIMENSION: endpoint} if endpoint is not None else {}
         record: dict[str, Any] = {
             "_aws": {
                 "Timestamp": int(time.time() * 1000),
                 "CloudWatchMetrics": [
                     {
                         "Namespace": self._namespace,
-                        "Dimensions": [[]],
+                        "Dimensions": [list(dimensions)],
                         "Metrics": [{"Name": metric.name, "Unit": metric.unit} for metric in values],
                     }
                 ],
             },
+            **dimensions,
             **{metric.name: value for metric, value in values.items()},
         }
         self._stream.write(json.dumps(record) + "\n")
