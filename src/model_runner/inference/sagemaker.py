@@ -74,7 +74,8 @@ class EndpointDescription:
 @dataclass(frozen=True)
 class _Described:
     variants: tuple[tuple[str, float], ...]
-    description: EndpointDescription | None
+    capacities: tuple[VariantCapacity, ...] | None
+    arn: str | None
     expires: float
 
 
@@ -98,6 +99,7 @@ class EndpointVariants:
         self._rng = rng or random.Random()
         self._clock = clock
         self._cache: dict[tuple[str, str | None], _Described] = {}
+        self._tags: dict[tuple[str, str | None], tuple[int | None, float]] = {}
         self._lock = threading.Lock()
 
     def choose(self, endpoint: str, role_arn: str | None) -> str | None:
@@ -109,8 +111,19 @@ class EndpointVariants:
             return self._rng.choices([name for name, _ in weighted], weights=[w for _, w in weighted])[0]
 
     def description(self, endpoint: str, role_arn: str | None) -> EndpointDescription | None:
-        """The endpoint's variants' capacities and concurrency tag; None when it cannot be described."""
-        return self._described(endpoint, role_arn).description
+        """The endpoint's variants' capacities and concurrency tag; None when it cannot be described.
+        The tags are listed once per description (only the scheduler needs them)."""
+        described = self._described(endpoint, role_arn)
+        if described.capacities is None:
+            return None
+        key = (endpoint, role_arn)
+        with self._lock:
+            tagged = self._tags.get(key)
+        if tagged is None or tagged[1] != described.expires:
+            tagged = (self._concurrency_tag(endpoint, role_arn, described.arn), described.expires)
+            with self._lock:
+                self._tags[key] = tagged
+        return EndpointDescription(described.capacities, tagged[0])
 
     def forget(self, endpoint: str, role_arn: str | None) -> None:
         """Drop the cached description, so the next call describes the endpoint again."""
@@ -133,14 +146,13 @@ class EndpointVariants:
 
     def _describe(self, endpoint: str, role_arn: str | None) -> _Described:
         expires = self._clock() + self._ttl_s
-        client = self._clients("sagemaker", role_arn=role_arn)
         try:
-            described = client.describe_endpoint(EndpointName=endpoint)
+            described = self._clients("sagemaker", role_arn=role_arn).describe_endpoint(EndpointName=endpoint)
         except (ClientError, BotoCoreError) as error:
             logger.warning(
                 "cannot describe SageMaker endpoint %s (%s): calls use its own routing", endpoint, error
             )
-            return _Described((), None, expires)
+            return _Described((), None, None, expires)
         variants = described.get("ProductionVariants", ())
         capacities = tuple(
             VariantCapacity(
@@ -152,15 +164,18 @@ class EndpointVariants:
         )
         return _Described(
             tuple((variant["VariantName"], _weight(variant)) for variant in variants),
-            EndpointDescription(capacities, self._concurrency_tag(client, endpoint, described)),
+            capacities,
+            described.get("EndpointArn"),
             expires,
         )
 
-    def _concurrency_tag(self, client: Any, endpoint: str, described: Mapping[str, Any]) -> int | None:
+    def _concurrency_tag(self, endpoint: str, role_arn: str | None, arn: str | None) -> int | None:
         """The endpoint's per-instance concurrency tag, if it has a valid one."""
+        if arn is None:
+            return None
         try:
-            tags = client.list_tags(ResourceArn=described["EndpointArn"]).get("Tags", ())
-        except (ClientError, BotoCoreError, KeyError) as error:
+            tags = self._clients("sagemaker", role_arn=role_arn).list_tags(ResourceArn=arn).get("Tags", ())
+        except (ClientError, BotoCoreError) as error:
             logger.warning("cannot list the tags of SageMaker endpoint %s (%s)", endpoint, error)
             return None
         value = next((tag["Value"] for tag in tags if tag.get("Key") == INSTANCE_CONCURRENCY_TAG), None)
