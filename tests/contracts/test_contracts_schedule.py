@@ -54,7 +54,9 @@ def test_a_claim_leases_units_within_the_target_and_finishing_gives_them_back(
     assert isinstance(claim_first(schedule, clock, "c"), Lease)
 
 
-def test_an_idle_endpoint_runs_a_region_larger_than_its_target(schedule: RegionSchedule, clock: ManualClock) -> None:
+def test_an_idle_endpoint_runs_a_region_larger_than_its_target(
+    schedule: RegionSchedule, clock: ManualClock
+) -> None:
     schedule.add("ep", "job:img", regions("job", 2), PROCESSOR)
 
     alone = claim_first(schedule, clock, "a", units=8, target=4)
@@ -73,7 +75,9 @@ def test_two_workers_racing_for_one_row_get_one_lease(schedule: RegionSchedule, 
     assert load(schedule).used == 1
 
 
-def test_a_released_row_waits_its_delay_and_keeps_its_attempts(schedule: RegionSchedule, clock: ManualClock) -> None:
+def test_a_released_row_waits_its_delay_and_keeps_its_attempts(
+    schedule: RegionSchedule, clock: ManualClock
+) -> None:
     schedule.add("ep", "job:img", regions("job", 1), PROCESSOR)
     lease = claim_first(schedule, clock, "a")
     assert isinstance(lease, Lease)

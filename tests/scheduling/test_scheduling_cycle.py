@@ -25,7 +25,9 @@ def processor(name: str) -> str:
 
 
 def add_job(schedule: InMemoryRegionSchedule, endpoint: str, job: str, regions: int, tiles: int = 16) -> None:
-    work = [NewWork(i, f"{job}:img", f"r{i}", job, tiles, f'{{"job": "{job}", "i": {i}}}') for i in range(regions)]
+    work = [
+        NewWork(i, f"{job}:img", f"r{i}", job, tiles, f'{{"job": "{job}", "i": {i}}}') for i in range(regions)
+    ]
     schedule.add(endpoint, f"{job}:img", work, processor(endpoint))
 
 
