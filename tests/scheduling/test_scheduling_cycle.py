@@ -4,6 +4,7 @@ throttling is reported."""
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ LEASE_S = 60.0
 
 def processor(name: str) -> str:
     described = ImageProcessor(name=name).model_dump(by_alias=True, mode="json")
-    return '{"processor": %s, "variant": null}' % str(described).replace("'", '"').replace("None", "null")
+    return json.dumps({"processor": described, "variant": None})
 
 
 def add_job(schedule: InMemoryRegionSchedule, endpoint: str, job: str, regions: int, tiles: int = 16) -> None:
@@ -175,10 +176,10 @@ def test_the_lease_is_the_message_renewed_by_the_heartbeat_and_settled_by_the_lo
     worker = setup.worker("a")
 
     [message] = worker.receive(wait_s=0, visibility_s=60)
-    assert message.body == '{"job": "job", "i": 0}' and message.receive_count == 1
+    assert message.body == json.dumps({"job": "job", "i": 0}) and message.receive_count == 1
     setup.clock.advance(50)
     worker.extend(message, 60)
     setup.clock.advance(50)
     assert setup.worker("b").cycle(LEASE_S) is None  # renewed: not taken over, and the endpoint is full
     worker.release(message, 30)
-    assert worker.receive(wait_s=0, visibility_s=60)[0].body == '{"job": "job", "i": 1}'
+    assert worker.receive(wait_s=0, visibility_s=60)[0].body == json.dumps({"job": "job", "i": 1})
