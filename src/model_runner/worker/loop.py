@@ -1,8 +1,9 @@
 """The worker loop: take a message from the region or image queue, process it, settle it.
 
-Regions come first, so images already started finish before new ones begin: with the scheduler
-on, the region its cycle admits (docs/scheduling.md), then region messages (asynchronous endpoints,
-or all when it is off), then image messages. While a
+Regions come first, so images already started finish before new ones begin. With the scheduler on
+(docs/scheduling.md), a waiting image message is taken first (its intake only adds its regions to
+the schedule), then the region the cycle admits, then region messages (asynchronous endpoints),
+then the image queue's long poll. While a
 message is processed its visibility is extended (heartbeat) as long as its work makes progress, so
 a long region is never handed to a second worker and a stuck one is. What happens to a message
 whose processing raised:
@@ -127,6 +128,9 @@ class Worker:
         visibility = self._settings.visibility_timeout_s
         sources: list[tuple[WorkQueue, Callable[[QueueMessage], None], FailMessage, int]] = []
         if (scheduled := self._scheduled) is not None:
+            # Intake only adds rows to the schedule: taking new images first lets the cycle weigh
+            # every waiting job (a small job must not wait in the image queue behind regions).
+            sources.append((self._image_queue, self.handle_image_message, self._fail_image, 0))
             sources.append(
                 (scheduled, partial(self.handle_scheduled_region, scheduled), self._fail_region, 0)
             )
