@@ -51,7 +51,7 @@ class SharedScenario:
     overlap: int = 32
     latency_ms: float = 100.0
     workers: int = 4
-    tile_workers: int = 4
+    tile_workers: int = 8
     timeout_s: float = 600.0
 
 
