@@ -42,7 +42,7 @@ class SharedScenario:
         default_factory=lambda: {"ep-small": (1, 6), "ep-medium": (2, 8), "ep-large": (3, 10)}
     )
     capacities: Mapping[str, int] = field(
-        default_factory=lambda: {"ep-small": 2, "ep-medium": 4, "ep-large": 8}
+        default_factory=lambda: {"ep-small": 1, "ep-medium": 2, "ep-large": 4}
     )
     large_size: tuple[int, int] = (4096, 2048)
     small_size: tuple[int, int] = (1024, 1024)
@@ -51,13 +51,14 @@ class SharedScenario:
     overlap: int = 32
     latency_ms: float = 100.0
     workers: int = 4
-    tile_workers: int = 8
+    tile_workers: int = 4
     timeout_s: float = 600.0
 
 
 def shared_endpoints(scenario: SharedScenario, model: str) -> dict[str, EmulatedEndpoint]:
     """The scenario's endpoints: capacity from a tag (1 instance), from the default per-instance
-    concurrency of 2 (instances = capacity / 2), and a serverless MaxConcurrency."""
+    concurrency of 2 (instances = capacity / 2; the shared stack's DEFAULT_INSTANCE_CONCURRENCY),
+    and a serverless MaxConcurrency."""
     small, medium, large = (scenario.capacities[name] for name in ("ep-small", "ep-medium", "ep-large"))
     latency = scenario.latency_ms
     return {
