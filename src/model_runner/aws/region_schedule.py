@@ -21,7 +21,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from model_runner.aws.service_errors import ConditionFailedError, aws_call, error_code
+from model_runner.aws.service_errors import ConditionFailedError, all_pages, aws_call, error_code
 from model_runner.resources import TTL_ATTRIBUTE
 from model_runner.scheduling import ClaimOutcome, EndpointLoad, Lease, NewWork, WorkRow, work_item
 from model_runner.scheduling.work import WORK_PREFIX
@@ -149,7 +149,7 @@ class RegionScheduleTable:
             "ConsistentRead": True,
         }
         loads = []
-        for page in self._pages(request, "read the endpoints' counters"):
+        for page in all_pages(self._client.query, request, "read the endpoints' counters"):
             for item in page.get("Items", []):
                 loads.append(
                     EndpointLoad(
@@ -335,15 +335,6 @@ class RegionScheduleTable:
                 ):
                     raise
                 raise _CancelledError(what, codes.index("ConditionalCheckFailed")) from None
-
-    def _pages(self, request: dict[str, Any], what: str) -> Iterator[dict[str, Any]]:
-        while True:
-            with aws_call(what):
-                page = self._client.query(**request)
-            yield page
-            if "LastEvaluatedKey" not in page:
-                return
-            request = {**request, "ExclusiveStartKey": page["LastEvaluatedKey"]}
 
 
 class _CancelledError(Exception):
