@@ -28,6 +28,7 @@ from model_runner.handlers.region_features import in_order, other_tiles, store_r
 from model_runner.handlers.table_details import region_details
 from model_runner.handlers.tile_work import TileResults, run_tiles
 from model_runner.imagery import SensorModel, roi_to_pixel_polygon
+from model_runner.scheduling import tile_concurrency
 from model_runner.status import RegionRecord, Status, region_status
 from model_runner.tiling import Tile, tiles_meeting
 
@@ -148,7 +149,7 @@ class RegionRequestHandler:
             region_request,
             detector,
             self.feature_writer(region_request, raster_dataset),
-            concurrency=self.context.settings.tile_workers,
+            concurrency=tile_concurrency(self.context.settings.tile_workers),
             stop=self.context.shutdown,
             on_failure=on_failure,
             on_outcome=self.context.progress,
