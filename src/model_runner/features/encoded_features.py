@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from model_runner.features.array_types import FloatArray, IndexArray
-from model_runner.features.text_column import OffsetArray
+from model_runner.features.text_column import OffsetArray, gathered
 
 ID_OFFSET = len('{"type":"Feature","id":"')
 """Where a feature's id starts in its JSON: every feature is written from this head."""
@@ -80,19 +80,11 @@ class EncodedFeatures:
     def take(self, indices: IndexArray) -> EncodedFeatures:
         """The features at ``indices`` in that order (class counts and extent are kept whole: take
         only to reorder, or to leave out features whose counts the caller keeps apart)."""
-        starts, lengths = self.starts[indices], (self.ends - self.starts)[indices]
-        ends = np.cumsum(lengths + 1, dtype=np.int64) - 1
-        data = np.full(int(ends[-1]) if len(ends) else 0, ord(","), np.uint8)
-        # Byte p of the selected features (commas left out) is byte p + (start - bytes before) of
-        # the source, and lands after one comma per feature before it.
-        before = np.cumsum(lengths) - lengths
-        positions = np.arange(int(lengths.sum()), dtype=np.int64)
-        source = positions + np.repeat(starts - before, lengths)
-        data[positions + np.repeat(np.arange(len(lengths)), lengths)] = np.frombuffer(self.data, np.uint8)[
-            source
-        ]
+        starts, stops = self.starts[indices], self.ends[indices]
+        ends = np.cumsum(stops - starts + 1, dtype=np.int64) - 1
+        data = gathered(self.data, starts, stops, b",")
         return EncodedFeatures(
-            data.tobytes(), ends, self.ids[indices], self.keys[indices], self.bounds[indices]
+            data, ends, self.ids[indices], self.keys[indices], self.bounds[indices]
         )
 
     @classmethod

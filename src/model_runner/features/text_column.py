@@ -55,8 +55,12 @@ class TextColumn:
 
     def take(self, indices: npt.NDArray[np.intp]) -> TextColumn:
         """The texts at ``indices``, in that order."""
-        starts, lengths = self.starts[indices], (self.ends - self.starts)[indices]
-        ends = np.cumsum(lengths, dtype=np.int64)
-        gather = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64)
-        gather += np.repeat(starts - (ends - lengths), lengths)
-        return TextColumn(np.frombuffer(self.data, np.uint8)[gather].tobytes(), ends)
+        starts, ends = self.starts[indices], self.ends[indices]
+        return TextColumn(gathered(self.data, starts, ends), np.cumsum(ends - starts, dtype=np.int64))
+
+
+def gathered(data: bytes, starts: OffsetArray, ends: OffsetArray, separator: bytes = b"") -> bytes:
+    """The slices ``data[starts[i]:ends[i]]`` joined by ``separator``: one copy of the bytes kept
+    (an index per byte would take eight times the texts' size)."""
+    view = memoryview(data)
+    return separator.join([view[start:end] for start, end in zip(starts.tolist(), ends.tolist(), strict=True)])

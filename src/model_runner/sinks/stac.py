@@ -66,7 +66,7 @@ class StacSink:
         Raises:
             SinkError: S3 refused a write; names bucket and key.
         """
-        measured = _Measured(features)
+        measured = MeasuredFeatures(features)
         written = self._features.write(job_id, image_id, measured, metadata=metadata)
         labels_key = written.location.removeprefix(f"s3://{self._bucket}/")
         item_key = labels_key.removesuffix(".geojson") + ITEM_SUFFIX
@@ -83,7 +83,7 @@ class StacSink:
         return SinkReport(self.description, features.count, f"s3://{self._bucket}/{item_key}")
 
 
-class _Measured:
+class MeasuredFeatures:
     """A feature source that keeps the extent of the features' bboxes as they stream by."""
 
     def __init__(self, source: FeatureSource) -> None:
@@ -113,7 +113,7 @@ class _Measured:
 
 
 def stac_item(
-    job_id: str, image_id: str, features: _Measured, metadata: ImageMetadata, labels_href: str
+    job_id: str, image_id: str, features: MeasuredFeatures, metadata: ImageMetadata, labels_href: str
 ) -> pystac.Item:
     """The STAC Item of one image's features (see the module docstring), once they were written."""
     geometry, bbox = _extent(features.extent, metadata.footprint)
