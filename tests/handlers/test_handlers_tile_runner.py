@@ -97,6 +97,8 @@ def test_a_set_stop_event_stops_taking_tiles(fakes: FakeContext) -> None:
     stop.set()
 
     image = fakes.images.get(IMAGE_URL)
-    results = run_tiles(tiles, image, request, fakes.detector, writer(image, request), concurrency=2, stop=stop)
+    results = run_tiles(
+        tiles, image, request, fakes.detector, writer(image, request), concurrency=2, stop=stop
+    )
 
     assert results.total < len(tiles)

@@ -83,9 +83,7 @@ class EncodedFeatures:
         starts, stops = self.starts[indices], self.ends[indices]
         ends = np.cumsum(stops - starts + 1, dtype=np.int64) - 1
         data = gathered(self.data, starts, stops, b",")
-        return EncodedFeatures(
-            data, ends, self.ids[indices], self.keys[indices], self.bounds[indices]
-        )
+        return EncodedFeatures(data, ends, self.ids[indices], self.keys[indices], self.bounds[indices])
 
     @classmethod
     def concat(cls, parts: Iterable[EncodedFeatures]) -> EncodedFeatures:

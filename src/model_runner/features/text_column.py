@@ -63,4 +63,5 @@ def gathered(data: bytes, starts: OffsetArray, ends: OffsetArray, separator: byt
     """The slices ``data[starts[i]:ends[i]]`` joined by ``separator``: one copy of the bytes kept
     (an index per byte would take eight times the texts' size)."""
     view = memoryview(data)
-    return separator.join([view[start:end] for start, end in zip(starts.tolist(), ends.tolist(), strict=True)])
+    pairs = zip(starts.tolist(), ends.tolist(), strict=True)
+    return separator.join([view[start:end] for start, end in pairs])

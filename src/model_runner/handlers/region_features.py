@@ -39,8 +39,9 @@ from model_runner.handlers.ports import DetectionWorkspace
 from model_runner.tiling import Region, TilingStrategy, Window
 
 MANIFEST = "manifest"
-CHUNK_FEATURES = 20_000
-"""Final features per stored chunk: what the completion holds at once of a region."""
+CHUNK_FEATURES = 5_000
+"""Detections kept per stored chunk of final features: what a region writes, and its completion
+holds, at once (about 5 MB of JSON)."""
 
 
 @dataclass(frozen=True)
@@ -133,14 +134,16 @@ def store_region(
             options,
         )
         kept = interior[chosen]
-    final = final_features(detections, kept, scores, writer)
-    chunks = [
-        final.take(np.arange(start, min(start + CHUNK_FEATURES, len(final))))
-        for start in range(0, len(final), CHUNK_FEATURES)
-    ]
-    for index, chunk in enumerate(chunks):
-        workspace.put(image_id, region_id, manifest.chunk(index), pack_features(chunk))
-    workspace.put(image_id, region_id, manifest.ids, pack({"ids": final.ids}))
+    chunks, ids = [], []
+    for start in range(0, len(kept), CHUNK_FEATURES):  # one chunk's features written at a time
+        end = start + CHUNK_FEATURES
+        chunk = final_features(detections, kept[start:end], scores[start:end], writer)
+        if len(chunk):
+            workspace.put(image_id, region_id, manifest.chunk(len(chunks)), pack_features(chunk))
+            chunks.append(tuple(chunk.keys[-1].tolist()))
+            ids.append(chunk.ids)
+    all_ids = np.concatenate([np.empty(0, "S32"), *ids])
+    workspace.put(image_id, region_id, manifest.ids, pack({"ids": all_ids}))
     rows = np.flatnonzero(deferred).astype(np.intp)
     workspace.put(image_id, region_id, manifest.deferred_name, detections.take(rows).pack())
     workspace.put(
@@ -153,8 +156,8 @@ def store_region(
     complete = RegionManifest(
         manifest.token,
         window,
-        chunk_last_keys=[tuple(chunk.keys[-1].tolist()) for chunk in chunks],
-        features=len(final),
+        chunk_last_keys=chunks,
+        features=sum(len(part) for part in ids),
         classes=dict(class_counts(columns.take(located), writer.context)),
         deferred=len(rows),
     )

@@ -178,12 +178,15 @@ class RegionRequestHandler:
         image = self.context.images.get(region_request.image_url, region_request.image_read_role)
         algorithm = region_request.distillation
         window = region_request.window
+        succeeded = results.succeeded
+        ordered = in_order(results.batches)
+        results.batches.clear()  # the ordered copy is what the region stores: never both held
         store_region(
             self.context.workspace,
             image_id,
             region_id,
             (window.x, window.y, window.width, window.height),
-            in_order(results.batches),
+            ordered,
             other_tiles(self.context.tiling, region_request.region()),
             algorithm.options() if algorithm is not None else None,
             self.feature_writer(region_request, image),
@@ -193,7 +196,7 @@ class RegionRequestHandler:
         record, recorded = self.context.regions.finish_region(
             image_id,
             region_id,
-            region_status(results.succeeded, len(results.failures)),
+            region_status(succeeded, len(results.failures)),
             total_tiles=total_tiles,
             failed_tiles=len(reasons),
             failures=reasons,
