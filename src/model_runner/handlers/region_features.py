@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from model_runner.features import DistillationOptions
 from model_runner.features.array_types import FloatArray, IndexArray
@@ -134,7 +135,8 @@ def store_region(
             options,
         )
         kept = interior[chosen]
-    chunks, ids = [], []
+    chunks: list[tuple[float, float, float]] = []
+    ids: list[npt.NDArray[np.bytes_]] = []
     for start in range(0, len(kept), CHUNK_FEATURES):  # one chunk's features written at a time
         end = start + CHUNK_FEATURES
         chunk = final_features(detections, kept[start:end], scores[start:end], writer)
