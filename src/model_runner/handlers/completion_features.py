@@ -84,10 +84,10 @@ class ImageFeatures:
                 self._progress()
                 if len(region.excluded):
                     chunk = chunk.take(np.flatnonzero(~_among(chunk.keys, region.excluded)).astype(np.intp))
-                due = np.flatnonzero(_not_after(pending.keys, last)).astype(np.intp)
-                if len(due):
-                    chunk = _merged(chunk, pending.take(due))
-                    pending = pending.take(np.arange(len(due), len(pending), dtype=np.intp))
+                due = _not_after(pending.keys, last)
+                if due.any():
+                    chunk = _merged(chunk, pending.take(np.flatnonzero(due).astype(np.intp)))
+                    pending = pending.take(np.flatnonzero(~due).astype(np.intp))
                 yield self._numbered(chunk, seen)
             if len(pending):
                 yield self._numbered(pending, seen)

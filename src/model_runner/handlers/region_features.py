@@ -171,15 +171,16 @@ def final_features(
     detections: WrittenDetections, kept: IndexArray, scores: FloatArray, writer: FeatureWriter
 ) -> EncodedFeatures:
     """The features of the detections at ``kept`` (ascending) whose scores distillation left at
-    ``scores``: as written, except those Soft-NMS decayed, written again."""
+    ``scores``, in output order (order keys): as written, except those Soft-NMS decayed, written
+    again."""
     columns = detections.columns
     changed = (scores != columns.initial_scores[kept]) & (columns.top_classes[kept] >= 0)
-    unchanged = detections.features_of(kept[~changed])
-    if not changed.any():
-        return unchanged
-    rewritten, _ = writer.write(columns.take(kept[changed]).with_scores(scores[changed]))
-    merged = EncodedFeatures.concat([unchanged, rewritten])
-    return merged.take(np.lexsort((merged.keys[:, 2], merged.keys[:, 1], merged.keys[:, 0])).astype(np.intp))
+    merged = detections.features_of(kept[~changed])
+    if changed.any():
+        rewritten, _ = writer.write(columns.take(kept[changed]).with_scores(scores[changed]))
+        merged = EncodedFeatures.concat([merged, rewritten])
+    keys = merged.keys  # detections taken back from a region follow its deferred ones: sort
+    return merged.take(np.lexsort((keys[:, 2], keys[:, 1], keys[:, 0])).astype(np.intp))
 
 
 def other_tiles(tiling: TilingStrategy, region: Region) -> FloatArray:
