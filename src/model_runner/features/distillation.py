@@ -11,7 +11,6 @@ import numpy.typing as npt
 
 from model_runner.errors import InvalidRequestError
 from model_runner.features.array_types import FloatArray, IndexArray
-from model_runner.features.detection_batch import DetectionBatch
 from model_runner.features.nms import nms
 from model_runner.features.soft_nms import soft_nms
 
@@ -78,13 +77,6 @@ class DistillationOptions:
 
 POINT_EXTENT = 0.1
 """Pixels added to a box's zero width or height, so points and lines overlap what they touch."""
-
-
-def distill(batch: DetectionBatch, options: DistillationOptions) -> DetectionBatch:
-    """The detections of ``batch`` that survive ``options``, in their original order (see
-    :func:`surviving`); Soft-NMS leaves the decayed scores in the result, and so in its records."""
-    kept, scores = surviving(batch.boxes, batch.scores, batch.class_ids, batch.origins, options)
-    return batch.take(kept).with_scores(scores)
 
 
 def surviving(

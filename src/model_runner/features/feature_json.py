@@ -76,8 +76,9 @@ def full_image_positions(columns: DetectionColumns) -> FloatArray:
 
 
 def reference_digits(values: FloatArray) -> FloatArray:
-    """``values`` each kept to 15 significant digits (as
-    :func:`~model_runner.features.pixel_geometry.reference_digits`), formatted in one go."""
+    """``values`` each kept to 15 significant digits, as the reference writes pixel coordinates
+    (through its GEOS GeoJSON writer): a tile's 259.4297 moved by 1074 pixels is written
+    1333.4297, not 1333.4297000000001. Formatted in one go."""
     flat = values.ravel().tolist()
     text = ("%.15g " * len(flat)) % tuple(flat)
     return np.fromiter(map(float, text.split()), np.float64, len(flat)).reshape(values.shape)
