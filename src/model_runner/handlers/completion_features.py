@@ -1,13 +1,14 @@
 """An image's output features at its completion, streamed region by region from the workspace.
 
 The completion reads what every region left (:mod:`~model_runner.handlers.region_features`):
-manifests, ids and deferred detections, never the final features themselves until a sink streams
-them. It takes back any closed group of a region that a stray box of another region reaches
-(:func:`~model_runner.features.region_split.meets_stray`), distils the deferred detections of all
-regions together, writes again those whose score Soft-NMS decayed, and numbers repeated ids
-(``-2``, ``-3``... in output order, as whole-image output did). Then each sink streams the
-features: regions in row-major order of their windows, each region's final chunks with its
-deferred survivors merged in by order key (tiles row by row, then the model's order). At most one
+manifests, ids and the columns of the deferred detections, never the final features themselves
+until a sink streams them (a region's deferred features too are read again only when its turn to
+stream comes). It takes back any closed group of a region that a stray box of another region
+reaches (:func:`~model_runner.features.region_split.meets_stray`), distils the deferred detections
+of all regions together, and numbers repeated ids (``-2``, ``-3``... in output order, as
+whole-image output did). Then each sink streams the features: regions in row-major order of their
+windows, each region's final chunks with its deferred survivors merged in by order key (tiles row
+by row, then the model's order; those whose score Soft-NMS decayed written again). At most one
 chunk per region is held at once; every chunk read counts as progress.
 """
 
@@ -42,10 +43,57 @@ class _Region:
 
     region_id: str
     manifest: RegionManifest
-    deferred: WrittenDetections
+    deferred: DetectionColumns
+    """Its deferred detections, then any taken back."""
+    located: BoolArray
+    """Which of ``deferred`` have a feature."""
+    ids: npt.NDArray[np.bytes_]
+    """The ids of those features, in order."""
+    taken: WrittenDetections | None = None
+    """The detections taken back, with their features (written at the completion)."""
     excluded: FloatArray = field(default_factory=lambda: np.empty((0, 3)))
     """Order keys of final features taken back (their groups met a stray)."""
-    survivors: EncodedFeatures | None = None
+    kept: IndexArray = field(default_factory=lambda: np.empty(0, np.intp))
+    """Rows of ``deferred`` that survive the distillation, ascending."""
+    scores: FloatArray = field(default_factory=lambda: np.empty(0))
+    """Their scores then."""
+
+    @classmethod
+    def of(cls, region_id: str, manifest: RegionManifest, body: bytes) -> _Region:
+        """The region, from its manifest and its packed deferred detections (copied: their
+        features' text is let go until the region streams)."""
+        stored, _ = WrittenDetections.unpack(body)
+        everything = np.arange(len(stored), dtype=np.intp)
+        return cls(
+            region_id,
+            manifest,
+            stored.columns.take(everything),
+            stored.located.copy(),
+            stored.features.ids.copy(),
+        )
+
+    def survivor_ids(self) -> npt.NDArray[np.bytes_]:
+        """The ids of the surviving deferred detections' features."""
+        featured = np.cumsum(self.located) - 1
+        found: npt.NDArray[np.bytes_] = self.ids[featured[self.kept[self.located[self.kept]]]]
+        return found
+
+    def survivors(
+        self, workspace: DetectionWorkspace, image_id: str, writer: FeatureWriter
+    ) -> EncodedFeatures:
+        """The surviving deferred detections' features, from the region's stored object again.
+
+        Raises:
+            KeyError: the object is gone.
+        """
+        if not len(self.kept):
+            return EncodedFeatures.of([])
+        body = workspace.get(image_id, self.region_id, self.manifest.deferred_name)
+        if body is None:
+            raise KeyError(f"region {self.region_id}: its deferred detections are missing")
+        stored, _ = WrittenDetections.unpack(body)
+        written = stored if self.taken is None else WrittenDetections.concat([stored, self.taken])
+        return final_features(written, self.kept, self.scores, writer)
 
 
 class ImageFeatures:
@@ -56,6 +104,7 @@ class ImageFeatures:
         workspace: DetectionWorkspace,
         image_id: str,
         regions: Sequence[_Region],
+        writer: FeatureWriter,
         repeated: set[bytes],
         class_counts: Counter[str],
         progress: Callable[[], None],
@@ -63,19 +112,19 @@ class ImageFeatures:
         self._workspace = workspace
         self._image_id = image_id
         self._regions = regions
+        self._writer = writer
         self._repeated = repeated
         self.class_counts = class_counts
         self._progress = progress
         self.count = sum(
-            region.manifest.features - len(region.excluded) + len(region.survivors or ())
-            for region in regions
+            region.manifest.features - len(region.excluded) + len(region.survivor_ids()) for region in regions
         )
 
     def chunks(self) -> Iterator[EncodedFeatures]:
         """The features in output order, a chunk at a time; each call streams them anew."""
         seen: dict[bytes, int] = {}
         for region in self._regions:
-            pending = EncodedFeatures.of([]) if region.survivors is None else region.survivors
+            pending = region.survivors(self._workspace, self._image_id, self._writer)
             for index, last in enumerate(region.manifest.chunk_last_keys):
                 body = self._workspace.get(self._image_id, region.region_id, region.manifest.chunk(index))
                 if body is None:
@@ -132,7 +181,7 @@ def image_features(
         deferred = workspace.get(image_id, region_id, manifest.deferred_name)
         if deferred is None:
             raise KeyError(f"region {region_id}: its deferred detections are missing")
-        regions.append(_Region(region_id, manifest, WrittenDetections.unpack(deferred)[0]))
+        regions.append(_Region.of(region_id, manifest, deferred))
         progress()
     regions.sort(key=lambda region: (region.manifest.window[1], region.manifest.window[0]))
     counts: Counter[str] = Counter()
@@ -140,9 +189,8 @@ def image_features(
         counts.update(region.manifest.classes)
     _take_back_stray_groups(workspace, image_id, regions, writer, counts)
     _distil_deferred(regions, options, writer, counts)
-    return ImageFeatures(
-        workspace, image_id, regions, _repeated_ids(workspace, image_id, regions), counts, progress
-    )
+    repeated = _repeated_ids(workspace, image_id, regions)
+    return ImageFeatures(workspace, image_id, regions, writer, repeated, counts, progress)
 
 
 def _take_back_stray_groups(
@@ -156,7 +204,7 @@ def _take_back_stray_groups(
     region overlaps, and leave its final features out."""
     strays = []
     for index, region in enumerate(regions):
-        columns = region.deferred.columns
+        columns = region.deferred
         outside = ~within(columns.boxes, region.manifest.rectangle) & (columns.class_ids >= 0)
         if outside.any():
             strays.append((index, columns.take(np.flatnonzero(outside).astype(np.intp))))
@@ -183,9 +231,10 @@ def _take_back_stray_groups(
         groups = arrays["groups"]
         taken = interior.take(np.flatnonzero(np.isin(groups, groups[hit])).astype(np.intp))
         features, located = writer.write(taken)
-        region.deferred = WrittenDetections.concat(
-            [region.deferred, WrittenDetections(taken, features, located)]
-        )
+        region.taken = WrittenDetections(taken, features, located)
+        region.deferred = DetectionColumns.concat([region.deferred, taken])
+        region.located = np.concatenate((region.located, located))
+        region.ids = np.concatenate((region.ids, features.ids))
         _exclude(workspace, image_id, region, taken, writer, counts)
 
 
@@ -228,8 +277,7 @@ def _distil_deferred(
     counts: Counter[str],
 ) -> None:
     """Distil the deferred detections of every region together; each region keeps its survivors."""
-    everything = WrittenDetections.concat(region.deferred for region in regions)
-    columns = everything.columns
+    columns = DetectionColumns.concat(region.deferred for region in regions)
     kept = np.arange(len(columns), dtype=np.intp)
     scores = columns.scores
     if options is not None and len(columns):
@@ -241,29 +289,51 @@ def _distil_deferred(
     start = 0
     for region in regions:
         end = start + len(region.deferred)
-        local = np.flatnonzero(alive[start:end]).astype(np.intp)
-        region.survivors = final_features(region.deferred, local, new_scores[start:end][local], writer)
-        located = local[region.deferred.located[local]]
-        counts.update(class_counts(region.deferred.columns.take(located), writer.context))
+        region.kept = np.flatnonzero(alive[start:end]).astype(np.intp)
+        region.scores = new_scores[start:end][region.kept]
+        located = region.kept[region.located[region.kept]]
+        counts.update(class_counts(region.deferred.take(located), writer.context))
         start = end
 
 
 def _repeated_ids(workspace: DetectionWorkspace, image_id: str, regions: Sequence[_Region]) -> set[bytes]:
-    """The ids that more than one output feature has (a detection found twice at one spot)."""
-    found = []
+    """The ids that more than one output feature has (a detection found twice at one spot).
+
+    Ids are compared by an 8-byte digest of their first 16 characters first (a quarter of their
+    size, for a million features), and only those sharing one are compared whole.
+    """
+    digests = [_digests(ids) for ids in _region_ids(workspace, image_id, regions)]
+    values, counts = np.unique(np.concatenate([np.empty(0, np.uint64), *digests]), return_counts=True)
+    shared = values[counts > 1]
+    if not len(shared):
+        return set()
+    candidates = [ids[np.isin(_digests(ids), shared)] for ids in _region_ids(workspace, image_id, regions)]
+    distinct, repeats = np.unique(np.concatenate([np.empty(0, "S32"), *candidates]), return_counts=True)
+    return {bytes(identity) for identity in distinct[repeats > 1].tolist()}
+
+
+def _region_ids(
+    workspace: DetectionWorkspace, image_id: str, regions: Sequence[_Region]
+) -> Iterator[npt.NDArray[np.bytes_]]:
+    """The ids of each region's output features: its final ones (less those taken back), then its
+    surviving deferred ones; one region's read at a time."""
     for region in regions:
         body = workspace.get(image_id, region.region_id, region.manifest.ids)
         if body is None:
             raise KeyError(f"region {region.region_id}: its feature ids are missing")
         ids = unpack(body)[0]["ids"]
-        if len(region.excluded):
-            ids = _without_excluded(workspace, image_id, region, ids)
-        found.append(ids)
-        if region.survivors is not None:
-            found.append(region.survivors.ids)
-    everything = np.concatenate([np.empty(0, "S32"), *found])
-    distinct, repeats = np.unique(everything, return_counts=True)
-    return {bytes(identity) for identity in distinct[repeats > 1].tolist()}
+        yield _without_excluded(workspace, image_id, region, ids) if len(region.excluded) else ids
+        yield region.survivor_ids()
+
+
+def _digests(ids: npt.NDArray[np.bytes_]) -> npt.NDArray[np.uint64]:
+    """An 8-byte digest of each id's first 16 characters."""
+    head = np.zeros((len(ids), 16), np.uint8)
+    raw = np.frombuffer(np.ascontiguousarray(ids, "S32").tobytes(), np.uint8).reshape(-1, 32)
+    head[:] = raw[:, :16]
+    halves = head.view(np.uint64)
+    mixed: npt.NDArray[np.uint64] = halves[:, 0] ^ (halves[:, 1] * np.uint64(0x9E3779B97F4A7C15))
+    return mixed
 
 
 def _without_excluded(
