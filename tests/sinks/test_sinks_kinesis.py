@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from model_runner.backoff import Backoff
 from model_runner.sinks import KinesisSink, SinkError
-from model_runner.sinks.geojson import FeatureList
+from model_runner.testing import FeatureList
 
 STREAM = "mr-features"
 Features = Callable[..., list[dict[str, Any]]]

@@ -13,8 +13,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from model_runner.sinks import ImageMetadata, S3Sink, SinkError, object_key
-from model_runner.sinks.geojson import FeatureList
 from model_runner.sinks.s3 import MIN_PART_SIZE
+from model_runner.testing import FeatureList
 
 BUCKET = "mr-results"
 Features = Callable[..., list[dict[str, Any]]]

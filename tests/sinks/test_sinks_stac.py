@@ -22,8 +22,8 @@ from pystac.validation import validate_dict
 from model_runner.api import parse_image_request
 from model_runner.sinks import ImageMetadata, SinkError, StacSink, object_key
 from model_runner.sinks.factory import RequestSinks
-from model_runner.sinks.geojson import FeatureList
 from model_runner.sinks.stac import MeasuredFeatures, stac_item
+from model_runner.testing import FeatureList
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)

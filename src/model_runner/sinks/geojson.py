@@ -1,37 +1,13 @@
-"""GeoJSON serialisation of features: one feature to bytes, a FeatureCollection in parts, and
-features given as dicts made a :class:`~model_runner.sinks.base.FeatureSource`."""
+"""GeoJSON serialisation of features: a FeatureCollection in parts, never whole."""
 
 from __future__ import annotations
 
-import json
-from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-
-import numpy as np
+from collections.abc import Iterable, Iterator
 
 from model_runner.features.encoded_features import EncodedFeatures
-from model_runner.sinks.base import Feature, FeatureSource, SinkError
 
 COLLECTION_HEAD = b'{"type":"FeatureCollection","features":['
 COLLECTION_TAIL = b"]}"
-
-
-def feature_id(feature: Feature) -> str:
-    """The feature's id as text, for messages and partition keys ('' when it has none)."""
-    value = feature.get("id")
-    return "" if value is None else str(value)
-
-
-def encode_feature(feature: Feature) -> bytes:
-    """Compact UTF-8 JSON of one feature.
-
-    Raises:
-        SinkError: the feature holds a value JSON cannot carry (NaN, infinity, an object).
-    """
-    try:
-        return json.dumps(feature, separators=(",", ":"), allow_nan=False, ensure_ascii=False).encode()
-    except (TypeError, ValueError) as error:
-        raise SinkError(f"feature {feature_id(feature)!r} cannot be written as JSON: {error}") from None
 
 
 def feature_collection_parts(chunks: Iterable[EncodedFeatures], part_size: int) -> Iterator[bytes]:
@@ -51,50 +27,3 @@ def feature_collection_parts(chunks: Iterable[EncodedFeatures], part_size: int) 
             buffer.clear()
     buffer += COLLECTION_TAIL
     yield bytes(buffer)
-
-
-class FeatureList:
-    """Features given as dicts, as a feature source (one chunk): for small outputs and tests.
-
-    Raises:
-        SinkError: a feature holds a value JSON cannot carry.
-    """
-
-    def __init__(self, features: Sequence[Feature]) -> None:
-        encoded = [encode_feature(feature) for feature in features]
-        lengths = np.array([len(item) for item in encoded], np.int64)
-        self._chunk = EncodedFeatures(
-            b",".join(encoded),
-            np.cumsum(lengths + 1, dtype=np.int64) - 1,
-            np.array([feature_id(feature).encode()[:32] for feature in features], dtype="S32"),
-            np.zeros((len(encoded), 3)),
-            np.array([_bbox(feature) for feature in features], np.float64).reshape(-1, 4),
-        )
-        self.class_counts: Mapping[str, int] = Counter(
-            str(item["iri"])
-            for feature in features
-            for item in (feature.get("properties") or {}).get("featureClasses") or []
-            if isinstance(item, Mapping) and "iri" in item
-        )
-
-    @property
-    def count(self) -> int:
-        return len(self._chunk)
-
-    def chunks(self) -> Iterator[EncodedFeatures]:
-        yield self._chunk
-
-
-def _bbox(feature: Feature) -> list[float]:
-    box = feature.get("bbox")
-    if not box:
-        return [np.nan] * 4
-    # A bbox is [west, south, east, north], or with heights [west, south, low, east, north, high].
-    half = len(box) // 2
-    return [box[0], box[1], box[half], box[half + 1]]
-
-
-def features_of(source: FeatureSource) -> Iterator[bytes]:
-    """Each feature's JSON, in order."""
-    for chunk in source.chunks():
-        yield from chunk.texts()

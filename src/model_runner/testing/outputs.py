@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from model_runner.api import Sink as Output
 from model_runner.sinks import Feature, ImageMetadata, Sink, SinkError, SinkReport
 from model_runner.sinks.base import FeatureSource
-from model_runner.sinks.geojson import features_of
+from model_runner.testing.feature_list import features_of
 
 
 class MemorySink:
