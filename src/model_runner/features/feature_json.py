@@ -30,7 +30,7 @@ from model_runner.features.detected_feature import DetectedFeature
 from model_runner.features.detection_columns import DetectionColumns
 from model_runner.features.encoded_features import EncodedFeatures
 from model_runner.features.geometry_skeleton import skeleton
-from model_runner.features.output import OutputContext, output_feature
+from model_runner.features.output import Located, OutputContext, output_feature
 from model_runner.features.pixel_feature import FeatureClass
 
 ADDED_PROPERTIES = frozenset(
@@ -326,13 +326,6 @@ def class_counts(columns: DetectionColumns, context: OutputContext) -> Counter[s
     return Counter(json.loads(iri) for iri in found)
 
 
-@dataclass(frozen=True)
-class _Shape:
-    geometry: dict[str, Any]
-    bbox: tuple[float, float, float, float]
-    center: tuple[float, float]
-
-
 def _as_dict(
     columns: DetectionColumns,
     row: int,
@@ -354,7 +347,7 @@ def _as_dict(
     if geolocated is not None:
         west, south, east, north = json.loads(values["bbox"][row])
         centre = (json.loads(values["lon"][row]), json.loads(values["lat"][row]))
-        shape = _Shape(json.loads(values["geometry"][row]), (west, south, east, north), centre)
+        shape = Located(json.loads(values["geometry"][row]), (west, south, east, north), centre)
     try:
         return compact_json(output_feature(detection, shape, context, values["id"][row]))
     except ValueError:

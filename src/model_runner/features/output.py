@@ -16,20 +16,20 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from model_runner.features.detected_feature import DetectedFeature
 
 
-class Located(Protocol):
-    """A geolocated shape: WGS84 GeoJSON geometry, its bbox and its centre."""
+@dataclass(frozen=True)
+class Located:
+    """A geometry in WGS84: GeoJSON [lon, lat, height] positions, its bounding box and its centre."""
 
-    @property
-    def geometry(self) -> dict[str, Any]: ...
-    @property
-    def bbox(self) -> tuple[float, float, float, float]: ...
-    @property
-    def center(self) -> tuple[float, float]: ...
+    geometry: dict[str, Any]
+    bbox: tuple[float, float, float, float]
+    """West, south, east, north per RFC 7946: west > east across the antimeridian."""
+    center: tuple[float, float]
+    """(longitude, latitude) of the pixel geometry's centroid (as the reference computes it)."""
 
 
 REMOVED_PROPERTIES = (

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,6 +23,7 @@ from model_runner.errors import InvalidRequestError, ModelRunnerError, QueueActi
 from model_runner.features.errors import InvalidFeatureError
 from model_runner.features.feature_json import Geolocated, position_texts
 from model_runner.features.geometry_skeleton import BlockKind, block_layout, flatten_geometry, skeleton
+from model_runner.features.output import Located
 from model_runner.features.pixel_geometry import POSITION_NESTING
 from model_runner.imagery.sensor_model import SensorModel
 from model_runner.imagery.shape_measures import centroids, clockwise_rings, lon_lat_bounds
@@ -38,20 +38,9 @@ class PixelGeometryError(ModelRunnerError):
     action = QueueAction.FAIL_JOB
 
 
-@dataclass(frozen=True)
-class GeolocatedShape:
-    """A geometry in WGS84: GeoJSON [lon, lat, height] positions, its bounding box and its centre."""
-
-    geometry: dict[str, Any]
-    bbox: tuple[float, float, float, float]
-    """West, south, east, north per RFC 7946: west > east across the antimeridian."""
-    center: tuple[float, float]
-    """(longitude, latitude) of the pixel geometry's centroid (as the reference computes it)."""
-
-
 def geolocate(
     model: SensorModel, pixel_geometries: Sequence[Mapping[str, Any]], *, counterclockwise: bool = False
-) -> list[GeolocatedShape | None]:
+) -> list[Located | None]:
     """Convert GeoJSON geometries in full-image pixels (x, y) to WGS84, in one batch.
 
     Positions become [longitude, latitude, height] (see :meth:`SensorModel.pixel_to_ground`). Rings
@@ -92,7 +81,7 @@ def geolocate(
     starts = block_starts[geometry_blocks].tolist()
     bounds, centres = found.bounds.tolist(), found.centres.tolist()
     return [
-        GeolocatedShape(
+        Located(
             geometry=json.loads(skeleton(key).template % tuple(texts[start:end])),
             bbox=tuple(bounds[index]),
             center=tuple(centres[index]),
@@ -213,9 +202,7 @@ def _on_the_image_side(area: BaseGeometry, model: SensorModel) -> BaseGeometry:
     return shapely.affinity.translate(merged, xoff=-360.0 * turns)
 
 
-def processed_footprint(
-    model: SensorModel, area: PixelWindow, roi_wkt: str | None = None
-) -> GeolocatedShape | None:
+def processed_footprint(model: SensorModel, area: PixelWindow, roi_wkt: str | None = None) -> Located | None:
     """The WGS84 outline of what was processed: the pixel ``area``, within the region of interest
     when there is one; edges densified so they follow the sensor model. None when the model cannot
     locate it."""
