@@ -41,6 +41,14 @@ def suppress_justified_findings(
             "region detections), so the worker reads any object of this deployment's bucket, "
             "writes to the results and workspace buckets, and deletes only in the workspace.",
         )
+    for table in resources.indexed_tables:
+        logical_id = stack.resolve(stack.get_logical_id(_cfn_resource(table)))
+        _acknowledge(
+            task_policy,
+            f"IAM5[Resource::<{logical_id}.Arn>/index/*]",
+            "The table's own secondary indexes (the job table's job_id index, for operators' "
+            "tools): CDK grants the table's access on them, and only on this table.",
+        )
     for name in config.image_bucket_names:
         _acknowledge(
             task_policy,
