@@ -17,8 +17,10 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 LAYERS: list[set[str]] = [
     {"model_runner.errors", "model_runner.config", "model_runner.config_reference", "model_runner.backoff",
-     "model_runner.resources", "model_runner.security", "model_runner.periodic"},
-    {"model_runner.tiling", "model_runner.features", "model_runner.status", "model_runner.events"},
+     "model_runner.resources", "model_runner.security", "model_runner.periodic",
+     "model_runner.config_scheduling"},
+    {"model_runner.tiling", "model_runner.features", "model_runner.status", "model_runner.events",
+     "model_runner.scheduling"},
     {"model_runner.api"},
     {"model_runner.imagery", "model_runner.inference", "model_runner.aws", "model_runner.sinks",
      "model_runner.observability"},

@@ -13,13 +13,17 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from model_runner_cdk.worker_metrics import (
+    ENDPOINT_DIMENSION,
+    ENDPOINT_THROTTLES,
     EXTENSION_FALLBACKS,
     IMAGE_DURATION,
     IMAGES_FAILED,
     IMAGES_PARTIAL,
     IMAGES_SUCCEEDED,
     MODEL_LATENCY,
+    QUEUE_AGE,
     REFERENCE_OPERATIONS,
+    REGIONS_ADMITTED,
     REGIONS_IN_FLIGHT,
     TILE_FAILURES,
     TILES_PROCESSED,
@@ -87,6 +91,9 @@ class WorkerMonitoring(Construct):
         )
         # The reference's metrics, searched as its own dashboards search them.
         self.dashboard.add_widgets(*(self._operation_graph(operation) for operation in REFERENCE_OPERATIONS))
+        self.dashboard.add_widgets(
+            *(self._per_endpoint(metric) for metric in (REGIONS_ADMITTED, ENDPOINT_THROTTLES, QUEUE_AGE))
+        )
 
     def metric(self, metric: WorkerMetric) -> cloudwatch.Metric:
         """One of the worker's metrics in this deployment's namespace."""
@@ -127,6 +134,16 @@ class WorkerMonitoring(Construct):
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             alarm_description=description,
         )
+
+    def _per_endpoint(self, metric: WorkerMetric) -> cloudwatch.GraphWidget:
+        """The scheduler's ``metric``, one line per model endpoint (its ModelEndpoint dimension)."""
+        search = cloudwatch.MathExpression(
+            expression=f"SEARCH('{{{self.namespace},{ENDPOINT_DIMENSION}}} MetricName=\"{metric.name}\"', "
+            f"'{metric.statistic}', {int(PERIOD.to_seconds())})",
+            label=metric.name,
+            period=PERIOD,
+        )
+        return cloudwatch.GraphWidget(title=f"{metric.name} per endpoint", left=[search], width=6)
 
     def _graph(self, title: str, *metrics: WorkerMetric) -> cloudwatch.GraphWidget:
         return cloudwatch.GraphWidget(title=title, left=[self.metric(metric) for metric in metrics], width=6)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 
+from model_runner.resources import RESOURCES
 from model_runner_cdk.deployment_config import DeploymentConfig
 from model_runner_cdk.worker_resources import WorkerResources
 
@@ -19,10 +20,14 @@ TABLE_ACTIONS = (
 )
 """Status rows are read, created and updated (conditionally); never scanned nor deleted (TTL does)."""
 
+SCHEDULE_ACTIONS = ("dynamodb:DeleteItem",)
+"""The scheduling table's work rows are deleted once their region is done (in a transaction)."""
+
 ENDPOINT_ACTIONS = (
     "sagemaker:InvokeEndpoint",
     "sagemaker:InvokeEndpointAsync",
     "sagemaker:DescribeEndpoint",
+    "sagemaker:ListTags",
 )
 
 
@@ -35,6 +40,8 @@ def grant_worker_access(role: iam.IRole, resources: WorkerResources, config: Dep
         dead_letter_queue.grant_send_messages(role)
     for table in resources.tables.values():
         table.grant(role, *TABLE_ACTIONS)
+    schedule = next(spec.name for spec in RESOURCES.tables if spec.setting == "ENDPOINT_TABLE")
+    resources.tables[schedule].grant(role, *SCHEDULE_ACTIONS)
     _allow(role, ["sns:Publish"], [topic.topic_arn for topic in resources.topics.values()])
     resources.key.grant(role, "kms:GenerateDataKey", "kms:Decrypt")
     for stream in resources.streams.values():

@@ -179,7 +179,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = command("bench", _bench, "Measure the pipeline against a bare read-encode-post loop.")
     bench.add_argument("--size", type=int, default=4096, help="edge of the generated N x N image")
-    bench.add_argument("--workers", type=int, default=4, help="model calls in flight")
+    bench.add_argument("--workers", type=int, default=4, help="model calls in flight (scenario: workers)")
+    bench.add_argument(
+        "--scenario",
+        choices=("pipeline", "shared-endpoints"),
+        default="pipeline",
+        help="pipeline: one job against a bare loop; shared-endpoints: 30 jobs on 3 endpoints of "
+        "different capacity, 4 workers, scheduler on and off (docs/scheduling.md)",
+    )
     _add_job_options(bench)
     bench.add_argument(
         "--boxes-per-tile", type=int, metavar="N", help="flood model: boxes found in every tile (default 10)"

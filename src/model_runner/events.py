@@ -138,6 +138,38 @@ class RequestIgnored:
     """Nothing was processed."""
 
 
+@dataclass(frozen=True)
+class RegionAdmitted:
+    """The scheduler leased capacity of ``endpoint`` for a region that waited ``waited_s``."""
+
+    job_id: str
+    image_id: str
+    endpoint: str
+    units: int
+    waited_s: float
+
+
+@dataclass(frozen=True)
+class EndpointThrottled:
+    """A scheduling cycle found work waiting for ``endpoint`` and no room in its capacity."""
+
+    endpoint: str
+    waiting: int
+    used: int
+    target: int
+
+
+@dataclass(frozen=True)
+class CapacityWait:
+    """An image's regions wait for capacity of ``endpoint`` (reported about once a minute)."""
+
+    job_id: str
+    image_id: str
+    endpoint: str
+    used: int
+    target: int
+
+
 LifecycleEvent = (
     JobStarted
     | RegionStarted
@@ -147,6 +179,9 @@ LifecycleEvent = (
     | JobCompleted
     | JobFailed
     | RequestIgnored
+    | RegionAdmitted
+    | EndpointThrottled
+    | CapacityWait
 )
 
 
@@ -156,7 +191,7 @@ class Observer(Protocol):
     def on_event(self, event: LifecycleEvent) -> None: ...
 
 
-PROGRESS_ONLY = (TileFailed, Progress, RegionStarted)
+PROGRESS_ONLY = (TileFailed, Progress, RegionStarted, RegionAdmitted, EndpointThrottled, CapacityWait)
 """Events an observer that cannot keep up may miss; every other event is a status change."""
 
 QUEUE_CAPACITY = 10_000

@@ -112,11 +112,11 @@ RESOURCES = ResourceSet(
             purpose="one row per region: status, tile counts, failures",
         ),
         TableSpec(
-            name="EndpointStatistics",
+            name="EndpointSchedule",
             setting="ENDPOINT_TABLE",
             partition_key=Key("endpoint"),
-            ttl_attribute=None,
-            purpose="regions in flight per model endpoint, for self-throttling",
+            sort_key=Key("item"),
+            purpose="the scheduler: capacity leases per model endpoint and the regions waiting for them",
         ),
         TableSpec(
             name="TileLedger",

@@ -18,11 +18,11 @@ from model_runner.handlers import HandlerContext
 from model_runner.handlers import ImageRequestHandler as ContextImageHandler
 from model_runner.handlers import RegionRequestHandler as ContextRegionHandler
 from model_runner.handlers.ports import (
-    EndpointSlots,
     EventSink,
     JobStore,
     ModelEndpoints,
     RegionQueue,
+    RegionSchedule,
     RegionStore,
 )
 from model_runner.registry import constructing
@@ -63,7 +63,7 @@ class ReferenceAttributes:
     region_request_table = _ContextPart[RegionStore]("regions")
     region_status_monitor = _ContextPart[EventSink]("events")
     image_status_monitor = _ContextPart[EventSink]("events")
-    endpoint_statistics_table = _ContextPart[EndpointSlots]("endpoint_slots")
+    endpoint_statistics_table = _ContextPart[RegionSchedule]("schedule")
     tiling_strategy = _ContextPart[TilingStrategy]("tiling")
     endpoint_utils = _ContextPart[ModelEndpoints]("models")
     region_request_queue = _ContextPart[RegionQueue]("region_queue")
@@ -77,7 +77,7 @@ class RegionRequestHandler(ReferenceAttributes, ContextRegionHandler):
         region_request_table: RegionStore,
         job_table: JobStore,
         region_status_monitor: EventSink,
-        endpoint_statistics_table: EndpointSlots,
+        endpoint_statistics_table: RegionSchedule,
         tiling_strategy: TilingStrategy,
         endpoint_utils: ModelEndpoints,
         config: WorkerSettings,
@@ -88,7 +88,7 @@ class RegionRequestHandler(ReferenceAttributes, ContextRegionHandler):
                 regions=region_request_table,
                 jobs=job_table,
                 events=region_status_monitor,
-                endpoint_slots=endpoint_statistics_table,
+                schedule=endpoint_statistics_table,
                 tiling=tiling_strategy,
                 models=endpoint_utils,
                 settings=config,
@@ -103,7 +103,7 @@ class ImageRequestHandler(ReferenceAttributes, ContextImageHandler):
         self,
         job_table: JobStore,
         image_status_monitor: EventSink,
-        endpoint_statistics_table: EndpointSlots,
+        endpoint_statistics_table: RegionSchedule,
         tiling_strategy: TilingStrategy,
         region_request_queue: RegionQueue,
         region_request_table: RegionStore,
@@ -116,7 +116,7 @@ class ImageRequestHandler(ReferenceAttributes, ContextImageHandler):
                 constructing(self),
                 jobs=job_table,
                 events=image_status_monitor,
-                endpoint_slots=endpoint_statistics_table,
+                schedule=endpoint_statistics_table,
                 tiling=tiling_strategy,
                 region_queue=region_request_queue,
                 regions=region_request_table,

@@ -17,7 +17,7 @@ DEPLOYMENT_CONTEXT = {
     "alarmEmail": "ops@example.com",
     "minTasks": 0,
     "maxTasks": 6,
-    "workerSettings": '{"REGION_SIZE": "8192", "SM_SELF_THROTTLING": "true"}',
+    "workerSettings": '{"REGION_SIZE": "8192", "SCHEDULER_THROTTLING_ENABLED": "true"}',
 }
 
 

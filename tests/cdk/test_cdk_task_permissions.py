@@ -62,6 +62,7 @@ def test_only_the_named_and_prefixed_endpoints_may_be_invoked(synthesized: Synth
         "sagemaker:InvokeEndpoint",
         "sagemaker:InvokeEndpointAsync",
         "sagemaker:DescribeEndpoint",
+        "sagemaker:ListTags",
     }
     arns = ["".join(str(part) for part in arn["Fn::Join"][1]) for arn in invoke["Resource"]]
     assert {arn.rsplit(":", 1)[-1] for arn in arns} == {"endpoint/ship-detector", "endpoint/aircraft-*"}
@@ -78,6 +79,14 @@ def test_status_rows_are_never_scanned_nor_deleted(synthesized: Synthesized) -> 
 
     assert not _actions(tables) & {"dynamodb:Scan", "dynamodb:DeleteItem", "dynamodb:DeleteTable"}
     assert len(tables["Resource"]) == len(synthesized.of_type("AWS::DynamoDB::Table"))
+
+
+def test_only_the_scheduling_tables_done_rows_are_deleted(synthesized: Synthesized) -> None:
+    (delete,) = _statements_with(synthesized, "dynamodb:DeleteItem")
+
+    assert _actions(delete) == {"dynamodb:DeleteItem"}
+    assert "EndpointSchedule" in json.dumps(delete["Resource"])
+    assert len(delete["Resource"]) == 1
 
 
 def test_dead_letter_queues_only_receive_messages_from_the_worker(synthesized: Synthesized) -> None:

@@ -54,7 +54,7 @@ def test_the_task_carries_every_resource_address_and_the_deployment_overrides(
     settings |= {bucket.setting for bucket in RESOURCES.buckets if bucket.setting}
     assert settings <= set(environment)
     assert environment["REGION_SIZE"] == "8192"
-    assert environment["SM_SELF_THROTTLING"] == "true"
+    assert environment["SCHEDULER_THROTTLING_ENABLED"] == "true"
     assert environment["LOG_FORMAT"] == "json"
 
 

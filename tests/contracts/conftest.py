@@ -12,12 +12,17 @@ from manual_clock import ManualClock
 from moto import mock_aws
 
 from model_runner.aws.detection_store import DetectionStore
-from model_runner.aws.endpoint_statistics import EndpointStatisticsTable
 from model_runner.aws.job_table import JobTable
+from model_runner.aws.region_schedule import RegionScheduleTable
 from model_runner.aws.region_table import RegionTable
-from model_runner.handlers.ports import DetectionWorkspace, EndpointSlots, JobStore, RegionStore
+from model_runner.handlers.ports import DetectionWorkspace, JobStore, RegionSchedule, RegionStore
 from model_runner.resources import RESOURCES, TableSpec
-from model_runner.testing import InMemoryJobStore, InMemoryRegionStore, InMemorySlots, InMemoryWorkspace
+from model_runner.testing import (
+    InMemoryJobStore,
+    InMemoryRegionSchedule,
+    InMemoryRegionStore,
+    InMemoryWorkspace,
+)
 
 
 @pytest.fixture
@@ -73,12 +78,12 @@ def region_store(request: pytest.FixtureRequest) -> RegionStore:
 
 
 @pytest.fixture(params=["dynamodb", "memory"])
-def endpoint_slots(request: pytest.FixtureRequest) -> EndpointSlots:
+def schedule(request: pytest.FixtureRequest, clock: ManualClock) -> RegionSchedule:
     if request.param == "memory":
-        return InMemorySlots()
+        return InMemoryRegionSchedule(clock=clock)
     request.getfixturevalue("aws")
     spec = table_spec("ENDPOINT_TABLE")
-    return EndpointStatisticsTable(make_table(spec), spec.name)
+    return RegionScheduleTable(make_table(spec), spec.name, clock=clock)
 
 
 @pytest.fixture(params=["s3", "memory"])

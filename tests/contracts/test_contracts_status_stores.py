@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from manual_clock import ManualClock
 
-from model_runner.handlers.ports import EndpointSlots, JobStore, RegionStore
+from model_runner.handlers.ports import JobStore, RegionStore
 from model_runner.status import Status
 
 CLAIM = {"claimant": "worker-a", "lease_s": 60.0}
@@ -70,19 +70,6 @@ def test_a_finished_region_keeps_its_outcome_when_its_message_comes_back(region_
     )
     assert not recorded and again.status is Status.PARTIAL and again.failed_tiles == 1
     assert [region.region_id for region in table.regions_of("img")] == ["r1"]
-
-
-def test_endpoint_slots_are_taken_up_to_the_limit_and_given_back(endpoint_slots: EndpointSlots) -> None:
-    assert endpoint_slots.try_acquire("ep", limit=2)
-    assert endpoint_slots.try_acquire("ep", limit=2)
-    assert not endpoint_slots.try_acquire("ep", limit=2)
-
-    endpoint_slots.release("ep")
-    assert endpoint_slots.try_acquire("ep", limit=2)
-    for _ in range(4):
-        endpoint_slots.release("ep")
-    assert endpoint_slots.try_acquire("ep", limit=1)
-    assert endpoint_slots.try_acquire("other", limit=1)
 
 
 def test_the_count_that_completes_an_image_holds_its_completion_until_the_claim_runs_out(

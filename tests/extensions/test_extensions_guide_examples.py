@@ -118,7 +118,7 @@ def test_complete_handler_pair_example(fakes: FakeContext, context: HandlerConte
     assert isinstance(pair.image_handler, CustomImageHandler)
     assert pair.image_handler.region_request_handler is pair.region_handler
     assert pair.image_handler.region_request_queue is fakes.region_queue
-    assert pair.region_handler.endpoint_statistics_table is fakes.slots
+    assert pair.region_handler.endpoint_statistics_table is fakes.schedule
 
 
 def test_a_reference_extension_may_wrap_a_collaborator_by_assigning_it(context: HandlerContext) -> None:

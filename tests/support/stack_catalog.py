@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from model_runner.local import ModelSpec
 from model_runner.local.sagemaker import EmulatedAsyncConfig, EmulatedEndpoint, EmulatedVariant
+from model_runner.local.shared_endpoints import SharedScenario, shared_endpoints
 from model_runner.local.stack import LOCAL_ASYNC_CONFIG
 
 MODELS = {
@@ -49,6 +50,19 @@ REAL_TIME_ENDPOINTS = {
         async_config=EmulatedAsyncConfig("s3://mr-results/async", success_topic="arn:aws:sns:x"),
     ),
 }
+
+SHARED_SCENARIO = SharedScenario(
+    jobs={"ep-small": (1, 2), "ep-medium": (0, 2), "ep-large": (1, 1)},
+    large_size=(1024, 1024),
+    small_size=(512, 512),
+    region_size=512,
+    latency_ms=30.0,
+    workers=2,
+    timeout_s=60.0,
+)
+"""A tiny shared-endpoints scenario (the bench's, scaled down) for the scheduler's end-to-end test:
+its three endpoints (ep-small, ep-medium, ep-large) refuse calls past their capacity."""
+REAL_TIME_ENDPOINTS.update(shared_endpoints(SHARED_SCENARIO, "centerpoint"))
 
 ASYNC_ENDPOINTS = {
     "async-flood": EmulatedEndpoint.serving("flood", latency_ms=20, async_config=LOCAL_ASYNC_CONFIG),

@@ -29,23 +29,12 @@ class ProcessingSettings(BaseSettings):
         validation_alias="WORKERS",
         description="Model calls in flight at once per region being processed.",
     )
-    self_throttling: bool = Field(
-        default=False,
-        validation_alias="SM_SELF_THROTTLING",
-        description="Limit regions in flight per endpoint to its instance count times "
-        "THROTTLING_SCALE_FACTOR, counted in ENDPOINT_TABLE.",
-    )
-    throttling_scale_factor: int = Field(
-        default=10,
-        ge=1,
-        validation_alias="THROTTLING_SCALE_FACTOR",
-        description="Regions in flight allowed per endpoint instance when SM_SELF_THROTTLING is on.",
-    )
     throttling_retry_timeout_s: int = Field(
         default=10,
         ge=0,
         validation_alias="THROTTLING_RETRY_TIMEOUT",
-        description="Seconds a throttled region waits before it is offered to the queue again.",
+        description="Seconds a region or image whose processing failed waits before it is tried "
+        "again, doubling with each attempt (at most 900).",
     )
 
     max_tiles_per_image: int = Field(

@@ -22,7 +22,8 @@ class StoreSettings(BaseSettings):
     )
     endpoint_table: str = Field(
         validation_alias=env("ENDPOINT_TABLE", "ENDPOINT_STATISTICS_TABLE"),
-        description="DynamoDB table counting regions in flight per model endpoint.",
+        description="DynamoDB table of the scheduler: endpoint capacity leases and the regions "
+        "waiting for them (used when SCHEDULER_THROTTLING_ENABLED).",
     )
     tile_ledger_table: str | None = Field(
         default=None,

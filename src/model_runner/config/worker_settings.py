@@ -13,12 +13,14 @@ from model_runner.config.observability import ObservabilitySettings
 from model_runner.config.processing import ProcessingSettings
 from model_runner.config.queues import QueueSettings
 from model_runner.config.reliability import ReliabilitySettings
+from model_runner.config.scheduling import SchedulingSettings
 from model_runner.config.security import SecuritySettings
 from model_runner.config.stores import StoreSettings
 
 
 class WorkerSettings(
     ObservabilitySettings,
+    SchedulingSettings,
     SecuritySettings,
     ReliabilitySettings,
     AsyncEndpointSettings,

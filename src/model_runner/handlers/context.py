@@ -19,12 +19,12 @@ from model_runner.config import WorkerSettings
 from model_runner.handlers.ports import (
     DetectionWorkspace,
     EndpointCapacity,
-    EndpointSlots,
     EventSink,
     ImageOpener,
     JobStore,
     ModelEndpoints,
     RegionQueue,
+    RegionSchedule,
     RegionStore,
     SinkFactory,
     Tracer,
@@ -60,9 +60,9 @@ class HandlerContext:
     models: ModelEndpoints
     """The detector of a request's model."""
     capacity: EndpointCapacity
-    """Instances behind a SageMaker endpoint."""
-    endpoint_slots: EndpointSlots
-    """Regions in flight per endpoint (self-throttling)."""
+    """Concurrent calls an endpoint serves (SageMaker descriptions and tags, HTTP settings)."""
+    schedule: RegionSchedule
+    """The scheduling table: endpoint capacity leases and regions waiting for them."""
     sinks: SinkFactory
     """The output sinks of a request."""
     events: EventSink

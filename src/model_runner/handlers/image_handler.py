@@ -1,7 +1,9 @@
 """The base image handler: accepts each image of a request, splits it into regions, fans them out.
 
 Every image of ``imageUrls`` is its own image of the job. Its regions after the first go to the
-region queue for any worker; this worker processes the first itself. An image that cannot be
+region queue for any worker; this worker processes the first itself. With the scheduler on, every
+region waits for its endpoint's capacity instead (the region queue port adds them to the
+scheduling table) and none is processed here. An image that cannot be
 processed at all (unreadable, no georeferencing, a region of interest outside it) ends FAILED with
 the reason, and the other images of the request go on.
 """
@@ -17,6 +19,7 @@ from model_runner.handlers.ports import Image
 from model_runner.handlers.region_handler import RegionRequestHandler
 from model_runner.handlers.table_details import image_details
 from model_runner.imagery import check_encoding, roi_to_pixel_polygon
+from model_runner.scheduling import SCHEDULED_ENDPOINT_TYPES
 from model_runner.status import ImageRecord
 from model_runner.tiling import Region, Window, grid_tile_count, regions_meeting, roi_window
 
@@ -113,10 +116,19 @@ class ImageRequestHandler:
         requests = [
             RegionRequest.for_region(image_request, image_url, region, request_type) for region in regions
         ]
-        self.context.region_queue.send_many(
-            [request.model_dump(by_alias=True, mode="json") for request in requests[1:]]
-        )
+        bodies = [request.model_dump(by_alias=True, mode="json") for request in requests]
+        if self._scheduled(image_request):  # every region waits for its endpoint's capacity
+            self.context.region_queue.send_many(bodies)
+            return
+        self.context.region_queue.send_many(bodies[1:])
         self.region_request_handler.handle(requests[0])
+
+    def _scheduled(self, image_request: ImageRequest) -> bool:
+        """Whether the request's regions are admitted by the scheduler (docs/scheduling.md)."""
+        return (
+            self.context.settings.scheduler_throttling_enabled
+            and image_request.image_processor.type.value in SCHEDULED_ENDPOINT_TYPES
+        )
 
     def plan_regions(self, image_request: ImageRequest, image: Image, image_id: str) -> list[Region]:
         """The regions of the image (or of its region of interest), in row-major order."""

@@ -23,6 +23,7 @@ from model_runner.events import LifecycleEvent
 from model_runner.features import DetectionBatch
 from model_runner.imagery import SensorModel, ValueRange
 from model_runner.inference.detectors import Detector
+from model_runner.scheduling import ClaimOutcome, EndpointLoad, Lease, NewWork, WorkRow
 from model_runner.sinks import Sink
 from model_runner.status import ImageDetails, ImageRecord, RegionDetails, RegionRecord, Status, TileBounds
 from model_runner.tiling import Window
@@ -130,15 +131,45 @@ class DetectionWorkspace(Protocol):
         ...
 
 
-class EndpointSlots(Protocol):
-    """A shared count of regions in flight per model endpoint (self-throttling)."""
+class RegionSchedule(Protocol):
+    """The scheduling table (ENDPOINT_TABLE): capacity counters per scheduling key and one work row
+    per region waiting or running (see docs/scheduling.md).
 
-    def try_acquire(self, endpoint: str, limit: int) -> bool:
-        """Take one of ``limit`` slots of ``endpoint``; False when every slot is taken."""
+    Every lease change moves the key's counters with it atomically, so ``used`` is always the units
+    of the rows leased; rows are added once (a redelivered image adds only what is missing).
+    """
+
+    def add(self, key: str, image_id: str, work: Sequence[NewWork], processor: str) -> int:
+        """Add the image's regions to ``key`` unless there; ranked from the key's fairness clock
+        when the image first came. ``processor`` (kept with the key's counters) says how to measure
+        its capacity. How many rows this call added."""
         ...
 
-    def release(self, endpoint: str) -> None:
-        """Give back a slot taken with :meth:`try_acquire`."""
+    def loads(self) -> list[EndpointLoad]:
+        """Every key's counters."""
+        ...
+
+    def rows(self, key: str, limit: int) -> list[WorkRow]:
+        """The first ``limit`` work rows of ``key`` in fair order (rank, then arrival)."""
+        ...
+
+    def claim(
+        self, row: WorkRow, owner: str, units: int, target: int, lease_s: float, now: float
+    ) -> Lease | ClaimOutcome:
+        """Lease ``row`` (free, or its lease ran out) for ``units`` while the key's used units stay
+        within ``target`` or nothing else runs there; else TAKEN or FULL."""
+        ...
+
+    def renew(self, lease: Lease, lease_s: float) -> bool:
+        """Extend the lease ``lease_s`` from now; False when ``lease.owner`` no longer holds it."""
+        ...
+
+    def release(self, lease: Lease, not_before: float) -> bool:
+        """Give the row back, claimable from ``not_before``, with its units; False when not held."""
+        ...
+
+    def finish(self, lease: Lease) -> bool:
+        """Remove the done row and give its units back; False when not held."""
         ...
 
 
@@ -197,10 +228,10 @@ class ModelEndpoints(Protocol):
 
 
 class EndpointCapacity(Protocol):
-    """How many instances serve a model endpoint, as far as the worker can tell."""
+    """Concurrent model calls an endpoint serves, as far as the worker can tell (cached)."""
 
-    def instances(self, endpoint: str, role_arn: str | None) -> int | None:
-        """Instances behind ``endpoint``; None when unknown (not described, not SageMaker)."""
+    def concurrency(self, processor: ImageProcessor, variant: str | None = None) -> int:
+        """Calls ``processor``'s endpoint (its ``variant``, or all of its variants) serves at once."""
         ...
 
 

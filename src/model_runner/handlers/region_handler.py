@@ -25,6 +25,7 @@ from model_runner.handlers.ports import Image
 from model_runner.handlers.table_details import region_details
 from model_runner.handlers.tile_work import TileResults, run_tiles
 from model_runner.imagery import SensorModel, roi_to_pixel_polygon
+from model_runner.scheduling import tile_concurrency
 from model_runner.status import RegionRecord, Status, region_status
 from model_runner.tiling import Tile, tiles_meeting
 
@@ -144,7 +145,7 @@ class RegionRequestHandler:
             raster_dataset,
             region_request,
             detector,
-            concurrency=self.context.settings.tile_workers,
+            concurrency=tile_concurrency(self.context.settings.tile_workers),
             stop=self.context.shutdown,
             on_failure=on_failure,
             on_outcome=self.context.progress,

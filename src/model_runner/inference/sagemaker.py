@@ -50,10 +50,32 @@ class TileTooLargeError(ModelInvocationError):
     action = QueueAction.FAIL_JOB
 
 
+INSTANCE_CONCURRENCY_TAG = "osml:instance-concurrency"
+"""Tag of an instance-backed endpoint: the calls one of its instances serves at once."""
+
+
+@dataclass(frozen=True)
+class VariantCapacity:
+    """What a production variant runs on: instances, or a serverless MaxConcurrency."""
+
+    name: str
+    instances: int
+    max_concurrency: int | None = None
+
+
+@dataclass(frozen=True)
+class EndpointDescription:
+    """A described endpoint: its variants and the per-instance concurrency its tag names."""
+
+    capacities: tuple[VariantCapacity, ...]
+    instance_concurrency: int | None
+
+
 @dataclass(frozen=True)
 class _Described:
     variants: tuple[tuple[str, float], ...]
-    instances: int | None
+    capacities: tuple[VariantCapacity, ...] | None
+    arn: str | None
     expires: float
 
 
@@ -77,6 +99,7 @@ class EndpointVariants:
         self._rng = rng or random.Random()
         self._clock = clock
         self._cache: dict[tuple[str, str | None], _Described] = {}
+        self._tags: dict[tuple[str, str | None], tuple[int | None, float]] = {}
         self._lock = threading.Lock()
 
     def choose(self, endpoint: str, role_arn: str | None) -> str | None:
@@ -87,9 +110,20 @@ class EndpointVariants:
         with self._lock:
             return self._rng.choices([name for name, _ in weighted], weights=[w for _, w in weighted])[0]
 
-    def instances(self, endpoint: str, role_arn: str | None) -> int | None:
-        """Instances serving ``endpoint`` across its variants; None when it cannot be described."""
-        return self._described(endpoint, role_arn).instances
+    def description(self, endpoint: str, role_arn: str | None) -> EndpointDescription | None:
+        """The endpoint's variants' capacities and concurrency tag; None when it cannot be described.
+        The tags are listed once per description (only the scheduler needs them)."""
+        described = self._described(endpoint, role_arn)
+        if described.capacities is None:
+            return None
+        key = (endpoint, role_arn)
+        with self._lock:
+            tagged = self._tags.get(key)
+        if tagged is None or tagged[1] != described.expires:
+            tagged = (self._concurrency_tag(endpoint, role_arn, described.arn), described.expires)
+            with self._lock:
+                self._tags[key] = tagged
+        return EndpointDescription(described.capacities, tagged[0])
 
     def forget(self, endpoint: str, role_arn: str | None) -> None:
         """Drop the cached description, so the next call describes the endpoint again."""
@@ -118,13 +152,47 @@ class EndpointVariants:
             logger.warning(
                 "cannot describe SageMaker endpoint %s (%s): calls use its own routing", endpoint, error
             )
-            return _Described((), None, expires)
+            return _Described((), None, None, expires)
         variants = described.get("ProductionVariants", ())
+        capacities = tuple(
+            VariantCapacity(
+                variant["VariantName"],
+                int(variant.get("CurrentInstanceCount", 0)),
+                _serverless(variant),
+            )
+            for variant in variants
+        )
         return _Described(
             tuple((variant["VariantName"], _weight(variant)) for variant in variants),
-            sum(int(variant.get("CurrentInstanceCount", 0)) for variant in variants) or None,
+            capacities,
+            described.get("EndpointArn"),
             expires,
         )
+
+    def _concurrency_tag(self, endpoint: str, role_arn: str | None, arn: str | None) -> int | None:
+        """The endpoint's per-instance concurrency tag, if it has a valid one."""
+        if arn is None:
+            return None
+        try:
+            tags = self._clients("sagemaker", role_arn=role_arn).list_tags(ResourceArn=arn).get("Tags", ())
+        except (ClientError, BotoCoreError) as error:
+            logger.warning("cannot list the tags of SageMaker endpoint %s (%s)", endpoint, error)
+            return None
+        value = next((tag["Value"] for tag in tags if tag.get("Key") == INSTANCE_CONCURRENCY_TAG), None)
+        if value is None:
+            return None
+        if not value.strip().isdigit() or int(value) < 1:
+            logger.warning(
+                "endpoint %s: tag %s=%r is not a positive integer", endpoint, INSTANCE_CONCURRENCY_TAG, value
+            )
+            return None
+        return int(value)
+
+
+def _serverless(variant: Mapping[str, Any]) -> int | None:
+    config = variant.get("CurrentServerlessConfig") or variant.get("DesiredServerlessConfig") or {}
+    concurrency = config.get("MaxConcurrency")
+    return int(concurrency) if concurrency else None
 
 
 def _weight(variant: Mapping[str, Any]) -> float:

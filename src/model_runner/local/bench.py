@@ -33,6 +33,7 @@ from model_runner.local import start_local_stack
 from model_runner.local.bench_dense import CompletionClock, bench_model, check_dense_arguments
 from model_runner.local.job_flags import in_flag_terms
 from model_runner.local.job_watch import JobWatch
+from model_runner.local.shared_endpoints import SharedScenario, run_scenario, shared_endpoints
 from model_runner.security import UrlAllowList
 from model_runner.tiling import GridTilingStrategy, Tile, Window
 from model_runner.tools.command_error import CommandError
@@ -46,6 +47,8 @@ PROGRESS_EVERY = 10
 
 def run_bench(args: argparse.Namespace) -> int:
     """Run both measurements and print their figures; 0 when the job succeeded."""
+    if args.scenario == "shared-endpoints":
+        return run_shared_bench(args)
     _check(args)
     with tempfile.TemporaryDirectory(prefix="model-runner-bench-") as scratch:
         print(f"generating a {args.size} x {args.size} image", file=sys.stderr)
@@ -87,6 +90,30 @@ def run_bench(args: argparse.Namespace) -> int:
     }
     print(json.dumps(figures))
     return 0 if pipeline["status"] == "SUCCESS" else 1
+
+
+def run_shared_bench(args: argparse.Namespace) -> int:
+    """The shared-endpoints scenario with the scheduler on, then off, each on a fresh stack; the
+    figures of both as the last line (JSON). 0 when every job of the scheduled run succeeded."""
+    scenario = SharedScenario(latency_ms=args.latency_ms or 100.0, workers=args.workers)
+    figures = {}
+    with tempfile.TemporaryDirectory(prefix="model-runner-bench-") as scratch:
+        for scheduling in (True, False):
+            label = "scheduling_on" if scheduling else "scheduling_off"
+            print(f"{label}: {scenario.workers} workers, 30 jobs on 3 endpoints", file=sys.stderr)
+            endpoints = shared_endpoints(scenario, "bench")
+            with start_local_stack(
+                {"bench": ModelSpec(kind="centerpoint")}, sagemaker_endpoints=endpoints
+            ) as stack:
+                os.environ.update(
+                    {name: stack.env[name] for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+                )
+                figures[label] = run_scenario(
+                    stack, scenario, scheduling=scheduling, folder=Path(scratch), tag=label
+                )
+            print(json.dumps(figures[label]), file=sys.stderr)
+    print(json.dumps({"scenario": "shared-endpoints", **figures}))
+    return 0 if figures["scheduling_on"]["statuses"] == {"SUCCESS": figures["scheduling_on"]["jobs"]} else 1
 
 
 def _check(args: argparse.Namespace) -> None:

@@ -10,7 +10,14 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from model_runner.config import WorkerSettings
-from model_runner.events import JobCompleted, JobFailed, LifecycleEvent, RegionCompleted, TileFailed
+from model_runner.events import (
+    EndpointThrottled,
+    JobCompleted,
+    JobFailed,
+    LifecycleEvent,
+    RegionCompleted,
+    TileFailed,
+)
 from model_runner.observability.log_redaction import RedactingFilter, quiet_wire_loggers
 
 logger = logging.getLogger("model_runner.events")
@@ -60,6 +67,8 @@ class LogObserver:
     def on_event(self, event: LifecycleEvent) -> None:
         fields = {"event": type(event).__name__, **dataclasses.asdict(event)}
         level = logging.WARNING if isinstance(event, TileFailed | JobFailed) else logging.INFO
+        if isinstance(event, EndpointThrottled):  # every scheduling cycle of a busy endpoint
+            level = logging.DEBUG
         logger.log(level, "%s", describe(event), extra={"fields": fields})
 
 
@@ -78,6 +87,11 @@ def describe(event: LifecycleEvent) -> str:
         case JobCompleted():
             return (
                 f"JobCompleted {event.job_id} image {event.image_id}: {event.status.value}, {event.message}"
+            )
+        case EndpointThrottled():
+            return (
+                f"EndpointThrottled {event.endpoint}: {event.waiting} regions wait, "
+                f"{event.used} of {event.target} calls in use"
             )
         case _:
             return f"{type(event).__name__} {event.job_id} image {event.image_id}"

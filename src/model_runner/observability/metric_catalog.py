@@ -38,6 +38,21 @@ MODEL_LATENCY = WorkerMetric("ModelLatency", "Milliseconds", "p90", "duration of
 EXTENSION_FALLBACKS = WorkerMetric(
     "ExtensionFallbacks", "Count", "Sum", "1 when an extension failed and the base handlers were used"
 )
+REGIONS_ADMITTED = WorkerMetric(
+    "RegionsAdmitted", "Count", "Sum", "1 when the scheduler leases capacity for a region (per ModelEndpoint)"
+)
+ENDPOINT_THROTTLES = WorkerMetric(
+    "Throttles",
+    "Count",
+    "Sum",
+    "1 when a scheduling cycle finds work waiting and no capacity (per ModelEndpoint)",
+)
+QUEUE_AGE = WorkerMetric(
+    "QueueAge",
+    "Seconds",
+    "Maximum",
+    "seconds a region waited for capacity before it started (per ModelEndpoint)",
+)
 
 WORKER_METRICS = (
     IMAGES_SUCCEEDED,
@@ -49,7 +64,12 @@ WORKER_METRICS = (
     TILE_FAILURES,
     MODEL_LATENCY,
     EXTENSION_FALLBACKS,
+    REGIONS_ADMITTED,
+    ENDPOINT_THROTTLES,
+    QUEUE_AGE,
 )
+ENDPOINT_DIMENSION = "ModelEndpoint"
+"""The dimension of the scheduler's metrics: the scheduling key (endpoint, or endpoint/variant)."""
 
 
 # --- The reference's metrics -------------------------------------------------------------------

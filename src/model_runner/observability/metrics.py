@@ -19,14 +19,18 @@ from aws_embedded_metrics.serializers.log_serializer import LogSerializer
 from aws_embedded_metrics.sinks import Sink
 
 from model_runner.events import (
+    EndpointThrottled,
     JobCompleted,
     JobFailed,
     LifecycleEvent,
+    RegionAdmitted,
     RegionCompleted,
     RegionStarted,
 )
 from model_runner.observability.metric_catalog import (
     DURATION,
+    ENDPOINT_DIMENSION,
+    ENDPOINT_THROTTLES,
     ERRORS,
     IMAGE_DURATION,
     IMAGE_PROCESSING,
@@ -39,7 +43,9 @@ from model_runner.observability.metric_catalog import (
     MODEL_LATENCY,
     MODEL_NAME,
     OPERATION,
+    QUEUE_AGE,
     REGION_PROCESSING,
+    REGIONS_ADMITTED,
     REGIONS_IN_FLIGHT,
     TILE_FAILURES,
     TILE_GENERATION,
@@ -86,6 +92,10 @@ class MetricsObserver:
                 self._emit({REGIONS_IN_FLIGHT: 1})
             case RegionCompleted():
                 self._region(event)
+            case RegionAdmitted():
+                self._emit({REGIONS_ADMITTED: 1, QUEUE_AGE: event.waited_s}, endpoint=event.endpoint)
+            case EndpointThrottled():
+                self._emit({ENDPOINT_THROTTLES: 1}, endpoint=event.endpoint)
             case _:
                 return
 
@@ -127,10 +137,13 @@ class MetricsObserver:
                 logger.put_metric(name, one, "Seconds" if name == DURATION else "Count")
         logger.flush_sync()
 
-    def _emit(self, values: Mapping[WorkerMetric, Values]) -> None:
-        """One record of this worker's own metrics (no dimensions)."""
+    def _emit(self, values: Mapping[WorkerMetric, Values], endpoint: str | None = None) -> None:
+        """One record of this worker's own metrics: no dimensions, or the scheduler's endpoint."""
         logger = self._logger()
-        logger.set_dimensions()
+        if endpoint is None:
+            logger.set_dimensions()
+        else:
+            logger.set_dimensions({ENDPOINT_DIMENSION: endpoint})
         for metric, value in values.items():
             for one in [value] if isinstance(value, int | float) else value:
                 logger.put_metric(metric.name, one, metric.unit)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from model_runner.events import (
+    CapacityWait,
     JobCompleted,
     JobFailed,
     JobStarted,
@@ -96,6 +97,15 @@ def _status_event(event: LifecycleEvent) -> StatusEvent | None:
                 processing_duration_s=event.duration_s,
                 message=event.reason,
                 job_name=event.job_name,
+            )
+        case CapacityWait():
+            return StatusEvent(
+                status=Status.IN_PROGRESS,
+                job_id=event.job_id,
+                image_id=event.image_id,
+                processing_duration_s=0.0,
+                message=f"waiting for capacity of model endpoint {event.endpoint}: {event.used} of "
+                f"{event.target} concurrent calls in use",
             )
         case _:
             return None

@@ -47,7 +47,7 @@ def dependencies(context: HandlerContext, handler_type: HandlerType | None = Non
         "region_request_table": context.regions,
         "region_status_monitor": context.events,
         "image_status_monitor": context.events,
-        "endpoint_statistics_table": context.endpoint_slots,
+        "endpoint_statistics_table": context.schedule,
         "tiling_strategy": context.tiling,
         "region_request_queue": context.region_queue,
         "endpoint_utils": context.models,

@@ -10,11 +10,11 @@ from model_runner.testing.context import FakeContext, fake_context, fake_setting
 from model_runner.testing.images import LocalImages, write_image
 from model_runner.testing.models import ScriptedDetector, ScriptedModels
 from model_runner.testing.outputs import MemorySink, MemorySinks
+from model_runner.testing.schedule import InMemoryRegionSchedule
 from model_runner.testing.stores import (
     InMemoryJobStore,
     InMemoryRegionQueue,
     InMemoryRegionStore,
-    InMemorySlots,
     InMemoryWorkspace,
     RecordedEvents,
 )
@@ -23,8 +23,8 @@ __all__ = [
     "FakeContext",
     "InMemoryJobStore",
     "InMemoryRegionQueue",
+    "InMemoryRegionSchedule",
     "InMemoryRegionStore",
-    "InMemorySlots",
     "InMemoryWorkspace",
     "LocalImages",
     "MemorySink",

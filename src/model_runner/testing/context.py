@@ -6,16 +6,17 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from model_runner.api import ImageProcessor
 from model_runner.config import WorkerSettings, load_settings
 from model_runner.handlers import HandlerContext
 from model_runner.testing.images import LocalImages
 from model_runner.testing.models import ScriptedDetector, ScriptedModels, one_box
 from model_runner.testing.outputs import MemorySinks
+from model_runner.testing.schedule import InMemoryRegionSchedule
 from model_runner.testing.stores import (
     InMemoryJobStore,
     InMemoryRegionQueue,
     InMemoryRegionStore,
-    InMemorySlots,
     InMemoryWorkspace,
     RecordedEvents,
 )
@@ -44,13 +45,16 @@ class NoClients:
 
 
 class FixedCapacity:
-    """Endpoint capacity port: the same instance count (or None) for every endpoint."""
+    """Endpoint capacity port: ``default`` concurrent calls for every endpoint, or its own in
+    ``endpoints`` (by name, or ``name/variant``)."""
 
-    def __init__(self, instances: int | None = None) -> None:
-        self.instances_each = instances
+    def __init__(self, default: int = 10, endpoints: dict[str, int] | None = None) -> None:
+        self.default = default
+        self.endpoints = dict(endpoints or {})
 
-    def instances(self, endpoint: str, role_arn: str | None) -> int | None:
-        return self.instances_each
+    def concurrency(self, processor: ImageProcessor, variant: str | None = None) -> int:
+        name = processor.name if variant is None else f"{processor.name}/{variant}"
+        return self.endpoints.get(name, self.default)
 
 
 @dataclass
@@ -65,7 +69,7 @@ class FakeContext:
     images: LocalImages = field(default_factory=LocalImages)
     detector: ScriptedDetector = field(default_factory=lambda: ScriptedDetector(one_box()))
     capacity: FixedCapacity = field(default_factory=FixedCapacity)
-    slots: InMemorySlots = field(default_factory=InMemorySlots)
+    schedule: InMemoryRegionSchedule = field(default_factory=InMemoryRegionSchedule)
     sinks: MemorySinks = field(default_factory=MemorySinks)
     events: RecordedEvents = field(default_factory=RecordedEvents)
     shutdown: threading.Event = field(default_factory=threading.Event)
@@ -85,7 +89,7 @@ class FakeContext:
             images=self.images,
             models=ScriptedModels(self.detector),
             capacity=self.capacity,
-            endpoint_slots=self.slots,
+            schedule=self.schedule,
             sinks=self.sinks,
             events=self.events,
             clients=NoClients(),

@@ -1,4 +1,4 @@
-"""In-memory job store, region store, region queue, workspace, endpoint slots and event recorder.
+"""In-memory job store, region store, region queue, workspace and event recorder.
 
 Each method takes one lock for its whole read-and-write, which is what a DynamoDB conditional
 write guarantees: two workers racing on the same row see exactly one winner.
@@ -10,7 +10,6 @@ import dataclasses
 import json
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -190,27 +189,6 @@ class InMemoryWorkspace:
     def clear(self, image_id: str) -> None:
         with self._lock:
             self.regions.pop(image_id, None)
-
-
-class InMemorySlots:
-    """Regions in flight per endpoint, never above the limit asked for."""
-
-    def __init__(self) -> None:
-        self.in_flight: Counter[str] = Counter()
-        self.peak: Counter[str] = Counter()
-        self._lock = threading.Lock()
-
-    def try_acquire(self, endpoint: str, limit: int) -> bool:
-        with self._lock:
-            if self.in_flight[endpoint] >= limit:
-                return False
-            self.in_flight[endpoint] += 1
-            self.peak[endpoint] = max(self.peak[endpoint], self.in_flight[endpoint])
-            return True
-
-    def release(self, endpoint: str) -> None:
-        with self._lock:
-            self.in_flight[endpoint] = max(0, self.in_flight[endpoint] - 1)
 
 
 class RecordedEvents:

@@ -6,16 +6,17 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from model_runner.aws.sqs import MessageGoneError, MessageQueue, QueueMessage
+from model_runner.aws.sqs import MessageGoneError, QueueMessage
 from model_runner.errors import ModelRunnerError
 from model_runner.periodic import every
+from model_runner.worker.work_queue import WorkQueue
 
 logger = logging.getLogger(__name__)
 
 
 @contextmanager
 def heartbeat(
-    queue: MessageQueue,
+    queue: WorkQueue,
     message: QueueMessage,
     visibility_s: int,
     every_s: float,

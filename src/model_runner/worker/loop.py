@@ -1,6 +1,9 @@
 """The worker loop: take a message from the region or image queue, process it, settle it.
 
-Region messages come first, so images already started finish before new ones begin. While a
+Regions come first, so images already started finish before new ones begin. With the scheduler on
+(docs/scheduling.md), a waiting image message is taken first (its intake only adds its regions to
+the schedule), then the region the cycle admits, then region messages (asynchronous endpoints),
+then the image queue's long poll. While a
 message is processed its visibility is extended (heartbeat) as long as its work makes progress, so
 a long region is never handed to a second worker and a stuck one is. What happens to a message
 whose processing raised:
@@ -25,6 +28,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from functools import partial
 
 from pydantic import ValidationError
 
@@ -49,7 +53,9 @@ from model_runner.worker.intake import RequestIntake
 from model_runner.worker.liveness import Liveness
 from model_runner.worker.memory import release_free_memory
 from model_runner.worker.progress import ProgressMonitor
+from model_runner.worker.scheduler import ScheduledRegions
 from model_runner.worker.settlement import Settlement
+from model_runner.worker.work_queue import WorkQueue
 
 logger = logging.getLogger(__name__)
 
@@ -82,11 +88,13 @@ class Worker:
         request_type: str | None = None,
         progress: ProgressMonitor | None = None,
         intake: RequestIntake | None = None,
+        scheduled: ScheduledRegions | None = None,
     ) -> None:
         self._settings = settings
         self._intake = intake or RequestIntake.from_settings(settings)
         self._image_queue = image_queue
         self._region_queue = region_queue
+        self._scheduled = scheduled
         self._selector = selector
         self._failures = MessageFailures(completion)
         self._events = events
@@ -96,7 +104,7 @@ class Worker:
         self.progress = progress or ProgressMonitor(settings.stall_timeout_s)
         self._settlement = Settlement(Backoff(max_attempts=5, base_s=0.5, cap_s=8.0, sleep=self._pause))
         self._receive_failures = 0
-        self._in_hand: tuple[MessageQueue, QueueMessage] | None = None
+        self._in_hand: tuple[WorkQueue, QueueMessage] | None = None
 
     def run(self) -> None:
         """Process messages until shutdown; nothing but a shutdown ends it."""
@@ -118,7 +126,16 @@ class Worker:
         self.progress.mark()
         self._liveness.touch()
         visibility = self._settings.visibility_timeout_s
+        sources: list[tuple[WorkQueue, Callable[[QueueMessage], None], FailMessage, int]] = []
+        if (scheduled := self._scheduled) is not None:
+            # Intake only adds rows to the schedule: taking new images first lets the cycle weigh
+            # every waiting job (a small job must not wait in the image queue behind regions).
+            sources.append((self._image_queue, self.handle_image_message, self._fail_image, 0))
+            sources.append(
+                (scheduled, partial(self.handle_scheduled_region, scheduled), self._fail_region, 0)
+            )
         for queue, handle, fail, wait in (
+            *sources,
             (self._region_queue, self.handle_region_message, self._fail_region, 0),
             (
                 self._image_queue,
@@ -195,9 +212,14 @@ class Worker:
         )
         self._selector.pair_for(request_type, endpoint_type).region_handler.handle(request)
 
+    def handle_scheduled_region(self, scheduled: ScheduledRegions, message: QueueMessage) -> None:
+        """Process a region the scheduler admitted, within the units it leased."""
+        with scheduled.leased(message):
+            self.handle_region_message(message)
+
     def _process(
         self,
-        queue: MessageQueue,
+        queue: WorkQueue,
         message: QueueMessage,
         handle: Callable[[QueueMessage], None],
         fail: FailMessage,
@@ -215,7 +237,7 @@ class Worker:
             release_free_memory()
 
     def _run_handler(
-        self, queue: MessageQueue, message: QueueMessage, handle: Callable[[QueueMessage], None]
+        self, queue: WorkQueue, message: QueueMessage, handle: Callable[[QueueMessage], None]
     ) -> Exception | None:
         try:
             with heartbeat(
@@ -237,7 +259,7 @@ class Worker:
         return None
 
     def _settle_failure(
-        self, queue: MessageQueue, message: QueueMessage, error: Exception, fail: FailMessage
+        self, queue: WorkQueue, message: QueueMessage, error: Exception, fail: FailMessage
     ) -> None:
         action = error.action if isinstance(error, ModelRunnerError) else QueueAction.RETRY
         if isinstance(error, DeferredError):
@@ -262,7 +284,7 @@ class Worker:
             logger.warning("message %s will be retried in %s s: %s", message.message_id, delay, error)
             self._settlement.release(queue, message, delay)
 
-    def _give_up(self, queue: MessageQueue, message: QueueMessage, reason: str, fail: FailMessage) -> None:
+    def _give_up(self, queue: WorkQueue, message: QueueMessage, reason: str, fail: FailMessage) -> None:
         """Record the message's images FAILED with ``reason`` and delete it (dead-letter it when it
         names no job); if the failure cannot be recorded now, leave the message to come back."""
         try:
@@ -287,7 +309,7 @@ class Worker:
     def _fail_region(self, message: QueueMessage, reason: str) -> bool:
         return self._failures.fail_region_request(message.body, reason)
 
-    def _receive_failed(self, queue: MessageQueue, error: ModelRunnerError) -> None:
+    def _receive_failed(self, queue: WorkQueue, error: ModelRunnerError) -> None:
         self._receive_failures += 1
         delay = RECEIVE_BACKOFF.delay_s(self._receive_failures)
         logger.warning(

@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from model_runner.aws.sqs import MessageGoneError, MessageQueue, QueueMessage
+from model_runner.aws.sqs import MessageGoneError, QueueMessage
 from model_runner.backoff import Backoff
 from model_runner.errors import ModelRunnerError
+from model_runner.worker.work_queue import WorkQueue
 
 logger = logging.getLogger(__name__)
 
@@ -24,17 +25,17 @@ class Settlement:
     def __init__(self, backoff: Backoff) -> None:
         self._backoff = backoff
 
-    def delete(self, queue: MessageQueue, message: QueueMessage) -> bool:
+    def delete(self, queue: WorkQueue, message: QueueMessage) -> bool:
         """Delete a processed message; whether it is gone from the queue now."""
         return self._attempt(f"delete message {message.message_id}", lambda: queue.delete(message))
 
-    def release(self, queue: MessageQueue, message: QueueMessage, delay_s: int) -> bool:
+    def release(self, queue: WorkQueue, message: QueueMessage, delay_s: int) -> bool:
         """Make a message visible again after ``delay_s`` seconds; whether that was done."""
         return self._attempt(
             f"give back message {message.message_id}", lambda: queue.release(message, delay_s)
         )
 
-    def dead_letter(self, queue: MessageQueue, message: QueueMessage) -> bool:
+    def dead_letter(self, queue: WorkQueue, message: QueueMessage) -> bool:
         """Move a message to the dead-letter queue (or leave it to the redrive policy)."""
 
         def move() -> None:

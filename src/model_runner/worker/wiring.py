@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from model_runner.api import ModelInvocationType
 from model_runner.aws.clients import AwsClients
 from model_runner.aws.detection_store import DetectionStore
-from model_runner.aws.endpoint_statistics import EndpointStatisticsTable
 from model_runner.aws.job_table import JobTable
+from model_runner.aws.region_schedule import RegionScheduleTable
 from model_runner.aws.region_table import RegionTable
 from model_runner.aws.sqs import MessageQueue
 from model_runner.config import WorkerSettings
@@ -25,6 +25,7 @@ from model_runner.imagery.elevation import ElevationModel, TileNames
 from model_runner.imagery.gdal_hardening import harden_gdal
 from model_runner.imagery.gdal_runtime import bound_http_reads, limit_block_cache
 from model_runner.inference.detectors import EndpointUtils
+from model_runner.inference.endpoint_capacity import EndpointCapacities
 from model_runner.inference.http_client import HttpModelClient
 from model_runner.inference.http_policy import HttpCallPolicy
 from model_runner.inference.sagemaker import SageMakerDetectors
@@ -42,9 +43,12 @@ from model_runner.registry import (
     load_extensions,
 )
 from model_runner.sinks import RequestSinks
+from model_runner.tiling import GridTilingStrategy
+from model_runner.worker.fan_out import ScheduledFanOut
 from model_runner.worker.intake import RequestIntake
 from model_runner.worker.loop import Worker
 from model_runner.worker.progress import ProgressMonitor
+from model_runner.worker.scheduler import ScheduledRegions
 
 logger = logging.getLogger(__name__)
 
@@ -106,22 +110,35 @@ def build_worker(
         endpoints=intake.endpoints,
         ca_bundle=ca_bundle_from(os.environ if environ is None else environ),
     )
-    sagemaker = SageMakerDetectors(clients.client, policy.backoff())
+    sagemaker = SageMakerDetectors(
+        clients.client, policy.backoff(), description_ttl_s=settings.capacity_cache_s
+    )
     models = EndpointUtils(http_client)
     models.support(ModelInvocationType.SM_ENDPOINT, sagemaker)
     image_cache = ImageCache(clients, intake.locations, elevation=_elevation_model(settings, clients))
     events = EventBus()
     progress = ProgressMonitor(settings.stall_timeout_s)
+    schedule = RegionScheduleTable(dynamodb, settings.endpoint_table, settings.ddb_ttl_days)
+    capacity = EndpointCapacities(
+        sagemaker.variants,
+        instance_concurrency=settings.default_instance_concurrency,
+        http_concurrency=settings.default_http_endpoint_concurrency,
+    )
+    region_queue = MessageQueue(sqs, settings.region_queue, settings.region_dlq)
+    tiling = GridTilingStrategy()
     context = HandlerContext(
         settings=settings,
         jobs=JobTable(dynamodb, settings.job_table, settings.ddb_ttl_days),
         regions=RegionTable(dynamodb, settings.region_request_table, settings.ddb_ttl_days),
-        region_queue=MessageQueue(sqs, settings.region_queue, settings.region_dlq),
+        region_queue=ScheduledFanOut(schedule, region_queue, tiling)
+        if settings.scheduler_throttling_enabled
+        else region_queue,
         workspace=DetectionStore(clients.client("s3"), settings.workspace_bucket),
         images=image_cache,
         models=models,
-        capacity=sagemaker.variants,
-        endpoint_slots=EndpointStatisticsTable(dynamodb, settings.endpoint_table),
+        capacity=capacity,
+        schedule=schedule,
+        tiling=tiling,
         sinks=RequestSinks(clients.client),
         events=events,
         clients=clients.client,
@@ -175,6 +192,9 @@ def build_worker(
         request_type=request_type,
         progress=progress,
         intake=intake,
+        scheduled=ScheduledRegions(schedule, capacity, settings, events, context.worker_id)
+        if settings.scheduler_throttling_enabled
+        else None,
     )
     return WorkerRuntime(worker, context, clients, events, image_cache, selector, http_client)
 

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from model_runner.inference.sagemaker import INSTANCE_CONCURRENCY_TAG
 from model_runner.local.aws import DUMMY_CREDENTIAL, AwsEndpoint
 from model_runner.local.processes import LocalStackError
-from model_runner.local.sagemaker.endpoints import EmulatedAsyncConfig, EmulatedEndpoint
+from model_runner.local.sagemaker.endpoints import EmulatedAsyncConfig, EmulatedEndpoint, EmulatedVariant
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -58,21 +59,35 @@ def _create(sagemaker: SageMakerClient, name: str, emulated: EmulatedEndpoint) -
         )
     config: dict[str, Any] = {
         "EndpointConfigName": f"{name}-config",
-        "ProductionVariants": [
-            {
-                "VariantName": variant.name,
-                "ModelName": f"{name}-{variant.name}",
-                "InitialInstanceCount": variant.instance_count,
-                "InstanceType": INSTANCE_TYPE,
-                "InitialVariantWeight": variant.weight,
-            }
-            for variant in emulated.variants
-        ],
+        "ProductionVariants": [_variant(name, variant) for variant in emulated.variants],
     }
     if emulated.async_config is not None:
         config["AsyncInferenceConfig"] = _async_config(emulated.async_config)
     sagemaker.create_endpoint_config(**config)
-    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config")
+    concurrency = emulated.instance_concurrency
+    sagemaker.create_endpoint(
+        EndpointName=name,
+        EndpointConfigName=f"{name}-config",
+        Tags=[{"Key": INSTANCE_CONCURRENCY_TAG, "Value": str(concurrency)}]
+        if concurrency is not None
+        else [],
+    )
+
+
+def _variant(name: str, variant: EmulatedVariant) -> dict[str, Any]:
+    described: dict[str, Any] = {
+        "VariantName": variant.name,
+        "ModelName": f"{name}-{variant.name}",
+        "InitialVariantWeight": variant.weight,
+    }
+    if variant.serverless_max_concurrency is not None:
+        described["ServerlessConfig"] = {
+            "MemorySizeInMB": 2048,
+            "MaxConcurrency": variant.serverless_max_concurrency,
+        }
+    else:
+        described.update(InitialInstanceCount=variant.instance_count, InstanceType=INSTANCE_TYPE)
+    return described
 
 
 def _async_config(config: EmulatedAsyncConfig) -> dict[str, Any]:

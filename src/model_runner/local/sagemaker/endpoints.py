@@ -23,12 +23,15 @@ class EmulatedVariant:
             stack's models, replaced by its URL.
         weight: relative share of the requests that name no TargetVariant.
         instance_count: instances behind the variant (reported by DescribeEndpoint).
+        serverless_max_concurrency: makes the variant serverless with this MaxConcurrency
+            (DescribeEndpoint's CurrentServerlessConfig) instead of instance-backed.
     """
 
     name: str
     model: str
     weight: float = 1.0
     instance_count: int = 1
+    serverless_max_concurrency: int | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,8 @@ class EmulatedEndpoint:
         async_config: makes the endpoint asynchronous; ``max_concurrency`` then bounds the
             invocations accepted and not yet answered, and an injected failure is reported by
             an error notification.
+        instance_concurrency: the endpoint's ``osml:instance-concurrency`` tag (calls one
+            instance serves at once, for the scheduler); None: no tag.
     """
 
     variants: tuple[EmulatedVariant, ...]
@@ -89,6 +94,7 @@ class EmulatedEndpoint:
     model_timeout_s: float = 60.0
     seed: int = 0
     async_config: EmulatedAsyncConfig | None = field(default=None)
+    instance_concurrency: int | None = None
 
     def __post_init__(self) -> None:
         problems = []

@@ -75,6 +75,10 @@ class EndpointState:
         self._lock = threading.Lock()
         self._random = random.Random(endpoint.seed)
         self._in_flight = 0
+        self._peak = 0
+        self._demand = 0
+        self._call_seconds = 0.0
+        self._changed = time.monotonic()
         self.counts: Counter[str] = Counter()
         self.variant_counts: Counter[str] = Counter()
 
@@ -83,16 +87,25 @@ class EndpointState:
         limit = self.endpoint.max_concurrency
         with self._lock:
             self.counts["invocations"] += 1
+            self._demand = max(self._demand, self._in_flight + 1)
             if limit is not None and self._in_flight >= limit:
                 self.counts["throttled"] += 1
                 return False
-            self._in_flight += 1
+            self._move(+1)
+            self._peak = max(self._peak, self._in_flight)
             return True
 
     def release(self) -> None:
         """Give back the place taken by :meth:`admit`."""
         with self._lock:
-            self._in_flight -= 1
+            self._move(-1)
+
+    def _move(self, change: int) -> None:
+        """Change the invocations in flight, adding the time-weighted count before the change."""
+        now = time.monotonic()
+        self._call_seconds += self._in_flight * (now - self._changed)
+        self._changed = now
+        self._in_flight += change
 
     def variant(self, target: str | None) -> EmulatedVariant | None:
         """The variant named ``target`` (None if it does not exist), or one chosen by weight."""
@@ -120,7 +133,15 @@ class EndpointState:
     def stats(self) -> dict[str, Any]:
         """The counters, as JSON."""
         with self._lock:
-            return {**self.counts, "variants": dict(self.variant_counts)}
+            self._move(0)
+            return {
+                **self.counts,
+                "variants": dict(self.variant_counts),
+                "in_flight": self._in_flight,
+                "peak_in_flight": self._peak,
+                "peak_demand": self._demand,
+                "call_seconds": round(self._call_seconds, 3),
+            }
 
 
 class SageMakerEmulator(ThreadingHTTPServer):

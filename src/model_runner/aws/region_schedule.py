@@ -1,0 +1,383 @@
+"""The scheduling table: endpoints' capacity counters and one work row per region to run.
+
+Layout (partition key ``endpoint``, sort key ``item``; see docs/scheduling.md):
+
+* ``#endpoints`` / <key>: ``pending`` work rows, ``leased`` rows, ``used`` units, ``round`` (the
+  fairness clock: the rank of the last row claimed);
+* <key> / ``i#<image id>``: where the image's rows start (``base`` rank, ``arrival``), written once,
+  so a redelivered image request finds the same row keys;
+* <key> / ``w#<rank>#<arrival>#<image id>#<region id>``: a region's body, and its lease while held.
+
+Every change of a lease changes the key's counters in the same transaction, so ``used`` is always
+the units of the rows leased, whatever worker dies when. Cycles Query one partition at a time:
+nothing is scanned.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from model_runner.aws.service_errors import ConditionFailedError, all_pages, aws_call, error_code
+from model_runner.resources import TTL_ATTRIBUTE
+from model_runner.scheduling import ClaimOutcome, EndpointLoad, Lease, NewWork, WorkRow, work_item
+from model_runner.scheduling.work import WORK_PREFIX
+
+ENDPOINTS = "#endpoints"
+IMAGE_PREFIX = "i#"
+TRANSACTION_ROWS = 25
+TRANSACTION_BYTES = 3 * 1024 * 1024
+"""Rows added per transaction: DynamoDB takes 100 actions and 4 MB at most."""
+_ROW_FIELDS = "#item, job_id, image_id, tiles, enqueued, attempts, #owner, lease_expires, units, not_before"
+
+
+class RegionScheduleTable:
+    """The scheduling table, through an injected boto3 DynamoDB client."""
+
+    def __init__(
+        self, client: Any, table_name: str, ttl_days: int = 7, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._client = client
+        self.table_name = table_name
+        self._ttl_s = ttl_days * 24 * 3600
+        self._clock = clock
+
+    # --- adding work -------------------------------------------------------------------------
+    def add(self, key: str, image_id: str, work: Sequence[NewWork], processor: str) -> int:
+        """Add the image's regions to ``key`` unless they are there; how many were added."""
+        base, arrival_ms = self._image_start(key, image_id)
+        now = self._clock()
+        rows = [
+            (
+                work_item(base + region.index, arrival_ms, image_id, region.region_id),
+                self._row(key, region, now, base + region.index, arrival_ms),
+            )
+            for region in work
+        ]
+        added = 0
+        for chunk in _chunks(rows):
+            try:
+                self._transact(
+                    f"add {len(chunk)} regions of {image_id} to {key}", self._puts(key, chunk, processor)
+                )
+                added += len(chunk)
+            except _CancelledError:  # a redelivery: some rows exist; add the others one by one
+                for row in chunk:
+                    try:
+                        self._transact(
+                            f"add a region of {image_id} to {key}", self._puts(key, [row], processor)
+                        )
+                        added += 1
+                    except _CancelledError:
+                        continue
+        return added
+
+    def _image_start(self, key: str, image_id: str) -> tuple[int, int]:
+        """The rank and arrival of the image's first row, fixed when it first comes."""
+        with aws_call(f"read the counters of {key} in {self.table_name}"):
+            counters = self._client.get_item(
+                TableName=self.table_name, Key=_key(ENDPOINTS, key), ConsistentRead=True
+            ).get("Item", {})
+        start = {
+            "endpoint": {"S": key},
+            "item": {"S": IMAGE_PREFIX + image_id},
+            "base": {"N": counters.get("round", {}).get("N", "0")},
+            "arrival": {"N": str(int(self._clock() * 1000))},
+            TTL_ATTRIBUTE: {"N": str(int(self._clock() + self._ttl_s))},
+        }
+        try:
+            with aws_call(f"start image {image_id} at {key}"):
+                self._client.put_item(
+                    TableName=self.table_name,
+                    Item=start,
+                    ConditionExpression="attribute_not_exists(#item)",
+                    ExpressionAttributeNames={"#item": "item"},
+                )
+        except ConditionFailedError:
+            with aws_call(f"read image {image_id} at {key}"):
+                start = self._client.get_item(
+                    TableName=self.table_name, Key=_key(key, IMAGE_PREFIX + image_id), ConsistentRead=True
+                )["Item"]
+        return int(start["base"]["N"]), int(start["arrival"]["N"])
+
+    def _row(self, key: str, region: NewWork, now: float, rank: int, arrival_ms: int) -> dict[str, Any]:
+        return {
+            "endpoint": {"S": key},
+            "item": {"S": work_item(rank, arrival_ms, region.image_id, region.region_id)},
+            "body": {"S": region.body},
+            "job_id": {"S": region.job_id},
+            "image_id": {"S": region.image_id},
+            "tiles": {"N": str(region.tiles)},
+            "enqueued": {"N": repr(now)},
+            "attempts": {"N": "0"},
+            TTL_ATTRIBUTE: {"N": str(int(now + self._ttl_s))},
+        }
+
+    def _puts(
+        self, key: str, rows: Sequence[tuple[str, dict[str, Any]]], processor: str
+    ) -> list[dict[str, Any]]:
+        actions: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": row,
+                    "ConditionExpression": "attribute_not_exists(#item)",
+                    "ExpressionAttributeNames": {"#item": "item"},
+                }
+            }
+            for _, row in rows
+        ]
+        actions.append(
+            self._counters(
+                key,
+                "SET processor = :processor ADD pending :n",
+                {":n": {"N": str(len(rows))}, ":processor": {"S": processor}},
+            )
+        )
+        return actions
+
+    # --- reading -----------------------------------------------------------------------------
+    def loads(self) -> list[EndpointLoad]:
+        """Every key's counters (one Query of one partition)."""
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "endpoint = :endpoints",
+            "ExpressionAttributeValues": {":endpoints": {"S": ENDPOINTS}},
+            "ConsistentRead": True,
+        }
+        loads = []
+        for page in all_pages(self._client.query, request, "read the endpoints' counters"):
+            for item in page.get("Items", []):
+                loads.append(
+                    EndpointLoad(
+                        key=item["item"]["S"],
+                        pending=_number(item, "pending"),
+                        leased=_number(item, "leased"),
+                        used=_number(item, "used"),
+                        round=_number(item, "round"),
+                        processor=item.get("processor", {}).get("S", ""),
+                    )
+                )
+        return loads
+
+    def rows(self, key: str, limit: int) -> list[WorkRow]:
+        """The first ``limit`` work rows of ``key`` in fair order, without their bodies."""
+        with aws_call(f"read the work of {key}"):
+            page = self._client.query(
+                TableName=self.table_name,
+                KeyConditionExpression="endpoint = :key AND begins_with(#item, :work)",
+                ExpressionAttributeValues={":key": {"S": key}, ":work": {"S": WORK_PREFIX}},
+                ExpressionAttributeNames={"#item": "item", "#owner": "owner"},
+                ProjectionExpression=_ROW_FIELDS,
+                ConsistentRead=True,
+                Limit=limit,
+            )
+        return [_work_row(key, item) for item in page.get("Items", [])]
+
+    # --- leases ------------------------------------------------------------------------------
+    def claim(
+        self, row: WorkRow, owner: str, units: int, target: int, lease_s: float, now: float
+    ) -> Lease | ClaimOutcome:
+        """Lease ``row`` for ``units`` if the key's target has room (or nothing runs there), or
+        take it over if its lease ran out; otherwise why not."""
+        takeover = row.owner is not None
+        delta = units - row.units if takeover else units
+        row_update: dict[str, Any] = {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": _key(row.key, row.item),
+                "UpdateExpression": "SET #owner = :me, lease_expires = :expires, units = :units "
+                "ADD attempts :one REMOVE not_before",
+                "ConditionExpression": "#owner = :old AND lease_expires < :now"
+                if takeover
+                else "attribute_exists(#item) AND attribute_not_exists(#owner) "
+                "AND (attribute_not_exists(not_before) OR not_before <= :now)",
+                "ExpressionAttributeNames": {"#owner": "owner", **({} if takeover else {"#item": "item"})},
+                "ExpressionAttributeValues": {
+                    ":me": {"S": owner},
+                    ":expires": {"N": repr(now + lease_s)},
+                    ":units": {"N": str(units)},
+                    ":one": {"N": "1"},
+                    ":now": {"N": repr(now)},
+                    **({":old": {"S": row.owner}} if row.owner is not None else {}),
+                },
+            }
+        }
+        counters = self._counters(
+            row.key,
+            "SET #round = :rank ADD used :delta, leased :leased",
+            {
+                ":rank": {"N": str(row.rank)},
+                ":delta": {"N": str(delta)},
+                ":leased": {"N": "0" if takeover else "1"},
+                ":room": {"N": str(target - delta)},
+                ":zero": {"N": "0"},
+            },
+            condition="attribute_not_exists(used) OR used <= :room OR used = :zero",
+            names={"#round": "round"},
+        )
+        try:
+            self._transact(f"claim {row.item} of {row.key}", [counters, row_update])
+        except _CancelledError as cancelled:
+            return ClaimOutcome.FULL if cancelled.failed == 0 else ClaimOutcome.TAKEN
+        with aws_call(f"read {row.item} of {row.key}"):
+            item = self._client.get_item(
+                TableName=self.table_name, Key=_key(row.key, row.item), ConsistentRead=True
+            ).get("Item")
+        if item is None or item.get("owner", {}).get("S") != owner:  # finished or taken at once
+            return ClaimOutcome.TAKEN
+        return Lease(
+            key=row.key,
+            item=row.item,
+            owner=owner,
+            units=units,
+            attempts=_number(item, "attempts"),
+            body=item["body"]["S"],
+            job_id=row.job_id,
+            image_id=row.image_id,
+            enqueued=row.enqueued,
+        )
+
+    def renew(self, lease: Lease, lease_s: float) -> bool:
+        """Extend the lease by ``lease_s`` from now; False when it is no longer ``lease.owner``'s."""
+        try:
+            with aws_call(f"renew the lease of {lease.item}"):
+                self._client.update_item(
+                    TableName=self.table_name,
+                    Key=_key(lease.key, lease.item),
+                    UpdateExpression="SET lease_expires = :expires",
+                    ConditionExpression="#owner = :me",
+                    ExpressionAttributeNames={"#owner": "owner"},
+                    ExpressionAttributeValues={
+                        ":expires": {"N": repr(self._clock() + lease_s)},
+                        ":me": {"S": lease.owner},
+                    },
+                )
+        except ConditionFailedError:
+            return False
+        return True
+
+    def release(self, lease: Lease, not_before: float) -> bool:
+        """Give the row back (claimable again from ``not_before``) and its units; False when the
+        lease was no longer held."""
+        row = {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": _key(lease.key, lease.item),
+                "UpdateExpression": "SET not_before = :later REMOVE #owner, lease_expires, units",
+                "ConditionExpression": "#owner = :me",
+                "ExpressionAttributeNames": {"#owner": "owner"},
+                "ExpressionAttributeValues": {":me": {"S": lease.owner}, ":later": {"N": repr(not_before)}},
+            }
+        }
+        return self._give_back(lease, row, "ADD used :minus, leased :minus_one", f"release {lease.item}")
+
+    def finish(self, lease: Lease) -> bool:
+        """Delete the done row and give its units back; False when the lease was no longer held."""
+        row = {
+            "Delete": {
+                "TableName": self.table_name,
+                "Key": _key(lease.key, lease.item),
+                "ConditionExpression": "#owner = :me",
+                "ExpressionAttributeNames": {"#owner": "owner"},
+                "ExpressionAttributeValues": {":me": {"S": lease.owner}},
+            }
+        }
+        return self._give_back(
+            lease, row, "ADD used :minus, leased :minus_one, pending :minus_one", f"finish {lease.item}"
+        )
+
+    def _give_back(self, lease: Lease, row: dict[str, Any], update: str, what: str) -> bool:
+        counters = self._counters(
+            lease.key, update, {":minus": {"N": str(-lease.units)}, ":minus_one": {"N": "-1"}}
+        )
+        try:
+            self._transact(what, [row, counters])
+        except _CancelledError:
+            return False
+        return True
+
+    # --- plumbing ----------------------------------------------------------------------------
+    def _counters(
+        self,
+        key: str,
+        update: str,
+        values: dict[str, Any],
+        *,
+        condition: str | None = None,
+        names: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        action: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": _key(ENDPOINTS, key),
+            "UpdateExpression": update,
+            "ExpressionAttributeValues": values,
+        }
+        if condition is not None:
+            action["ConditionExpression"] = condition
+        if names:
+            action["ExpressionAttributeNames"] = names
+        return {"Update": action}
+
+    def _transact(self, what: str, actions: list[dict[str, Any]]) -> None:
+        """One transaction; :class:`_CancelledError` (naming the failed action) when a condition failed."""
+        with aws_call(what):
+            try:
+                self._client.transact_write_items(TransactItems=actions)
+            except ClientError as error:
+                codes = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+                if (
+                    error_code(error) != "TransactionCanceledException"
+                    or "ConditionalCheckFailed" not in codes
+                ):
+                    raise
+                raise _CancelledError(what, codes.index("ConditionalCheckFailed")) from None
+
+
+class _CancelledError(Exception):
+    """A transaction whose ``failed``-th action's condition did not hold."""
+
+    def __init__(self, what: str, failed: int) -> None:
+        super().__init__(what)
+        self.failed = failed
+
+
+def _chunks(rows: Sequence[tuple[str, dict[str, Any]]]) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    chunk: list[tuple[str, dict[str, Any]]] = []
+    size = 0
+    for row in rows:
+        length = len(row[1]["body"]["S"]) + 512
+        if chunk and (len(chunk) == TRANSACTION_ROWS or size + length > TRANSACTION_BYTES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(row)
+        size += length
+    if chunk:
+        yield chunk
+
+
+def _key(endpoint: str, item: str) -> dict[str, Any]:
+    return {"endpoint": {"S": endpoint}, "item": {"S": item}}
+
+
+def _number(item: dict[str, Any], name: str) -> int:
+    return int(float(item.get(name, {}).get("N", "0")))
+
+
+def _work_row(key: str, item: dict[str, Any]) -> WorkRow:
+    return WorkRow(
+        key=key,
+        item=item["item"]["S"],
+        job_id=item["job_id"]["S"],
+        image_id=item["image_id"]["S"],
+        tiles=_number(item, "tiles"),
+        enqueued=float(item["enqueued"]["N"]),
+        attempts=_number(item, "attempts"),
+        owner=item.get("owner", {}).get("S"),
+        lease_expires=float(item.get("lease_expires", {}).get("N", "0")),
+        units=_number(item, "units"),
+        not_before=float(item.get("not_before", {}).get("N", "0")),
+    )

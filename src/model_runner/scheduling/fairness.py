@@ -1,0 +1,32 @@
+"""The fairness rule: which endpoint a worker serves next, and which of its rows it may take."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+
+from model_runner.scheduling.work import EndpointLoad, WorkRow
+
+
+def order_endpoints(
+    loads: Sequence[EndpointLoad], targets: Mapping[str, int], rng: random.Random | None = None
+) -> list[EndpointLoad]:
+    """The keys with waiting work, least loaded first (``used / target``); equals in random order,
+    so that workers looking at the same moment spread over them."""
+    draw = rng or random
+    waiting = [load for load in loads if load.waiting > 0 and load.key in targets]
+    keyed = [(load.used / targets[load.key], draw.random(), load) for load in waiting]
+    return [load for _, _, load in sorted(keyed, key=lambda entry: (entry[0], entry[1]))]
+
+
+def has_room(load: EndpointLoad, units: int, target: int) -> bool:
+    """Whether ``units`` more calls fit the key's target; an idle key always has room."""
+    return load.used == 0 or load.used + units <= target
+
+
+def claimable(row: WorkRow, now: float) -> bool:
+    """Whether a worker may claim the row now: nobody holds it and its retry delay passed, or its
+    holder's lease ran out (the holder died or stalled)."""
+    if row.owner is None:
+        return row.not_before <= now
+    return row.lease_expires < now

@@ -1,0 +1,185 @@
+"""The scheduling cycle on fakes: capacity is never exceeded, the least-loaded endpoint goes first,
+a small job is not starved by a big one, a job alone always runs, dead leases come back, and
+throttling is reported."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+
+from manual_clock import ManualClock
+
+from model_runner.api import ImageProcessor
+from model_runner.events import CapacityWait, EndpointThrottled, RegionAdmitted
+from model_runner.scheduling import LEASED_UNITS, Lease, NewWork, tile_concurrency
+from model_runner.testing import InMemoryRegionSchedule, RecordedEvents, fake_settings
+from model_runner.testing.context import FixedCapacity
+from model_runner.worker.scheduler import ScheduledRegions
+
+LEASE_S = 60.0
+
+
+def processor(name: str) -> str:
+    described = ImageProcessor(name=name).model_dump(by_alias=True, mode="json")
+    return json.dumps({"processor": described, "variant": None})
+
+
+def add_job(schedule: InMemoryRegionSchedule, endpoint: str, job: str, regions: int, tiles: int = 16) -> None:
+    work = [
+        NewWork(i, f"{job}:img", f"r{i}", job, tiles, f'{{"job": "{job}", "i": {i}}}') for i in range(regions)
+    ]
+    schedule.add(endpoint, f"{job}:img", work, processor(endpoint))
+
+
+@dataclass
+class Bench:
+    schedule: InMemoryRegionSchedule
+    clock: ManualClock
+    events: RecordedEvents
+    capacity: FixedCapacity
+
+    def worker(self, name: str, workers: int = 4) -> ScheduledRegions:
+        return ScheduledRegions(
+            self.schedule,
+            self.capacity,
+            fake_settings(WORKERS=str(workers)),
+            self.events,
+            name,
+            clock=self.clock,
+            rng=random.Random(name),
+        )
+
+
+def bench(**capacities: int) -> Bench:
+    clock = ManualClock()
+    return Bench(InMemoryRegionSchedule(clock=clock), clock, RecordedEvents(), FixedCapacity(10, capacities))
+
+
+def test_calls_in_flight_stay_within_each_endpoints_capacity_and_every_region_runs() -> None:
+    """3 endpoints of capacity 2, 4 and 8; 4 workers of 4 tile workers; 30 jobs of mixed sizes."""
+    setup = bench(small=2, medium=4, large=8)
+    rng = random.Random(7)
+    total = 0
+    for number in range(30):
+        regions = rng.choice([1, 1, 2, 6])
+        add_job(setup.schedule, rng.choice(["small", "medium", "large"]), f"job{number}", regions)
+        total += regions
+    workers = [setup.worker(f"w{index}") for index in range(4)]
+    running: dict[str, tuple[Lease, float]] = {}
+    done = 0
+    for _ in range(2000):
+        for worker in workers:
+            if worker.url + str(id(worker)) not in running:
+                lease = worker.cycle(LEASE_S)
+                if lease is not None:
+                    running[worker.url + str(id(worker))] = (lease, setup.clock() + 16 / lease.units)
+        in_flight: dict[str, int] = {}
+        for lease, _ in running.values():
+            in_flight[lease.key] = in_flight.get(lease.key, 0) + lease.units
+        for key, used in in_flight.items():
+            assert used <= setup.capacity.endpoints[key], (key, used)
+        setup.clock.advance(0.5)
+        for name, (lease, ends) in list(running.items()):
+            if ends <= setup.clock():
+                assert setup.schedule.finish(lease)
+                del running[name]
+                done += 1
+        if done == total:
+            break
+    assert done == total
+    assert all(load.pending == 0 and load.used == 0 for load in setup.schedule.loads())
+
+
+def test_the_least_loaded_endpoint_with_waiting_work_goes_first() -> None:
+    setup = bench(busy=8, idle=4)
+    add_job(setup.schedule, "busy", "old", 4)
+    first = setup.worker("a").cycle(LEASE_S)
+    assert first is not None and first.key == "busy"  # the only one waiting yet: 4 of 8 in use
+    setup.clock.advance(10)
+    add_job(setup.schedule, "idle", "new", 1)
+
+    second = setup.worker("b").cycle(LEASE_S)
+
+    assert second is not None and second.key == "idle" and second.job_id == "new"
+
+
+def test_a_small_job_interleaves_with_a_big_one_on_the_same_endpoint() -> None:
+    setup = bench(shared=4)  # one region of 4 tile workers at a time
+    add_job(setup.schedule, "shared", "big", 20)
+    worker = setup.worker("a")
+    order = []
+    for step in range(22):
+        if step == 2:
+            add_job(setup.schedule, "shared", "small", 2)
+        lease = worker.cycle(LEASE_S)
+        assert lease is not None
+        order.append(lease.job_id)
+        setup.schedule.finish(lease)
+
+    assert order[:6] == ["big", "big", "small", "big", "small", "big"]
+    assert order.count("small") == 2
+
+
+def test_a_job_alone_on_an_endpoint_smaller_than_a_region_runs_with_the_calls_it_leased() -> None:
+    setup = bench(tiny=1)
+    add_job(setup.schedule, "tiny", "alone", 2)
+
+    lease = setup.worker("a", workers=4).cycle(LEASE_S)
+
+    assert lease is not None and lease.units == 1
+    token = LEASED_UNITS.set(lease.units)
+    try:
+        assert tile_concurrency(4) == 1  # the region runs 1 call at a time, as leased
+    finally:
+        LEASED_UNITS.reset(token)
+    assert setup.worker("b").cycle(LEASE_S) is None  # the second region waits
+
+
+def test_a_dead_workers_lease_is_taken_over_once_it_runs_out() -> None:
+    setup = bench(ep=4)
+    add_job(setup.schedule, "ep", "job", 1)
+    dead = setup.worker("dead").cycle(LEASE_S)
+    assert dead is not None
+    survivor = setup.worker("alive")
+    assert survivor.cycle(LEASE_S) is None
+
+    setup.clock.advance(LEASE_S + 1)
+    taken = survivor.cycle(LEASE_S)
+
+    assert taken is not None and taken.item == dead.item and taken.attempts == 2
+    assert [load.used for load in setup.schedule.loads()] == [4]
+
+
+def test_a_full_endpoint_is_counted_and_its_waiting_images_told_about_once_a_minute() -> None:
+    setup = bench(ep=4)
+    add_job(setup.schedule, "ep", "first", 1)
+    add_job(setup.schedule, "ep", "second", 1)
+    assert setup.worker("a").cycle(600) is not None
+    waiting = setup.worker("b")
+
+    assert waiting.cycle(LEASE_S) is None
+    assert waiting.cycle(LEASE_S) is None
+    setup.clock.advance(61)
+    assert waiting.cycle(LEASE_S) is None
+
+    throttled = setup.events.of_type(EndpointThrottled)
+    assert len(throttled) == 3 and throttled[0].used == 4 and throttled[0].target == 4
+    told = setup.events.of_type(CapacityWait)
+    assert [event.job_id for event in told] == ["second", "second"]
+    assert [event.job_id for event in setup.events.of_type(RegionAdmitted)] == ["first"]
+
+
+def test_the_lease_is_the_message_renewed_by_the_heartbeat_and_settled_by_the_loop() -> None:
+    setup = bench(ep=4)
+    add_job(setup.schedule, "ep", "job", 2)
+    worker = setup.worker("a")
+
+    [message] = worker.receive(wait_s=0, visibility_s=60)
+    assert message.body == json.dumps({"job": "job", "i": 0}) and message.receive_count == 1
+    setup.clock.advance(50)
+    worker.extend(message, 60)
+    setup.clock.advance(50)
+    assert setup.worker("b").cycle(LEASE_S) is None  # renewed: not taken over, and the endpoint is full
+    worker.release(message, 30)
+    assert worker.receive(wait_s=0, visibility_s=60)[0].body == json.dumps({"job": "job", "i": 1})
