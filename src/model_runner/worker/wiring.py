@@ -115,7 +115,12 @@ def build_worker(
     )
     models = EndpointUtils(http_client)
     models.support(ModelInvocationType.SM_ENDPOINT, sagemaker)
-    image_cache = ImageCache(clients, intake.locations, elevation=_elevation_model(settings, clients))
+    image_cache = ImageCache(
+        clients,
+        intake.locations,
+        elevation=_elevation_model(settings, clients),
+        s3_endpoint=settings.image_s3_endpoint_url,
+    )
     events = EventBus()
     progress = ProgressMonitor(settings.stall_timeout_s)
     schedule = RegionScheduleTable(dynamodb, settings.endpoint_table, settings.ddb_ttl_days)
