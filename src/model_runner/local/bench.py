@@ -23,6 +23,7 @@ from typing import Any
 from model_runner.api import parse_image_request
 from model_runner.config import load_settings
 from model_runner.errors import InvalidRequestError
+from model_runner.handlers.tile_reads import BandedReads, ReadArrangement
 from model_runner.imagery import TileCompression, TileFormat, content_type, encode_tile, open_image
 from model_runner.inference.bounded_executor import run_bounded
 from model_runner.inference.endpoint_guard import EndpointGuard
@@ -70,9 +71,10 @@ def run_bench(args: argparse.Namespace) -> int:
                 "METRICS_ENABLED": "false",
             }
             model_url = stack.model_url("bench")
+            settings = load_settings(env)
             pipeline = _pipeline(args, env, str(image.path), model_url, "local")
             remote = _remote_pipeline(args, env, image, model_url, pipeline)
-            raw = _bare_loop(args, str(image.path), model_url)
+            raw = _bare_loop(args, str(image.path), model_url, ReadArrangement(*settings.read_arrangement))
     figures = {
         **pipeline,
         **remote,
@@ -215,8 +217,11 @@ def _pipeline(
     }
 
 
-def _bare_loop(args: argparse.Namespace, image_path: str, model_url: str) -> dict[str, Any]:
-    """Read, encode and post every tile of the image: no AWS, no features, same concurrency."""
+def _bare_loop(
+    args: argparse.Namespace, image_path: str, model_url: str, reads: ReadArrangement
+) -> dict[str, Any]:
+    """Read (in the worker's arrangement), encode and post every tile of the image: no AWS, no
+    features, same concurrency."""
     image = open_image(image_path)
     tile_format, compression = TileFormat(args.format), TileCompression(args.compression)
     mime = content_type(tile_format)
@@ -226,12 +231,14 @@ def _bare_loop(args: argparse.Namespace, image_path: str, model_url: str) -> dic
     regions = strategy.regions(area, (image.width, image.height), args.tile_size, args.overlap)
     tiles = [tile for region in regions for tile in strategy.tiles(region)]
 
+    banded = BandedReads(image, tiles, reads)
+
     def prepare(tile: Tile) -> bytes:
-        return encode_tile(image.read(tile.window), tile_format, compression)
+        return encode_tile(banded.read(tile), tile_format, compression)
 
     started = time.monotonic()
     endpoints = EndpointGuard(UrlAllowList([model_url]))
-    with HttpModelClient(policy, endpoints=endpoints) as client:
+    with banded, HttpModelClient(policy, endpoints=endpoints) as client:
 
         def call(body: bytes) -> bytes:
             return client.invoke(model_url, body, mime)
