@@ -40,20 +40,10 @@ class ImageReadSettings(BaseSettings):
         "3 bytes a pixel is 15 MiB).",
     )
 
-    image_readers: int = Field(
-        default=2,
-        ge=1,
-        le=16,
-        validation_alias="IMAGE_READERS",
-        description="Reads of one image's pixels in flight at once, each through a GDAL handle of "
-        "its own (its own S3 connection): bands are read on this many threads, so several "
-        "first-byte latencies and transfers overlap. 1 reads through the one handle opened at intake.",
-    )
-
     @property
-    def read_arrangement(self) -> tuple[int, int, int]:
-        """(bands read ahead, bytes of a band at most, reader threads)."""
-        return self.image_read_ahead, self.image_read_band_mb * 1024 * 1024, self.image_readers
+    def read_arrangement(self) -> tuple[int, int]:
+        """(bands read ahead, bytes of a band at most)."""
+        return self.image_read_ahead, self.image_read_band_mb * 1024 * 1024
 
     @field_validator("image_s3_endpoint_url")
     @classmethod

@@ -25,12 +25,11 @@ from model_runner.tiling import Tile, Window
 
 @dataclass(frozen=True)
 class ReadArrangement:
-    """How a region's tiles are read: bands of at most ``band_bytes``, ``ahead`` bands early, on
-    ``readers`` threads. ``ahead`` 0 reads each tile on its own when it is needed (the plain read)."""
+    """How a region's tiles are read: bands of at most ``band_bytes``, ``ahead`` bands early.
+    ``ahead`` 0 reads each tile on its own when it is needed (the plain read)."""
 
     ahead: int = 2
-    band_bytes: int = 16 * 1024 * 1024
-    readers: int = 1
+    band_bytes: int = 32 * 1024 * 1024
 
 
 DEFAULT_READS = ReadArrangement()
@@ -81,9 +80,7 @@ class BandedReads:
             for tile in tiles[band.first : band.first + band.count]
         }
         self._reads: dict[int, Future[NDArray[np.generic]]] = {}
-        self._reader = (
-            ThreadPoolExecutor(arrangement.readers, thread_name_prefix="band-reader") if self._bands else None
-        )
+        self._reader = ThreadPoolExecutor(1, thread_name_prefix="band-reader") if self._bands else None
 
     def read(self, tile: Tile) -> NDArray[np.generic]:
         """The tile's pixels, shaped (bands, rows, columns), as ``image.read`` gives them.

@@ -40,13 +40,10 @@ class ImageCache:
         capacity: int = 4,
         elevation: ElevationModel | None = None,
         s3_endpoint: str | None = None,
-        readers: int = 1,
     ) -> None:
         self._credentials = credentials
         self._s3_endpoint = s3_endpoint or credentials.endpoint_url
         """Images are read from this endpoint when one is given, else from the clients' own."""
-        self._readers = readers
-        """Threads that may read one image's pixels at once, each with a handle of its own."""
         self._locations = locations
         self._capacity = capacity
         self._elevation = elevation
@@ -80,7 +77,6 @@ class ImageCache:
                 s3_endpoint=self._s3_endpoint,
                 source_prefixes=self._locations.source_prefixes,
                 elevation=self._elevation,
-                readers=self._readers,
             )
             self.opened += 1
             self._open[key] = source

@@ -20,7 +20,6 @@ from osgeo import gdal, gdal_array
 
 from model_runner.errors import ImageReadError, ImageUnavailableError, ModelRunnerError
 from model_runner.imagery.credentials import PATH_OPTION_SCOPES, S3Credentials, s3_path_options
-from model_runner.imagery.dataset_pool import DatasetPool
 from model_runner.imagery.elevation import ElevationModel
 from model_runner.imagery.file_references import (
     ImageScopeError,
@@ -83,11 +82,9 @@ def open_image(
     s3_endpoint: str | None = None,
     source_prefixes: tuple[str, ...] = (),
     elevation: ElevationModel | None = None,
-    readers: int = 1,
 ) -> ImageSource:
     """Open the raster at ``url`` once; ``credentials`` and ``s3_endpoint`` apply to S3 URLs only;
-    ``elevation`` is the terrain its sensor model uses; up to ``readers`` threads read its pixels
-    at once, each through a handle of its own (see :mod:`model_runner.imagery.dataset_pool`).
+    ``elevation`` is the terrain its sensor model uses.
 
     Every file GDAL will read (the image, a VRT's sources) is checked to lie in the image's own
     bucket, https host or folder, or under ``source_prefixes`` (``s3://bucket/prefix``), before
@@ -116,17 +113,7 @@ def open_image(
         for file in scoped:
             PATH_OPTION_SCOPES.release(file)
         raise
-
-    def same_files(file: str) -> None:
-        if file not in files:
-            raise ImageScopeError(f"{file!r} was not among the image's files when it was opened")
-
-    def open_more() -> gdal.Dataset:
-        """A further handle, through the same checks, reading only the files checked at first."""
-        return _open_checked(path, url, scope, same_files)[0]
-
-    handles = DatasetPool(dataset, open_more, readers)
-    return ImageSource(url, handles, dataset, tuple(scoped), s3_endpoint, files, elevation)
+    return ImageSource(url, dataset, tuple(scoped), s3_endpoint, files, elevation)
 
 
 def _open_checked(
@@ -179,13 +166,11 @@ def _reason(path: str, error: Exception) -> str:
 
 
 class ImageSource:
-    """One open image: its size and pixel type, thread-safe window reads (several at once when it
-    was opened for several readers), and its georeferencing."""
+    """One open image: its size and pixel type, thread-safe window reads, and its georeferencing."""
 
     def __init__(
         self,
         url: str,
-        handles: DatasetPool,
         dataset: gdal.Dataset,
         scoped_paths: tuple[str, ...],
         s3_endpoint: str | None,
@@ -195,8 +180,7 @@ class ImageSource:
         self.url = url
         self.files = tuple(files)
         """Every file GDAL reads for this image, checked before it was opened."""
-        self._handles = handles
-        self._closed = False
+        self._dataset: gdal.Dataset | None = dataset
         self._scoped_paths = scoped_paths
         self._s3_endpoint = s3_endpoint
         self._lock = threading.Lock()
@@ -229,8 +213,10 @@ class ImageSource:
         out = np.empty((self.band_count, window.height, window.width), dtype=self.dtype)
         with captured_messages() as messages:
             try:
-                with self._handles.lease(self.url) as dataset:
-                    dataset.ReadAsArray(window.x, window.y, window.width, window.height, buf_obj=out)
+                with self._lock:
+                    self._open_dataset().ReadAsArray(
+                        window.x, window.y, window.width, window.height, buf_obj=out
+                    )
             except RuntimeError as error:
                 unreachable = unreachable_reason(messages)
                 if unreachable is None:
@@ -258,8 +244,8 @@ class ImageSource:
             gdal.GRIORA_Average if factor <= OVERVIEW_AVERAGE_MAX_FACTOR else gdal.GRIORA_NearestNeighbour
         )
         try:
-            with self._handles.lease(self.url) as dataset:
-                dataset.ReadAsArray(
+            with self._lock:
+                self._open_dataset().ReadAsArray(
                     buf_obj=out, resample_alg=resampling, band_list=[int(band) for band in bands]
                 )
         except RuntimeError as error:
@@ -284,8 +270,7 @@ class ImageSource:
         """
         with self._lock:
             if not self._sensor_model_built:
-                with self._handles.lease(self.url) as dataset:
-                    self._sensor_model = SensorModel.from_dataset(dataset, self.url, self._elevation)
+                self._sensor_model = SensorModel.from_dataset(self._open_dataset(), self.url, self._elevation)
                 self._sensor_model_built = True
             return self._sensor_model
 
@@ -293,8 +278,8 @@ class ImageSource:
         """The ``sourceMetadata`` feature property of a NITF image; ``None`` for other formats."""
         if not self.is_nitf:
             return None
-        with self._handles.lease(self.url) as dataset:
-            metadata = dataset.GetMetadata() or {}
+        with self._lock:
+            metadata = self._open_dataset().GetMetadata() or {}
         return nitf_source_metadata(metadata, self.url)
 
     def renew_credentials(self, credentials: S3Credentials) -> None:
@@ -306,10 +291,9 @@ class ImageSource:
     def close(self) -> None:
         """Close the dataset and clear the image's S3 options; later reads raise."""
         with self._lock:
-            if self._closed:
+            if self._dataset is None:
                 return
-            self._closed = True
-        self._handles.close()
+            self._dataset = None
         for path in self._scoped_paths:
             PATH_OPTION_SCOPES.release(path)
 
@@ -321,15 +305,20 @@ class ImageSource:
     ) -> None:
         self.close()
 
+    def _open_dataset(self) -> gdal.Dataset:
+        if self._dataset is None:
+            raise ImageReadError(f"image {self.url} is already closed")
+        return self._dataset
+
     def _compute_value_range(self) -> ValueRange:
         if self.dtype == np.uint8:
             return ValueRange(0.0, 255.0)
+        dataset = self._open_dataset()
         try:
-            with self._handles.lease(self.url) as dataset:
-                extremes = [
-                    dataset.GetRasterBand(index).ComputeRasterMinMax(True)
-                    for index in range(1, self.band_count + 1)
-                ]
+            extremes = [
+                dataset.GetRasterBand(index).ComputeRasterMinMax(True)
+                for index in range(1, self.band_count + 1)
+            ]
         except RuntimeError as error:
             raise ImageReadError(f"cannot compute the pixel range of image {self.url}: {error}") from None
         low = min(low for low, _ in extremes)

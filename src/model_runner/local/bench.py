@@ -222,7 +222,7 @@ def _bare_loop(
 ) -> dict[str, Any]:
     """Read (in the worker's arrangement), encode and post every tile of the image: no AWS, no
     features, same concurrency."""
-    image = open_image(image_path, readers=reads.readers)
+    image = open_image(image_path)
     tile_format, compression = TileFormat(args.format), TileCompression(args.compression)
     mime = content_type(tile_format)
     policy = HttpCallPolicy(connect_timeout_s=5, read_timeout_s=60, max_retries=0, connections=args.workers)

@@ -120,7 +120,6 @@ def build_worker(
         intake.locations,
         elevation=_elevation_model(settings, clients),
         s3_endpoint=settings.image_s3_endpoint_url,
-        readers=settings.image_readers,
     )
     events = EventBus()
     progress = ProgressMonitor(settings.stall_timeout_s)
