@@ -118,7 +118,10 @@ def _remote_pipeline(
         remote = _pipeline(args, env, s3_url(image), model_url, "s3")
     return {
         "s3_latency_ms": args.s3_latency_ms,
-        **{f"s3_{name}": remote[name] for name in ("status", "seconds", "tiles_per_s", "peak_rss_mib")},
+        **{
+            f"s3_{name}": remote[name]
+            for name in ("status", "tiles", "seconds", "tiles_per_s", "peak_rss_mib")
+        },
         "s3_to_local": round(remote["tiles_per_s"] / local["tiles_per_s"], 3)
         if local["tiles_per_s"]
         else None,

@@ -37,11 +37,11 @@ class BenchImage:
     """``geotiff`` or ``vrt-mosaic``."""
 
 
-def make_image(folder: Path, size: int) -> BenchImage:
+def make_image(folder: Path, size: int, mosaic_tile: int = MOSAIC_TILE) -> BenchImage:
     """Write the bench's ``size`` x ``size`` image into ``folder``: a GeoTIFF, or above
-    :data:`MOSAIC_ABOVE` a VRT mosaic of one GeoTIFF tile. Written by a child process, so that
-    this process's peak memory is the pipeline's alone."""
-    edge = size if size <= MOSAIC_ABOVE else MOSAIC_TILE
+    :data:`MOSAIC_ABOVE` a VRT mosaic of one GeoTIFF tile of ``mosaic_tile`` pixels. Written by a
+    child process, so that this process's peak memory is the pipeline's alone."""
+    edge = size if size <= MOSAIC_ABOVE else mosaic_tile
     tile = folder / f"bench-{edge}.tif"
     subprocess.run(
         [sys.executable, "-m", "model_runner.local.synthetic_image", str(tile), str(edge)], check=True

@@ -25,6 +25,7 @@ from urllib.parse import unquote, urlsplit
 from model_runner.local.children import announce, exit_with_parent
 from model_runner.local.processes import ServerCommand
 
+POLL_S = 0.05
 _RANGE = re.compile(r"bytes=(\d+)-(\d*)$")
 
 
@@ -57,7 +58,9 @@ class ObjectServer:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="object-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(POLL_S,), name="object-server", daemon=True
+        )
         self._thread.start()
 
     @property
