@@ -32,6 +32,7 @@ from model_runner.inference.http_policy import HttpCallPolicy
 from model_runner.local import ModelSpec, start_local_stack
 from model_runner.local.bench_dense import CompletionClock, bench_model, check_dense_arguments
 from model_runner.local.bench_image import IMAGES_BUCKET, BenchImage, make_image, s3_url
+from model_runner.local.bench_memory import RegionMemory
 from model_runner.local.job_flags import in_flag_terms
 from model_runner.local.job_watch import JobWatch
 from model_runner.local.object_server import object_server_command
@@ -81,6 +82,7 @@ def run_bench(args: argparse.Namespace) -> int:
         "raw_tiles": raw["tiles"],
         "raw_seconds": raw["seconds"],
         "raw_tiles_per_s": raw["tiles_per_s"],
+        "raw_cpu_s": raw["cpu_s"],
         "pipeline_to_raw": round(pipeline["tiles_per_s"] / raw["tiles_per_s"], 3)
         if raw["tiles_per_s"]
         else None,
@@ -193,7 +195,8 @@ def _pipeline(
     print(f"pipeline ({label} image):", file=sys.stderr)
     outcome = JobWatch(sys.stderr)
     clock = CompletionClock()
-    runtime = build_worker(load_settings(env), observers=[outcome, clock])
+    memory = RegionMemory()
+    runtime = build_worker(load_settings(env), observers=[outcome, clock, memory])
     worker = threading.Thread(target=runtime.worker.run, name="bench-worker")
     body = _job(args, image, model_url, label)
     cpu_before = time.process_time()
@@ -208,6 +211,7 @@ def _pipeline(
         runtime.shutdown.set()
         worker.join()
         runtime.close()
+        memory.close()
     return {
         "status": outcome.status,
         "tiles": outcome.tiles,
@@ -217,6 +221,7 @@ def _pipeline(
         "completion_s": clock.completion_s,
         "cpu_s": round(time.process_time() - cpu_before, 2),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "regions_peak_rss_mib": memory.regions_peak_mib,
     }
 
 
@@ -239,6 +244,7 @@ def _bare_loop(
     def prepare(tile: Tile) -> bytes:
         return encode_tile(banded.read(tile), tile_format, compression)
 
+    cpu_before = time.process_time()
     started = time.monotonic()
     endpoints = EndpointGuard(UrlAllowList([model_url]))
     with banded, HttpModelClient(policy, endpoints=endpoints) as client:
@@ -255,4 +261,9 @@ def _bare_loop(
     print(file=sys.stderr)
     seconds = time.monotonic() - started
     image.close()
-    return {"tiles": done, "seconds": round(seconds, 3), "tiles_per_s": round(done / seconds, 2)}
+    return {
+        "tiles": done,
+        "seconds": round(seconds, 3),
+        "tiles_per_s": round(done / seconds, 2),
+        "cpu_s": round(time.process_time() - cpu_before, 2),
+    }
