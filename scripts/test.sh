@@ -25,4 +25,5 @@ phase() { echo "== $1 (at $SECONDS s)"; }
 phase ruff; ruff check src tests cdk; ruff format --check src tests cdk
 phase mypy; mypy; MYPYPATH=src:cdk:tests/cdk mypy --strict cdk/app.py cdk/model_runner_cdk tests/cdk
 phase hadolint; bash scripts/lint-dockerfile.sh
-phase pytest; pytest "$@"
+# Two processes: the end-to-end tests (one local stack) on one, the unit and deployment tests on the other.
+phase pytest; pytest -n 2 --dist loadgroup "$@"

@@ -67,6 +67,14 @@ class WorkerResources(Construct):
             )
             for spec in resources.tables
         }
+        for table in resources.tables:
+            for index in table.indexes:
+                self.tables[table.name].add_global_secondary_index(
+                    index_name=index.name,
+                    partition_key=_attribute(index.partition_key),
+                    sort_key=_attribute(index.sort_key) if index.sort_key else None,
+                    projection_type=dynamodb.ProjectionType.ALL,
+                )
         self.topics = {
             spec.name: sns.Topic(self, spec.name, master_key=self.key, enforce_ssl=True)
             for spec in resources.topics

@@ -23,6 +23,15 @@ class Key:
 
 
 @dataclass(frozen=True)
+class IndexSpec:
+    """A global secondary index projecting whole rows, for reads by another attribute."""
+
+    name: str
+    partition_key: Key
+    sort_key: Key | None = None
+
+
+@dataclass(frozen=True)
 class TableSpec:
     """A DynamoDB table; its name reaches the worker through ``setting``."""
 
@@ -32,6 +41,7 @@ class TableSpec:
     sort_key: Key | None = None
     ttl_attribute: str | None = TTL_ATTRIBUTE
     purpose: str = ""
+    indexes: tuple[IndexSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,8 @@ class ResourceSet:
 # timeout only bounds how long a crashed worker's message stays hidden.
 MESSAGE_VISIBILITY_S = 120
 MAX_RECEIVE_COUNT = 5
+JOB_INDEX = IndexSpec("job_id-index", partition_key=Key("job_id"), sort_key=Key("start_time", "N"))
+"""The job table's images by job, in the order they started: what operators' tools read."""
 
 RESOURCES = ResourceSet(
     tables=(
@@ -103,6 +115,7 @@ RESOURCES = ResourceSet(
             setting="JOB_TABLE",
             partition_key=Key("image_id"),
             purpose="one row per image of a job: status, region counts, timings",
+            indexes=(JOB_INDEX,),
         ),
         TableSpec(
             name="RegionProcessingJobStatus",

@@ -45,10 +45,15 @@ def test_tables_have_the_described_keys_and_ttl(synthesized: Synthesized) -> Non
         if spec.sort_key:
             keys.append({"AttributeName": spec.sort_key.name, "KeyType": "RANGE"})
         ttl = {"AttributeName": spec.ttl_attribute, "Enabled": True} if spec.ttl_attribute else Match.absent()
+        indexes = [
+            Match.object_like({"IndexName": index.name, "Projection": {"ProjectionType": "ALL"}})
+            for index in spec.indexes
+        ]
         synthesized.template.has_resource_properties(
             "AWS::DynamoDB::Table",
             {
                 "KeySchema": keys,
+                "GlobalSecondaryIndexes": indexes or Match.absent(),
                 "TimeToLiveSpecification": ttl,
                 "BillingMode": "PAY_PER_REQUEST",
                 "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},

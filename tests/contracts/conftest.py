@@ -16,6 +16,7 @@ from model_runner.aws.job_table import JobTable
 from model_runner.aws.region_schedule import RegionScheduleTable
 from model_runner.aws.region_table import RegionTable
 from model_runner.handlers.ports import DetectionWorkspace, JobStore, RegionSchedule, RegionStore
+from model_runner.local.provisioning import create_table
 from model_runner.resources import RESOURCES, TableSpec
 from model_runner.testing import (
     InMemoryJobStore,
@@ -37,16 +38,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def make_table(spec: TableSpec) -> Any:
     client = boto3.client("dynamodb", region_name="us-east-1")
-    keys = [spec.partition_key] + ([spec.sort_key] if spec.sort_key else [])
-    client.create_table(
-        TableName=spec.name,
-        KeySchema=[
-            {"AttributeName": key.name, "KeyType": role}
-            for key, role in zip(keys, ("HASH", "RANGE"), strict=False)
-        ],
-        AttributeDefinitions=[{"AttributeName": key.name, "AttributeType": key.type} for key in keys],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_table(client, spec)
     return client
 
 

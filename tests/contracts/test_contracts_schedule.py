@@ -135,3 +135,21 @@ def test_a_job_arriving_later_joins_at_the_endpoints_fairness_clock(
 
     waiting = [row.job_id for row in schedule.rows("ep", 25)]
     assert waiting == ["late", "big", "late", "big", "big"]  # joins the rotation, not the front
+
+
+def test_a_region_whose_calls_are_done_gives_its_units_back_and_keeps_its_row(
+    schedule: RegionSchedule, clock: ManualClock
+) -> None:
+    schedule.add("ep", "job:img", regions("job", 2), PROCESSOR)
+    lease = claim_first(schedule, clock, "w1", units=3, target=4)
+    assert isinstance(lease, Lease)
+
+    kept = schedule.give_back_units(lease)
+
+    assert kept is not None and kept.units == 0
+    counters = load(schedule)
+    assert (counters.used, counters.leased, counters.pending) == (0, 1, 2)
+    assert isinstance(claim_first(schedule, clock, "w2", units=4, target=4), Lease)  # the room is back
+    assert schedule.give_back_units(lease) is None  # the units were already given back
+    assert schedule.finish(kept)
+    assert (load(schedule).used, load(schedule).leased, load(schedule).pending) == (4, 1, 1)

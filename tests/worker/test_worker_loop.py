@@ -394,3 +394,51 @@ def test_a_stopped_worker_removes_its_liveness_file(tmp_path: Any) -> None:
 
     assert alive_while_polling == [True]
     assert not (tmp_path / "alive").exists()
+
+
+class WaitingSchedule(FakeQueue):
+    """A schedule whose regions all wait for capacity (another worker holds it)."""
+
+    work_waiting = True
+
+
+class RecordingWaits(FakeQueue):
+    def __init__(self) -> None:
+        super().__init__()
+        self.waits: list[int] = []
+
+    def receive(self, *, wait_s: int, visibility_s: int, max_messages: int = 1) -> list[QueueMessage]:
+        self.waits.append(wait_s)
+        return super().receive(wait_s=wait_s, visibility_s=visibility_s, max_messages=max_messages)
+
+
+def test_while_regions_wait_for_capacity_an_idle_worker_looks_again_soon_instead_of_long_polling(
+    tmp_path: Any,
+) -> None:
+    images = RecordingWaits()
+    settings = load_settings(
+        {**ENV, "LIVENESS_FILE": str(tmp_path / "alive"), "SCHEDULER_POLL_SECONDS": "0.05"}
+    )
+    running = Worker(
+        settings,
+        images,  # type: ignore[arg-type]
+        FakeQueue(),  # type: ignore[arg-type]
+        Selector(),  # type: ignore[arg-type]
+        FakeCompletion(),  # type: ignore[arg-type]
+        EventBus(),
+        threading.Event(),
+        scheduled=WaitingSchedule(),  # type: ignore[arg-type]
+    )
+
+    started = time.monotonic()
+    assert not running.poll_once()
+    elapsed = time.monotonic() - started
+
+    assert images.waits == [0, 0]  # no long poll of the image queue
+    assert 0.05 <= elapsed < 0.5
+    WaitingSchedule.work_waiting = False
+    try:
+        running.poll_once()
+    finally:
+        WaitingSchedule.work_waiting = True
+    assert images.waits[-1] == 1  # nothing waits: the long poll (QUEUE_WAIT_SECONDS=1) is back

@@ -25,8 +25,16 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from model_runner.aws.service_errors import ConditionFailedError, all_pages, aws_call
-from model_runner.resources import TTL_ATTRIBUTE
+from botocore.exceptions import ClientError
+
+from model_runner.aws.service_errors import (
+    ConditionFailedError,
+    all_pages,
+    aws_call,
+    error_code,
+)
+from model_runner.errors import ModelRunnerError
+from model_runner.resources import JOB_INDEX, TTL_ATTRIBUTE
 from model_runner.status import ImageDetails, ImageRecord, Status
 
 _OUTCOME_SETS = {
@@ -170,16 +178,25 @@ class JobTable:
         return _record(answer["Item"])
 
     def images_of(self, job_id: str) -> list[ImageRecord]:
-        """Every image row of a job. The table is keyed by image, so this is a filtered scan: for
-        operators' tools (``model-runner status``), never for the worker."""
-        scan: dict[str, Any] = {
+        """Every image row of a job, in the order they started: a Query of the job index, for
+        operators' tools (``model-runner status``). A table made without the index (the reference's
+        own) is scanned instead, filtered by job."""
+        query: dict[str, Any] = {
             "TableName": self.table_name,
-            "FilterExpression": "job_id = :job",
+            "IndexName": JOB_INDEX.name,
+            "KeyConditionExpression": "job_id = :job",
             "ExpressionAttributeValues": {":job": {"S": job_id}},
-            "ConsistentRead": True,
         }
-        pages = all_pages(self._client.scan, scan, f"find the images of job {job_id} in {self.table_name}")
-        return [_record(item) for page in pages for item in page.get("Items", [])]
+        what = f"find the images of job {job_id} in {self.table_name}"
+        try:
+            pages = list(all_pages(self._client.query, query, what))
+        except ModelRunnerError as error:
+            if not _is_missing_index(error):
+                raise
+            del query["IndexName"], query["KeyConditionExpression"]
+            pages = list(all_pages(self._client.scan, {**query, "FilterExpression": "job_id = :job"}, what))
+        records = [_record(item) for page in pages for item in page.get("Items", [])]
+        return sorted(records, key=lambda record: record.started_at)
 
     def _update(
         self, image_id: str, *, expression: str, condition: str, values: dict[str, Any]
@@ -238,3 +255,14 @@ def _detail_attributes(details: ImageDetails) -> dict[str, Any]:
         for name, value in values.items()
         if value is not None
     }
+
+
+def _is_missing_index(error: ModelRunnerError) -> bool:
+    """Whether DynamoDB refused a Query because the table has no such index (ValidationException
+    from DynamoDB, ResourceNotFoundException from moto)."""
+    cause = error.__cause__
+    return (
+        isinstance(cause, ClientError)
+        and error_code(cause) in {"ValidationException", "ResourceNotFoundException"}
+        and "index" in cause.response.get("Error", {}).get("Message", "").lower()
+    )

@@ -15,6 +15,7 @@ nothing is scanned.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -274,6 +275,31 @@ class RegionScheduleTable:
             }
         }
         return self._give_back(lease, row, "ADD used :minus, leased :minus_one", f"release {lease.item}")
+
+    def give_back_units(self, lease: Lease) -> Lease | None:
+        """Keep the row leased with no units, and give its units back; None when no longer held."""
+        if lease.units == 0:
+            return lease
+        row = {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": _key(lease.key, lease.item),
+                "UpdateExpression": "SET units = :none",
+                "ConditionExpression": "#owner = :me AND units = :units",
+                "ExpressionAttributeNames": {"#owner": "owner"},
+                "ExpressionAttributeValues": {
+                    ":me": {"S": lease.owner},
+                    ":units": {"N": str(lease.units)},
+                    ":none": {"N": "0"},
+                },
+            }
+        }
+        counters = self._counters(lease.key, "ADD used :minus", {":minus": {"N": str(-lease.units)}})
+        try:
+            self._transact(f"give back the units of {lease.item}", [row, counters])
+        except _CancelledError:
+            return None
+        return dataclasses.replace(lease, units=0)
 
     def finish(self, lease: Lease) -> bool:
         """Delete the done row and give its units back; False when the lease was no longer held."""

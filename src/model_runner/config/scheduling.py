@@ -55,3 +55,12 @@ class SchedulingSettings(BaseSettings):
         description="Seconds a SageMaker endpoint's description (variants, weights, instances, "
         "serverless MaxConcurrency, tags) is kept before it is described again.",
     )
+    scheduler_poll_s: float = Field(
+        default=0.2,
+        gt=0,
+        le=10,
+        validation_alias="SCHEDULER_POLL_SECONDS",
+        description="While regions wait for an endpoint's capacity, how often an idle worker looks "
+        "again (one Query of the schedule's endpoint counters): the delay before capacity another "
+        "worker gives back is used again.",
+    )

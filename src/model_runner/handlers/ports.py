@@ -168,6 +168,11 @@ class RegionSchedule(Protocol):
         """Give the row back, claimable from ``not_before``, with its units; False when not held."""
         ...
 
+    def give_back_units(self, lease: Lease) -> Lease | None:
+        """Keep the row leased but give its units back (its model calls are done, only bookkeeping
+        is left); the lease as it is now (0 units), or None when not held."""
+        ...
+
     def finish(self, lease: Lease) -> bool:
         """Remove the done row and give its units back; False when not held."""
         ...

@@ -26,7 +26,7 @@ from model_runner.handlers.table_details import region_details
 from model_runner.handlers.tile_reads import ReadArrangement
 from model_runner.handlers.tile_work import TileResults, run_tiles
 from model_runner.imagery import SensorModel, roi_to_pixel_polygon
-from model_runner.scheduling import tile_concurrency
+from model_runner.scheduling import model_calls_done, tile_concurrency
 from model_runner.status import RegionRecord, Status, region_status
 from model_runner.tiling import Tile, tiles_meeting
 
@@ -122,6 +122,7 @@ class RegionRequestHandler:
                 TileFailed(job_id, image_id, region_id, tile_id, reason)
             ),
         )
+        model_calls_done()  # recording the outcome needs no model capacity
         return self.record_outcome(region_request, len(tiles), results, started)
 
     def run_region_tiles(

@@ -10,10 +10,27 @@ from __future__ import annotations
 import argparse
 import logging
 import threading
+from typing import Any
 
+from moto.dynamodb.responses import DynamoHandler
 from moto.server import ThreadedMotoServer
 
 from model_runner.local.children import announce, exit_with_parent
+
+
+def serialize_dynamodb() -> None:
+    """Answer one DynamoDB request at a time. Moto's TransactWriteItems copies whole tables before
+    its writes and puts the copies back when a condition fails, without a lock: concurrent requests
+    then see half a transaction, or lose the writes made meanwhile, which DynamoDB never allows
+    (the scheduler's counters drifted from its leases that way under load)."""
+    answer = DynamoHandler.call_action
+    lock = threading.Lock()
+
+    def one_at_a_time(self: DynamoHandler) -> Any:
+        with lock:
+            return answer(self)
+
+    DynamoHandler.call_action = one_at_a_time  # type: ignore[method-assign]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -23,6 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     exit_with_parent(args.parent_pid)
+    serialize_dynamodb()
     server = ThreadedMotoServer(args.host, 0, verbose=False)
     server.start()
     announce(*server.get_host_and_port())

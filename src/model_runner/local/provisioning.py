@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from botocore.exceptions import ClientError, WaiterError
 
 from model_runner.local.aws import AwsEndpoint
 from model_runner.local.processes import LocalStackError
-from model_runner.resources import Key, QueueSpec, ResourceSet, TableSpec
+from model_runner.resources import IndexSpec, Key, QueueSpec, ResourceSet, TableSpec
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -46,7 +46,7 @@ def _provision(endpoint: AwsEndpoint, resources: ResourceSet) -> Provisioned:
     settings: dict[str, str] = {}
     dynamodb = endpoint.boto3_client("dynamodb")
     for table in resources.tables:
-        settings[table.setting] = _create_table(dynamodb, table)
+        settings[table.setting] = create_table(dynamodb, table)
     sqs = endpoint.boto3_client("sqs")
     for queue in resources.queues:
         settings.update(_create_queue(sqs, queue))
@@ -76,15 +76,28 @@ def _provision(endpoint: AwsEndpoint, resources: ResourceSet) -> Provisioned:
     )
 
 
-def _create_table(dynamodb: DynamoDBClient, table: TableSpec) -> str:
-    keys: list[tuple[Key, Literal["HASH", "RANGE"]]] = [(table.partition_key, "HASH")]
-    if table.sort_key is not None:
-        keys.append((table.sort_key, "RANGE"))
+def create_table(dynamodb: DynamoDBClient, table: TableSpec) -> str:
+    attributes = {key.name: key.type for key in _keys_of(table)}
+    for index in table.indexes:
+        attributes.update({key.name: key.type for key in _keys_of(index)})
+    indexes: dict[str, Any] = {}
+    if table.indexes:
+        indexes["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index.name,
+                "KeySchema": _key_schema(index),
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index in table.indexes
+        ]
     dynamodb.create_table(
         TableName=table.name,
-        KeySchema=[{"AttributeName": key.name, "KeyType": role} for key, role in keys],
-        AttributeDefinitions=[{"AttributeName": key.name, "AttributeType": key.type} for key, _ in keys],
+        KeySchema=_key_schema(table),
+        AttributeDefinitions=[
+            {"AttributeName": name, "AttributeType": kind} for name, kind in attributes.items()
+        ],
         BillingMode="PAY_PER_REQUEST",
+        **indexes,
     )
     if table.ttl_attribute is not None:
         dynamodb.update_time_to_live(
@@ -92,6 +105,18 @@ def _create_table(dynamodb: DynamoDBClient, table: TableSpec) -> str:
             TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
         )
     return table.name
+
+
+def _keys_of(keyed: TableSpec | IndexSpec) -> list[Key]:
+    return [keyed.partition_key] + ([keyed.sort_key] if keyed.sort_key is not None else [])
+
+
+def _key_schema(keyed: TableSpec | IndexSpec) -> list[Any]:
+    roles: list[Literal["HASH", "RANGE"]] = ["HASH", "RANGE"]
+    return [
+        {"AttributeName": key.name, "KeyType": role}
+        for key, role in zip(_keys_of(keyed), roles[: len(_keys_of(keyed))], strict=True)
+    ]
 
 
 def _create_queue(sqs: SQSClient, queue: QueueSpec) -> dict[str, str]:

@@ -5,7 +5,14 @@ and the worker's scheduling cycle (:mod:`model_runner.worker.scheduler`) share t
 rules. See docs/scheduling.md.
 """
 
-from model_runner.scheduling.capacity import LEASED_UNITS, region_units, target_capacity, tile_concurrency
+from model_runner.scheduling.capacity import (
+    CALLS_DONE,
+    LEASED_UNITS,
+    model_calls_done,
+    region_units,
+    target_capacity,
+    tile_concurrency,
+)
 from model_runner.scheduling.fairness import claimable, has_room, order_endpoints
 from model_runner.scheduling.work import (
     SCHEDULED_ENDPOINT_TYPES,
@@ -18,6 +25,7 @@ from model_runner.scheduling.work import (
 )
 
 __all__ = [
+    "CALLS_DONE",
     "LEASED_UNITS",
     "SCHEDULED_ENDPOINT_TYPES",
     "ClaimOutcome",
@@ -27,6 +35,7 @@ __all__ = [
     "WorkRow",
     "claimable",
     "has_room",
+    "model_calls_done",
     "order_endpoints",
     "region_units",
     "target_capacity",

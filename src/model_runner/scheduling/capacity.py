@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from contextvars import ContextVar
 
 
@@ -28,3 +29,15 @@ def tile_concurrency(tile_workers: int) -> int:
     """Model calls in flight for the region on this thread: WORKERS, or fewer when it leased fewer."""
     units = LEASED_UNITS.get()
     return tile_workers if units is None else max(1, min(tile_workers, units))
+
+
+CALLS_DONE: ContextVar[Callable[[], None] | None] = ContextVar("calls_done", default=None)
+"""What to do, for the region being processed on this thread, once its model calls are done (the
+scheduler gives its units back then: recording the outcome needs no model capacity)."""
+
+
+def model_calls_done() -> None:
+    """Tell the scheduler (if the region was scheduled) that the region's model calls are done."""
+    done = CALLS_DONE.get()
+    if done is not None:
+        done()

@@ -113,6 +113,16 @@ class InMemoryRegionSchedule:
             self._give_back(lease, done=False)
             return True
 
+    def give_back_units(self, lease: Lease) -> Lease | None:
+        with self._lock:
+            work = self._held(lease)
+            if work is None or work.row.units != lease.units:
+                return None
+            work.row = dataclasses.replace(work.row, units=0)
+            counters = self._load(lease.key)
+            self.counters[lease.key] = dataclasses.replace(counters, used=counters.used - lease.units)
+            return dataclasses.replace(lease, units=0)
+
     def finish(self, lease: Lease) -> bool:
         with self._lock:
             if self._held(lease) is None:

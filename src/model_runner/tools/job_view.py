@@ -1,7 +1,7 @@
 """A job as its status tables show it: each image, its regions, their tiles and failure reasons.
 
-``submit --wait`` and ``status`` read the job and region tables (GetItem and Query, or a filtered
-Scan to find a job's images by its id) rather than subscribing to the status topics: reading needs
+``submit --wait`` and ``status`` read the job and region tables (GetItem and Query; a job's images
+through the job table's ``job_id`` index) rather than subscribing to the status topics: reading needs
 no queue to create, subscribe and remove, and works with read-only permissions.
 """
 
@@ -96,7 +96,7 @@ class JobReader:
     def job(self, job_id: str) -> list[ImageView]:
         """Every image of the job that a worker accepted, in the order they started."""
         with calling(f"find job {job_id}"):
-            records = sorted(self._jobs.images_of(job_id), key=lambda record: record.started_at)
+            records = self._jobs.images_of(job_id)
             return [
                 ImageView(
                     record.image_id, record.image_url, record, self._regions.regions_of(record.image_id)

@@ -66,6 +66,8 @@ EVENT_FLUSH_S = 30.0
 """How long a settled message waits for its events to reach the observers (status to SNS)."""
 MAX_RETRY_DELAY_S = 900
 """Longest wait before a message that failed is offered again (SQS allows 12 hours)."""
+LONG_POLL = -1
+"""The wait of the image queue's receive, decided when it comes: long unless capacity is awaited."""
 RECEIVE_BACKOFF = Backoff(max_attempts=1, base_s=1.0, cap_s=30.0)
 """Waits between failed receives: 1 s doubling to 30 s, with jitter."""
 
@@ -134,18 +136,11 @@ class Worker:
             sources.append(
                 (scheduled, partial(self.handle_scheduled_region, scheduled), self._fail_region, 0)
             )
-        for queue, handle, fail, wait in (
-            *sources,
-            (self._region_queue, self.handle_region_message, self._fail_region, 0),
-            (
-                self._image_queue,
-                self.handle_image_message,
-                self._fail_image,
-                min(POLL_WAIT_S, self._settings.queue_wait_s),
-            ),
-        ):
+        sources.append((self._region_queue, self.handle_region_message, self._fail_region, 0))
+        sources.append((self._image_queue, self.handle_image_message, self._fail_image, LONG_POLL))
+        for queue, handle, fail, wait in sources:
             try:
-                messages = queue.receive(wait_s=wait, visibility_s=visibility)
+                messages = queue.receive(wait_s=self._wait_of(wait), visibility_s=visibility)
             except ModelRunnerError as error:
                 self._receive_failed(queue, error)
                 return False
@@ -154,7 +149,19 @@ class Worker:
                 self._process(queue, message, handle, fail)
             if messages or self._shutdown.is_set():
                 return bool(messages)
+        if self._work_waits_for_capacity():
+            self._shutdown.wait(self._settings.scheduler_poll_s)
         return False
+
+    def _wait_of(self, wait: int) -> int:
+        if wait != LONG_POLL:
+            return wait
+        return 0 if self._work_waits_for_capacity() else min(POLL_WAIT_S, self._settings.queue_wait_s)
+
+    def _work_waits_for_capacity(self) -> bool:
+        """Whether regions wait for capacity that another worker may give back any moment: then
+        the worker looks again soon (SCHEDULER_POLL_SECONDS) instead of long-polling the image queue."""
+        return self._scheduled is not None and self._scheduled.work_waiting
 
     def abandon(self) -> None:
         """Give the message in hand back to its queue at once (a stop that cannot wait for it)."""

@@ -20,9 +20,11 @@ from contextlib import contextmanager
 from model_runner.api import ImageProcessor
 from model_runner.aws.sqs import MessageGoneError, QueueMessage
 from model_runner.config import WorkerSettings
+from model_runner.errors import ModelRunnerError
 from model_runner.events import CapacityWait, EndpointThrottled, RegionAdmitted
 from model_runner.handlers.ports import EndpointCapacity, EventSink, RegionSchedule
 from model_runner.scheduling import (
+    CALLS_DONE,
     LEASED_UNITS,
     ClaimOutcome,
     EndpointLoad,
@@ -72,6 +74,8 @@ class ScheduledRegions:
         self._looked_for_expired: dict[str, float] = {}
         self._reported: dict[tuple[str, str], float] = {}
         self._lock = threading.Lock()
+        self.work_waiting = False
+        """Whether the last cycle saw regions waiting for capacity it could not claim."""
 
     # --- the loop's work queue ---------------------------------------------------------------
     def receive(self, *, wait_s: int, visibility_s: int, max_messages: int = 1) -> list[QueueMessage]:
@@ -91,12 +95,31 @@ class ScheduledRegions:
 
     @contextmanager
     def leased(self, message: QueueMessage) -> Iterator[None]:
-        """Process ``message`` with no more model calls in flight than its lease's units."""
-        token = LEASED_UNITS.set(self.units_of(message))
+        """Process ``message`` with no more model calls in flight than its lease's units, and give
+        the units back as soon as its model calls are done."""
+        units = LEASED_UNITS.set(self.units_of(message))
+        done = CALLS_DONE.set(lambda: self.give_back_units(message))
         try:
             yield
         finally:
-            LEASED_UNITS.reset(token)
+            CALLS_DONE.reset(done)
+            LEASED_UNITS.reset(units)
+
+    def give_back_units(self, message: QueueMessage) -> None:
+        """The region's model calls are done: its units go back to its endpoint while the region's
+        outcome is recorded (the row stays leased, so a crash still hands the region over)."""
+        with self._lock:
+            lease = self._leases.get(message.receipt_handle)
+        if lease is None or lease.units == 0:
+            return
+        try:
+            kept = self._schedule.give_back_units(lease)
+        except ModelRunnerError as error:
+            logger.warning("cannot give back the units of %s yet: %s", lease.item, error)
+            return
+        if kept is not None:
+            with self._lock:
+                self._leases[message.receipt_handle] = kept
 
     def delete(self, message: QueueMessage) -> None:
         """The region is done: remove its row and give its units back."""
@@ -132,6 +155,7 @@ class ScheduledRegions:
         """One scheduling decision: a claimed region, or None when nothing may start now."""
         now = self._clock()
         loads = [load for load in self._schedule.loads() if load.pending > 0]
+        self.work_waiting = any(load.waiting > 0 for load in loads)
         targets = {load.key: self._target(load) for load in loads}
         ordered = order_endpoints(loads, targets, self._rng)
         ordered += [load for load in loads if load.waiting == 0 and load.leased > 0]
@@ -153,6 +177,7 @@ class ScheduledRegions:
                 outcome = self._schedule.claim(row, self._owner, units, target, lease_s, now)
                 if isinstance(outcome, Lease):
                     self._admitted(outcome, row, now)
+                    self.work_waiting = False
                     return outcome
                 claims += 1
                 if outcome is ClaimOutcome.FULL or claims >= CLAIMS_PER_CYCLE:
