@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import IMAGE_URL
+from model_runner.errors import ImageUnavailableError
 from model_runner.handlers.ports import Image
 from model_runner.handlers.tile_reads import BandedReads, ReadArrangement, bands_of
 from model_runner.testing import FakeContext
@@ -24,9 +25,12 @@ def grid(width: int = 600, height: int = 500, tile: int = 128, overlap: int = 16
 class CountingImage:
     """The image, counting its reads (from any thread) and failing the windows asked."""
 
-    def __init__(self, image: Image, failing: tuple[Window, ...] = ()) -> None:
+    def __init__(
+        self, image: Image, failing: tuple[Window, ...] = (), error: Exception | None = None
+    ) -> None:
         self._image = image
         self._failing = failing
+        self._error = error or OSError("disk vanished")
         self.windows: list[Window] = []
         self._lock = threading.Lock()
 
@@ -37,7 +41,7 @@ class CountingImage:
         with self._lock:
             self.windows.append(window)
         if any(_overlaps(window, bad) for bad in self._failing):
-            raise OSError("disk vanished")
+            raise self._error
         return self._image.read(window)
 
 
@@ -120,3 +124,18 @@ def test_a_band_that_fails_is_read_again_tile_by_tile(fakes: FakeContext) -> Non
                 failed.append(tile)
 
     assert failed == [tiles[2]]
+
+
+def test_an_unreachable_image_is_raised_at_once_not_read_again_tile_by_tile(fakes: FakeContext) -> None:
+    tiles = grid()
+    bad = tiles[7].window  # second row
+    unreachable = ImageUnavailableError("cannot reach image now: timeout")
+    image = CountingImage(fakes.images.get(IMAGE_URL), (Window(bad.x + 60, bad.y + 60, 1, 1),), unreachable)
+
+    with BandedReads(image, tiles, ReadArrangement(ahead=1)) as banded:  # type: ignore[arg-type]
+        for tile in tiles[:6]:
+            banded.read(tile)
+        with pytest.raises(ImageUnavailableError):
+            banded.read(tiles[6])
+
+    assert tiles[6].window not in image.windows  # only bands were read

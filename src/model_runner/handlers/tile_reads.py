@@ -6,7 +6,8 @@ row are read as one band (their union window, at most ``band_bytes``), which GDA
 one or two large ranged GETs, and one reader thread reads the next ``ahead`` bands while the
 tiles of the current band are cut out, encoded and sent. The pixels are those of the plain
 read; a band that cannot be read is read again tile by tile, so a failure stays the failure of
-the tiles it concerns (and an unreachable image still gives the region back).
+the tiles it concerns, except when the image could not be reached: that is raised at once, and
+the region goes back to the queue as before.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from types import TracebackType
 import numpy as np
 from numpy.typing import NDArray
 
+from model_runner.errors import ImageUnavailableError
 from model_runner.handlers.ports import Image
 from model_runner.tiling import Tile, Window
 
@@ -86,6 +88,7 @@ class BandedReads:
         """The tile's pixels, shaped (bands, rows, columns), as ``image.read`` gives them.
 
         Raises:
+            ImageUnavailableError: the image could not be reached for the tile's band.
             Exception: what ``image.read`` raises for this tile alone.
         """
         number = self._band_of.get(tile.window)
@@ -94,7 +97,9 @@ class BandedReads:
         self._schedule(number)
         try:
             band = self._reads[number].result()
-        except Exception:  # the tile alone: its own failure (or unreachable image), or its pixels
+        except ImageUnavailableError:
+            raise  # the image, not the tile: the region goes back to the queue at once
+        except Exception:  # the tile alone: its own failure, or its pixels
             return self._image.read(tile.window)
         origin = self._bands[number].window
         window = tile.window
