@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aws_cdk import Acknowledgment, CfnElement, Stack, Validations
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
@@ -41,14 +42,16 @@ def suppress_justified_findings(
             "region detections), so the worker reads any object of this deployment's bucket, "
             "writes to the results and workspace buckets, and deletes only in the workspace.",
         )
-    for table in resources.indexed_tables:
-        logical_id = stack.resolve(stack.get_logical_id(_cfn_resource(table)))
-        _acknowledge(
-            task_policy,
-            f"IAM5[Resource::<{logical_id}.Arn>/index/*]",
-            "The table's own secondary indexes (the job table's job_id index, for operators' "
-            "tools): CDK grants the table's access on them, and only on this table.",
-        )
+    for table in resources.tables.values():
+        cfn_table = _cfn_resource(table)
+        if isinstance(cfn_table, dynamodb.CfnTable) and stack.resolve(cfn_table.global_secondary_indexes):
+            logical_id = stack.resolve(stack.get_logical_id(cfn_table))
+            _acknowledge(
+                task_policy,
+                f"IAM5[Resource::<{logical_id}.Arn>/index/*]",
+                "CDK's table grants cover the table's own secondary indexes (the operators' tools "
+                "query the job table by job id); no other table is reached.",
+            )
     for name in config.image_bucket_names:
         _acknowledge(
             task_policy,

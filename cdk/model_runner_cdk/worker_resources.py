@@ -67,7 +67,6 @@ class WorkerResources(Construct):
             )
             for spec in resources.tables
         }
-        self.indexed_tables = [self.tables[spec.name] for spec in resources.tables if spec.indexes]
         for table in resources.tables:
             for index in table.indexes:
                 self.tables[table.name].add_global_secondary_index(

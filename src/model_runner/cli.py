@@ -191,6 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--boxes-per-tile", type=int, metavar="N", help="flood model: boxes found in every tile (default 10)"
     )
+    bench.add_argument(
+        "--s3-latency-ms",
+        type=float,
+        metavar="L",
+        help="also run the job reading the image from the local S3 through a proxy adding L ms per request",
+    )
 
     command("extensions", _extensions, "List registered handlers and observers, and what each type selects.")
 

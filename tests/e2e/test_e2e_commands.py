@@ -71,12 +71,16 @@ def test_demo_takes_a_request_file_and_an_image_and_fails_partially_with_the_fai
 
 
 def test_bench_reports_pipeline_and_bare_loop_rates_measured_in_one_run(tmp_path: Path) -> None:
-    status, figures, _ = run("bench", "--size", "1024", "--workers", "2", cwd=tmp_path)
+    status, figures, _ = run(
+        "bench", "--size", "1024", "--workers", "2", "--s3-latency-ms", "20", cwd=tmp_path
+    )
 
     assert status == 0
-    assert figures["tiles"] == figures["raw_tiles"] == 9  # 1024 px, tile 512, overlap 32: 3 x 3
+    assert figures["tiles"] == figures["raw_tiles"] == figures["s3_tiles"] == 9  # 1024 px, 512, 32: 3 x 3
     for key in ("seconds", "tiles_per_s", "cpu_s", "peak_rss_mib", "raw_tiles_per_s", "pipeline_to_raw"):
         assert figures[key] > 0, key
+    assert figures["s3_status"] == "SUCCESS" and figures["s3_latency_ms"] == 20
+    assert figures["s3_tiles_per_s"] > 0 and figures["s3_to_local"] > 0
 
 
 @pytest.mark.parametrize("mode", ["sm", "async"])

@@ -113,6 +113,7 @@ def test_demo_mistakes_stop_before_anything_starts(
         (["--workers", "0"], "--workers 0: give 1 to 256"),
         (["--mode", "sm"], "--mode sm: bench measures HTTP models only"),
         (["--overlap", "600"], "--overlap"),
+        (["--s3-latency-ms", "-5"], "--s3-latency-ms -5.0: give 0 to 1000 ms"),
     ],
 )
 def test_bench_mistakes(capsys: pytest.CaptureFixture[str], arguments: list[str], expected: str) -> None:

@@ -8,6 +8,7 @@ from model_runner.config.async_endpoints import AsyncEndpointSettings
 from model_runner.config.aws import AwsSettings
 from model_runner.config.extensions import ExtensionSettings
 from model_runner.config.geolocation import GeolocationSettings
+from model_runner.config.image_reads import ImageReadSettings
 from model_runner.config.model_calls import ModelCallSettings
 from model_runner.config.observability import ObservabilitySettings
 from model_runner.config.processing import ProcessingSettings
@@ -26,6 +27,7 @@ class WorkerSettings(
     AsyncEndpointSettings,
     ModelCallSettings,
     GeolocationSettings,
+    ImageReadSettings,
     ProcessingSettings,
     StoreSettings,
     QueueSettings,

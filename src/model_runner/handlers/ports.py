@@ -194,6 +194,11 @@ class Image(Protocol):
     def dtype(self) -> np.dtype[Any]: ...
 
     @property
+    def band_count(self) -> int:
+        """Bands of every pixel (the first axis of what :meth:`read` gives)."""
+        ...
+
+    @property
     def format_name(self) -> str:
         """The image's format as GDAL names it, upper case (NITF, GTIFF, PNG, ...)."""
         ...

@@ -26,6 +26,7 @@ from model_runner.handlers.image_completion import ImageCompletion
 from model_runner.handlers.ports import Image
 from model_runner.handlers.region_features import in_order, other_tiles, store_region
 from model_runner.handlers.table_details import region_details
+from model_runner.handlers.tile_reads import ReadArrangement
 from model_runner.handlers.tile_work import TileResults, run_tiles
 from model_runner.imagery import SensorModel, roi_to_pixel_polygon
 from model_runner.scheduling import model_calls_done, tile_concurrency
@@ -154,6 +155,7 @@ class RegionRequestHandler:
             stop=self.context.shutdown,
             on_failure=on_failure,
             on_outcome=self.context.progress,
+            reads=ReadArrangement(*self.context.settings.read_arrangement),
         )
         if results.total < len(tiles):
             raise WorkInterruptedError(

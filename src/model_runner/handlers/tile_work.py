@@ -1,8 +1,10 @@
 """The tiles of one region through the model: read and encode on one thread, call the model on N.
 
-Reading and encoding (GDAL) run on the executor's single producer thread, so the shared dataset is
-never used concurrently, and overlap with the model calls in flight. Every tile ends as detections
-or as a failure with its reason: a tile that fails to read or encode is a failed tile too.
+Reading and encoding (GDAL) run on the executor's single producer thread, overlapping the model
+calls in flight; the pixels come in bands read ahead on one reader thread (``tile_reads``), and
+the image serializes its own reads, so the shared dataset is never used concurrently. Every tile
+ends as detections or as a failure with its reason: a tile that fails to read or encode is a
+failed tile too.
 """
 
 from __future__ import annotations
@@ -13,11 +15,15 @@ from collections.abc import Callable, Iterable
 from contextlib import closing
 from dataclasses import dataclass, field
 
+import numpy as np
+from numpy.typing import NDArray
+
 from model_runner.api import RegionRequest
 from model_runner.errors import ImageUnavailableError, ModelRunnerError
 from model_runner.features.written_detections import WrittenDetections
 from model_runner.handlers.feature_writer import FeatureWriter
 from model_runner.handlers.ports import Image
+from model_runner.handlers.tile_reads import DEFAULT_READS, BandedReads, ReadArrangement
 from model_runner.imagery import content_type, encode_tile
 from model_runner.inference.bounded_executor import run_bounded
 from model_runner.inference.detectors import Detector
@@ -63,12 +69,15 @@ class TileResults:
         return self.succeeded + len(self.failures)
 
 
-def encode_for_model(image: Image, tile: Tile, request: RegionRequest) -> bytes:
-    """The tile's pixels in the format and compression the request asks for.
+def encode_for_model(
+    image: Image, tile: Tile, request: RegionRequest, pixels: NDArray[np.generic] | None = None
+) -> bytes:
+    """The tile's pixels (read now unless given) in the format and compression the request asks for.
 
     Deeper than 8-bit pixels are scaled by the image's own value range where the format needs it.
     """
-    pixels = image.read(tile.window)
+    if pixels is None:
+        pixels = image.read(tile.window)
     value_range = image.value_range() if image.dtype.itemsize > 1 else None
     return encode_tile(
         pixels,
@@ -89,11 +98,13 @@ def run_tiles(
     stop: threading.Event | None = None,
     on_failure: Callable[[str, str], None] | None = None,
     on_outcome: Callable[[], None] | None = None,
+    reads: ReadArrangement = DEFAULT_READS,
 ) -> TileResults:
     """Send every tile of ``tiles`` to ``detector`` and gather the outcome of each; ``writer``
     writes each tile's features as its answer comes back, on the thread that called the model.
 
-    ``on_outcome`` is called as each tile ends (the worker's measure of progress).
+    ``on_outcome`` is called as each tile ends (the worker's measure of progress); ``reads`` says
+    how the tiles' pixels are read (see :mod:`model_runner.handlers.tile_reads`).
 
     Raises:
         ImageUnavailableError: the image could not be reached for a tile: the tiles still under
@@ -101,9 +112,11 @@ def run_tiles(
             are not at fault).
     """
     mime = content_type(request.image_processor_tile_format)
+    tiles = list(tiles)
+    banded = BandedReads(image, tiles, reads)
 
     def prepare(tile: Tile) -> EncodedTile:
-        return EncodedTile(tile, encode_for_model(image, tile, request))
+        return EncodedTile(tile, encode_for_model(image, tile, request, banded.read(tile)))
 
     def call(encoded: EncodedTile) -> tuple[WrittenDetections, float]:
         started = time.perf_counter()
@@ -113,7 +126,7 @@ def run_tiles(
 
     results = TileResults()
     unreachable: ImageUnavailableError | None = None
-    with closing(run_bounded(tiles, prepare, call, concurrency=concurrency, stop=stop)) as outcomes:
+    with banded, closing(run_bounded(tiles, prepare, call, concurrency=concurrency, stop=stop)) as outcomes:
         for outcome in outcomes:
             if on_outcome is not None:
                 on_outcome()

@@ -39,8 +39,11 @@ class ImageCache:
         locations: ImageLocations,
         capacity: int = 4,
         elevation: ElevationModel | None = None,
+        s3_endpoint: str | None = None,
     ) -> None:
         self._credentials = credentials
+        self._s3_endpoint = s3_endpoint or credentials.endpoint_url
+        """Images are read from this endpoint when one is given, else from the clients' own."""
         self._locations = locations
         self._capacity = capacity
         self._elevation = elevation
@@ -71,7 +74,7 @@ class ImageCache:
             source = open_image(
                 url,
                 credentials=credentials,
-                s3_endpoint=self._credentials.endpoint_url,
+                s3_endpoint=self._s3_endpoint,
                 source_prefixes=self._locations.source_prefixes,
                 elevation=self._elevation,
             )

@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import threading
@@ -24,6 +23,7 @@ from typing import Any
 from model_runner.api import parse_image_request
 from model_runner.config import load_settings
 from model_runner.errors import InvalidRequestError
+from model_runner.handlers.tile_reads import BandedReads, ReadArrangement
 from model_runner.imagery import TileCompression, TileFormat, content_type, encode_tile, open_image
 from model_runner.inference.bounded_executor import run_bounded
 from model_runner.inference.endpoint_guard import EndpointGuard
@@ -31,8 +31,12 @@ from model_runner.inference.http_client import HttpModelClient
 from model_runner.inference.http_policy import HttpCallPolicy
 from model_runner.local import ModelSpec, start_local_stack
 from model_runner.local.bench_dense import CompletionClock, bench_model, check_dense_arguments
+from model_runner.local.bench_image import IMAGES_BUCKET, BenchImage, make_image, s3_url
+from model_runner.local.bench_memory import RegionMemory
 from model_runner.local.job_flags import in_flag_terms
 from model_runner.local.job_watch import JobWatch
+from model_runner.local.object_server import object_server_command
+from model_runner.local.processes import start_servers
 from model_runner.local.shared_endpoints import SharedScenario, run_scenario, shared_endpoints
 from model_runner.security import UrlAllowList
 from model_runner.tiling import GridTilingStrategy, Tile, Window
@@ -42,6 +46,7 @@ from model_runner.worker.wiring import build_worker
 TIMEOUT_S = 3600
 MIN_SIZE, MAX_SIZE = 256, 131072
 MAX_WORKERS = 256
+MAX_S3_LATENCY_MS = 1000
 PROGRESS_EVERY = 10
 
 
@@ -52,12 +57,7 @@ def run_bench(args: argparse.Namespace) -> int:
     _check(args)
     with tempfile.TemporaryDirectory(prefix="model-runner-bench-") as scratch:
         print(f"generating a {args.size} x {args.size} image", file=sys.stderr)
-        # In a child process, so that this process's peak memory is the pipeline's and the loop's.
-        image = Path(scratch) / "bench.tif"
-        subprocess.run(
-            [sys.executable, "-m", "model_runner.local.synthetic_image", str(image), str(args.size)],
-            check=True,
-        )
+        image = make_image(Path(scratch), args.size)
         spec = bench_model(args)
         with start_local_stack({"bench": spec}) as stack:
             os.environ.update(
@@ -71,17 +71,23 @@ def run_bench(args: argparse.Namespace) -> int:
                 "LOG_FORMAT": "text",
                 "METRICS_ENABLED": "false",
             }
-            pipeline = _pipeline(args, env, str(image), stack.model_url("bench"))
-            raw = _bare_loop(args, str(image), stack.model_url("bench"))
+            model_url = stack.model_url("bench")
+            settings = load_settings(env)
+            pipeline = _pipeline(args, env, str(image.path), model_url, "local")
+            remote = _remote_pipeline(args, env, image, model_url, pipeline)
+            raw = _bare_loop(args, str(image.path), model_url, ReadArrangement(*settings.read_arrangement))
     figures = {
         **pipeline,
+        **remote,
         "raw_tiles": raw["tiles"],
         "raw_seconds": raw["seconds"],
         "raw_tiles_per_s": raw["tiles_per_s"],
+        "raw_cpu_s": raw["cpu_s"],
         "pipeline_to_raw": round(pipeline["tiles_per_s"] / raw["tiles_per_s"], 3)
         if raw["tiles_per_s"]
         else None,
         "size": args.size,
+        "image": image.kind,
         "tile_size": args.tile_size,
         "overlap": args.overlap,
         "workers": args.workers,
@@ -89,7 +95,39 @@ def run_bench(args: argparse.Namespace) -> int:
         "format": args.format,
     }
     print(json.dumps(figures))
-    return 0 if pipeline["status"] == "SUCCESS" else 1
+    succeeded = pipeline["status"] == "SUCCESS" and remote.get("s3_status", "SUCCESS") == "SUCCESS"
+    return 0 if succeeded else 1
+
+
+def _remote_pipeline(
+    args: argparse.Namespace,
+    env: dict[str, str],
+    image: BenchImage,
+    model_url: str,
+    local: dict[str, Any],
+) -> dict[str, Any]:
+    """With ``--s3-latency-ms``: the same job with the image read over S3 (GDAL's /vsis3/, ranged
+    GETs) from a loopback S3 adding that latency to every request; its figures, prefixed ``s3_``.
+
+    The S3 is an :class:`~model_runner.local.object_server.ObjectServer` on the image's folder,
+    not the stack's moto, which loads a whole object for every ranged GET (over 100 ms a read
+    for an 8192 x 8192 image)."""
+    if args.s3_latency_ms is None:
+        return {}
+    (server,) = start_servers([object_server_command(image.path.parent, IMAGES_BUCKET, args.s3_latency_ms)])
+    with server:
+        env = {**env, "IMAGE_S3_ENDPOINT_URL": server.url}
+        remote = _pipeline(args, env, s3_url(image), model_url, "s3")
+    return {
+        "s3_latency_ms": args.s3_latency_ms,
+        **{
+            f"s3_{name}": remote[name]
+            for name in ("status", "tiles", "seconds", "tiles_per_s", "peak_rss_mib")
+        },
+        "s3_to_local": round(remote["tiles_per_s"] / local["tiles_per_s"], 3)
+        if local["tiles_per_s"]
+        else None,
+    }
 
 
 def run_shared_bench(args: argparse.Namespace) -> int:
@@ -128,6 +166,8 @@ def _check(args: argparse.Namespace) -> None:
         raise CommandError(f"--size {args.size}: give an image edge between {MIN_SIZE} and {MAX_SIZE} pixels")
     if not 1 <= args.workers <= MAX_WORKERS:
         raise CommandError(f"--workers {args.workers}: give 1 to {MAX_WORKERS} model calls in flight")
+    if args.s3_latency_ms is not None and not 0 <= args.s3_latency_ms <= MAX_S3_LATENCY_MS:
+        raise CommandError(f"--s3-latency-ms {args.s3_latency_ms}: give 0 to {MAX_S3_LATENCY_MS} ms")
     check_dense_arguments(args)
     try:
         parse_image_request(_job(args, "s3://mr-images/bench.tif", "http://127.0.0.1/invocations"))
@@ -135,10 +175,10 @@ def _check(args: argparse.Namespace) -> None:
         raise CommandError(in_flag_terms(error.problems)) from None
 
 
-def _job(args: argparse.Namespace, image: str, model_url: str) -> dict[str, Any]:
+def _job(args: argparse.Namespace, image: str, model_url: str, label: str = "local") -> dict[str, Any]:
     """The benchmark's ImageRequest."""
     return {
-        "jobId": f"bench-{int(time.time())}",
+        "jobId": f"bench-{label}-{int(time.time())}",
         "imageUrls": [image],
         "imageProcessor": {"name": model_url, "type": "HTTP_ENDPOINT"},
         "imageProcessorTileSize": args.tile_size,
@@ -149,13 +189,16 @@ def _job(args: argparse.Namespace, image: str, model_url: str) -> dict[str, Any]
     }
 
 
-def _pipeline(args: argparse.Namespace, env: dict[str, str], image: str, model_url: str) -> dict[str, Any]:
-    print("pipeline:", file=sys.stderr)
+def _pipeline(
+    args: argparse.Namespace, env: dict[str, str], image: str, model_url: str, label: str
+) -> dict[str, Any]:
+    print(f"pipeline ({label} image):", file=sys.stderr)
     outcome = JobWatch(sys.stderr)
     clock = CompletionClock()
-    runtime = build_worker(load_settings(env), observers=[outcome, clock])
+    memory = RegionMemory()
+    runtime = build_worker(load_settings(env), observers=[outcome, clock, memory])
     worker = threading.Thread(target=runtime.worker.run, name="bench-worker")
-    body = _job(args, image, model_url)
+    body = _job(args, image, model_url, label)
     cpu_before = time.process_time()
     started = time.monotonic()
     worker.start()
@@ -168,6 +211,7 @@ def _pipeline(args: argparse.Namespace, env: dict[str, str], image: str, model_u
         runtime.shutdown.set()
         worker.join()
         runtime.close()
+        memory.close()
     return {
         "status": outcome.status,
         "tiles": outcome.tiles,
@@ -177,11 +221,15 @@ def _pipeline(args: argparse.Namespace, env: dict[str, str], image: str, model_u
         "completion_s": clock.completion_s,
         "cpu_s": round(time.process_time() - cpu_before, 2),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "regions_peak_rss_mib": memory.regions_peak_mib,
     }
 
 
-def _bare_loop(args: argparse.Namespace, image_path: str, model_url: str) -> dict[str, Any]:
-    """Read, encode and post every tile of the image: no AWS, no features, same concurrency."""
+def _bare_loop(
+    args: argparse.Namespace, image_path: str, model_url: str, reads: ReadArrangement
+) -> dict[str, Any]:
+    """Read (in the worker's arrangement), encode and post every tile of the image: no AWS, no
+    features, same concurrency."""
     image = open_image(image_path)
     tile_format, compression = TileFormat(args.format), TileCompression(args.compression)
     mime = content_type(tile_format)
@@ -191,12 +239,15 @@ def _bare_loop(args: argparse.Namespace, image_path: str, model_url: str) -> dic
     regions = strategy.regions(area, (image.width, image.height), args.tile_size, args.overlap)
     tiles = [tile for region in regions for tile in strategy.tiles(region)]
 
-    def prepare(tile: Tile) -> bytes:
-        return encode_tile(image.read(tile.window), tile_format, compression)
+    banded = BandedReads(image, tiles, reads)
 
+    def prepare(tile: Tile) -> bytes:
+        return encode_tile(banded.read(tile), tile_format, compression)
+
+    cpu_before = time.process_time()
     started = time.monotonic()
     endpoints = EndpointGuard(UrlAllowList([model_url]))
-    with HttpModelClient(policy, endpoints=endpoints) as client:
+    with banded, HttpModelClient(policy, endpoints=endpoints) as client:
 
         def call(body: bytes) -> bytes:
             return client.invoke(model_url, body, mime)
@@ -210,4 +261,9 @@ def _bare_loop(args: argparse.Namespace, image_path: str, model_url: str) -> dic
     print(file=sys.stderr)
     seconds = time.monotonic() - started
     image.close()
-    return {"tiles": done, "seconds": round(seconds, 3), "tiles_per_s": round(done / seconds, 2)}
+    return {
+        "tiles": done,
+        "seconds": round(seconds, 3),
+        "tiles_per_s": round(done / seconds, 2),
+        "cpu_s": round(time.process_time() - cpu_before, 2),
+    }

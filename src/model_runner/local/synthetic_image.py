@@ -8,7 +8,14 @@ import numpy as np
 from osgeo import gdal, osr
 
 UTM_18N = 32618
+PIXEL_SIZE_M = 0.5
+ORIGIN = (500000.0, 4500000.0)
 _BLOCK_ROWS = 512
+
+
+def pixel_grid() -> tuple[float, float, float]:
+    """(left edge, pixel size, top edge) in metres of the images :func:`generate_image` writes."""
+    return ORIGIN[0], PIXEL_SIZE_M, ORIGIN[1]
 
 
 def generate_image(
@@ -18,8 +25,8 @@ def generate_image(
     *,
     bands: int = 3,
     data_type: int = gdal.GDT_Byte,
-    pixel_size_m: float = 0.5,
-    origin: tuple[float, float] = (500000.0, 4500000.0),
+    pixel_size_m: float = PIXEL_SIZE_M,
+    origin: tuple[float, float] = ORIGIN,
     epsg: int = UTM_18N,
 ) -> Path:
     """Write a tiled GeoTIFF with smooth gradients and texture, georeferenced in ``epsg``."""

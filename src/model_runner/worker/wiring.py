@@ -47,6 +47,7 @@ from model_runner.tiling import GridTilingStrategy
 from model_runner.worker.fan_out import ScheduledFanOut
 from model_runner.worker.intake import RequestIntake
 from model_runner.worker.loop import Worker
+from model_runner.worker.memory import cap_heap_arenas
 from model_runner.worker.progress import ProgressMonitor
 from model_runner.worker.scheduler import ScheduledRegions
 
@@ -97,6 +98,7 @@ def build_worker(
         ConfigurationError: an extension's own settings are missing or invalid.
     """
     limit_block_cache(settings.gdal_cache_mb)
+    cap_heap_arenas()
     bound_http_reads(
         settings.image_connect_timeout_s, settings.image_read_timeout_s, settings.image_max_retries
     )
@@ -115,7 +117,12 @@ def build_worker(
     )
     models = EndpointUtils(http_client)
     models.support(ModelInvocationType.SM_ENDPOINT, sagemaker)
-    image_cache = ImageCache(clients, intake.locations, elevation=_elevation_model(settings, clients))
+    image_cache = ImageCache(
+        clients,
+        intake.locations,
+        elevation=_elevation_model(settings, clients),
+        s3_endpoint=settings.image_s3_endpoint_url,
+    )
     events = EventBus()
     progress = ProgressMonitor(settings.stall_timeout_s)
     schedule = RegionScheduleTable(dynamodb, settings.endpoint_table, settings.ddb_ttl_days)

@@ -1,0 +1,53 @@
+"""Settings: where images are read from and how their pixels are fetched."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings
+
+from model_runner.config.fields import SECTION_CONFIG
+
+
+class ImageReadSettings(BaseSettings):
+    """Where images are read from and how their pixels are fetched (GDAL, S3 ranged reads)."""
+
+    model_config = SECTION_CONFIG
+
+    image_s3_endpoint_url: str | None = Field(
+        default=None,
+        validation_alias="IMAGE_S3_ENDPOINT_URL",
+        description="S3 endpoint images (and their VRT sources) are read from, such as an S3 "
+        "interface endpoint of the VPC; unset: AWS_ENDPOINT_URL, or AWS's own.",
+    )
+
+    image_read_ahead: int = Field(
+        default=2,
+        ge=0,
+        le=8,
+        validation_alias="IMAGE_READ_AHEAD",
+        description="Bands of a region's tiles read ahead of the tiles being encoded, on one reader "
+        "thread; a band is a row of consecutive tiles read at once (one or two ranged GETs on S3 "
+        "instead of one or more per tile), so the first-byte latency of S3 is paid per band and "
+        "hidden behind the tiles in work. 0 reads each tile on its own when it is needed.",
+    )
+    image_read_band_mb: int = Field(
+        default=16,
+        ge=1,
+        le=1024,
+        validation_alias="IMAGE_READ_BAND_MB",
+        description="Most megabytes of pixels one band read holds; the worker holds at most "
+        "IMAGE_READ_AHEAD + 1 bands at once (a row of tiles 512 high across a 10240-pixel region of "
+        "3 bytes a pixel is 15 MiB).",
+    )
+
+    @property
+    def read_arrangement(self) -> tuple[int, int]:
+        """(bands read ahead, bytes of a band at most)."""
+        return self.image_read_ahead, self.image_read_band_mb * 1024 * 1024
+
+    @field_validator("image_s3_endpoint_url")
+    @classmethod
+    def _check_endpoint(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http(s)://host[:port] URL")
+        return value or None

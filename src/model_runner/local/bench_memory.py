@@ -1,0 +1,67 @@
+"""Resident memory of the bench's process while the image's regions run, apart from its completion.
+
+The process's peak (``ru_maxrss``) covers the whole job; the completion of an image holds all its
+detections and features at once, so it grows with the image's tiles while the regions' memory is
+bounded by the region size. Sampling the resident size and keeping its peak at each region's
+outcome tells the two apart.
+"""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+
+from model_runner.events import LifecycleEvent, RegionCompleted
+
+SAMPLE_EVERY_S = 0.05
+
+
+def resident_mib() -> float:
+    """The process's resident memory now (Linux), in MiB."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class RegionMemory:
+    """Observes a job: the peak resident memory sampled up to its last region's outcome."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._peak = resident_mib()
+        self._at_last_region: float | None = None
+        self._stop = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, name="bench-memory", daemon=True)
+        self._sampler.start()
+
+    def on_event(self, event: LifecycleEvent) -> None:
+        if isinstance(event, RegionCompleted):
+            with self._lock:
+                self._peak = max(self._peak, resident_mib())
+                self._at_last_region = self._peak
+
+    @property
+    def regions_peak_mib(self) -> float | None:
+        """Peak resident MiB until the last region's outcome (before the image's completion)."""
+        with self._lock:
+            return None if self._at_last_region is None else round(self._at_last_region, 1)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._sampler.join()
+
+    def __enter__(self) -> RegionMemory:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(SAMPLE_EVERY_S):
+            now = resident_mib()
+            with self._lock:
+                self._peak = max(self._peak, now)

@@ -1,0 +1,141 @@
+"""Reading a region's tiles in bands read ahead: the same pixels as the plain read, one read per
+row of tiles instead of one per tile, and a band that fails leaves only its failing tiles failed."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from conftest import IMAGE_URL
+from model_runner.errors import ImageUnavailableError
+from model_runner.handlers.ports import Image
+from model_runner.handlers.tile_reads import BandedReads, ReadArrangement, bands_of
+from model_runner.testing import FakeContext
+from model_runner.tiling import GridTilingStrategy, Tile, Window
+
+
+def grid(width: int = 600, height: int = 500, tile: int = 128, overlap: int = 16) -> list[Tile]:
+    strategy = GridTilingStrategy()
+    (region,) = strategy.regions(Window(0, 0, width, height), (1024, 1024), tile, overlap, image_id="i")
+    return list(strategy.tiles(region))
+
+
+class CountingImage:
+    """The image, counting its reads (from any thread) and failing the windows asked."""
+
+    def __init__(
+        self, image: Image, failing: tuple[Window, ...] = (), error: Exception | None = None
+    ) -> None:
+        self._image = image
+        self._failing = failing
+        self._error = error or OSError("disk vanished")
+        self.windows: list[Window] = []
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._image, name)
+
+    def read(self, window: Window) -> np.ndarray:  # type: ignore[type-arg]
+        with self._lock:
+            self.windows.append(window)
+        if any(_overlaps(window, bad) for bad in self._failing):
+            raise self._error
+        return self._image.read(window)
+
+
+def _overlaps(window: Window, other: Window) -> bool:
+    return (
+        window.x < other.x + other.width
+        and other.x < window.x + window.width
+        and window.y < other.y + other.height
+        and other.y < window.y + window.height
+    )
+
+
+@pytest.mark.parametrize("ahead", [1, 2, 5])
+def test_banded_reads_give_the_pixels_of_the_plain_read(fakes: FakeContext, ahead: int) -> None:
+    image = fakes.images.get(IMAGE_URL)
+    tiles = grid()
+
+    with BandedReads(image, tiles, ReadArrangement(ahead=ahead)) as banded:
+        for tile in tiles:
+            pixels = banded.read(tile)
+            assert pixels.flags.c_contiguous
+            np.testing.assert_array_equal(pixels, image.read(tile.window))
+
+
+def test_a_row_of_tiles_is_one_read_and_rows_are_read_ahead(fakes: FakeContext) -> None:
+    image = CountingImage(fakes.images.get(IMAGE_URL))
+    tiles = grid()  # 6 columns x 5 rows
+    rows = sorted({tile.window.y for tile in tiles})
+
+    with BandedReads(image, tiles, ReadArrangement(ahead=2)) as banded:  # type: ignore[arg-type]
+        banded.read(tiles[0])
+        first_row_read = len(image.windows)
+        for tile in tiles:
+            banded.read(tile)
+
+    assert len(image.windows) == len(rows) == 5
+    assert [window.y for window in image.windows] == rows
+    assert all(window.width == 600 for window in image.windows)
+    assert 1 <= first_row_read <= 3  # the first band, and up to two ahead of it
+
+
+def test_bands_hold_at_most_the_bytes_asked_and_never_span_rows() -> None:
+    tiles = grid()
+    row_bytes = 600 * 128 * 3
+
+    whole_rows = bands_of(tiles, row_bytes, pixel_bytes=3)
+    split_rows = bands_of(tiles, row_bytes // 2, pixel_bytes=3)
+
+    assert len(whole_rows) == 5
+    assert len(split_rows) > 5
+    for band in split_rows:
+        members = tiles[band.first : band.first + band.count]
+        assert {tile.window.y for tile in members} == {band.window.y}
+        assert band.window.width * band.window.height * 3 <= row_bytes // 2
+    assert sum(band.count for band in split_rows) == len(tiles)
+
+
+def test_ahead_zero_is_the_plain_read_tile_by_tile(fakes: FakeContext) -> None:
+    image = CountingImage(fakes.images.get(IMAGE_URL))
+    tiles = grid()
+
+    with BandedReads(image, tiles, ReadArrangement(ahead=0)) as banded:  # type: ignore[arg-type]
+        for tile in tiles:
+            banded.read(tile)
+
+    assert image.windows == [tile.window for tile in tiles]
+
+
+def test_a_band_that_fails_is_read_again_tile_by_tile(fakes: FakeContext) -> None:
+    tiles = grid()
+    bad = tiles[2].window
+    image = CountingImage(fakes.images.get(IMAGE_URL), failing=(Window(bad.x + 60, bad.y + 60, 1, 1),))
+
+    failed = []
+    with BandedReads(image, tiles, ReadArrangement(ahead=1)) as banded:  # type: ignore[arg-type]
+        for tile in tiles:
+            try:
+                banded.read(tile)
+            except OSError:
+                failed.append(tile)
+
+    assert failed == [tiles[2]]
+
+
+def test_an_unreachable_image_is_raised_at_once_not_read_again_tile_by_tile(fakes: FakeContext) -> None:
+    tiles = grid()
+    bad = tiles[7].window  # second row
+    unreachable = ImageUnavailableError("cannot reach image now: timeout")
+    image = CountingImage(fakes.images.get(IMAGE_URL), (Window(bad.x + 60, bad.y + 60, 1, 1),), unreachable)
+
+    with BandedReads(image, tiles, ReadArrangement(ahead=1)) as banded:  # type: ignore[arg-type]
+        for tile in tiles[:6]:
+            banded.read(tile)
+        with pytest.raises(ImageUnavailableError):
+            banded.read(tiles[6])
+
+    assert tiles[6].window not in image.windows  # only bands were read
