@@ -1,46 +1,90 @@
-"""Hand-made NMS and Soft-NMS cases, through the batch and the request's options."""
+"""Hand-made NMS and Soft-NMS cases, on detections read as a model answers them, with the
+request's options."""
 
 from __future__ import annotations
 
+import json
 import math
+from typing import Any
 
 import numpy as np
 import pytest
 
+from model_runner.api.tile_detections import parse_tile_detections
 from model_runner.errors import InvalidRequestError
-from model_runner.features import (
-    DetectionBatch,
-    DistillationOptions,
-    FeatureClass,
-    PixelFeature,
-    distill,
-    translate_geometry,
-)
+from model_runner.features import DistillationOptions
+from model_runner.features.detection_columns import DetectionColumns
+from model_runner.features.distillation import surviving
+from model_runner.features.feature_json import full_image_positions, render_features
+from model_runner.features.output import OutputContext
+
+Feature = dict[str, Any]
 
 
-def detection(box: tuple[float, float, float, float], iri: str, score: float) -> PixelFeature:
+def detection(box: tuple[float, float, float, float], iri: str | None, score: float = 0.0) -> Feature:
+    """A model's feature: the box as a polygon, one class (none when ``iri`` is None)."""
     min_x, min_y, max_x, max_y = box
     ring = [[min_x, min_y], [max_x, min_y], [max_x, max_y], [min_x, max_y], [min_x, min_y]]
-    return PixelFeature.of({"type": "Polygon", "coordinates": [ring]}, [FeatureClass(iri, score)])
+    classes = [] if iri is None else [{"iri": iri, "score": score}]
+    geometry = {"type": "Polygon", "coordinates": [ring]}
+    return {
+        "type": "Feature",
+        "geometry": None,
+        "properties": {"imageGeometry": geometry, "featureClasses": classes},
+    }
 
 
-def tile(*detections: PixelFeature) -> DetectionBatch:
+def point(x: float, y: float, iri: str, score: float) -> Feature:
+    geometry = {"type": "Point", "coordinates": [x, y]}
+    return {
+        "type": "Feature",
+        "geometry": None,
+        "properties": {"imageGeometry": geometry, "featureClasses": [{"iri": iri, "score": score}]},
+    }
+
+
+def from_tile(features: list[Feature], origin: tuple[float, float]) -> DetectionColumns:
+    return parse_tile_detections({"type": "FeatureCollection", "features": features}, origin)
+
+
+def moved(feature: Feature, dx: float) -> Feature:
+    """The feature as a tile ``dx`` pixels to the right of the first one sees it."""
+    geometry = feature["properties"]["imageGeometry"]
+    coordinates = np.array(geometry["coordinates"], np.float64)
+    coordinates[..., 0] += dx
+    moved_geometry = {"type": geometry["type"], "coordinates": coordinates.tolist()}
+    return {**feature, "properties": {**feature["properties"], "imageGeometry": moved_geometry}}
+
+
+def tile(*detections: Feature) -> DetectionColumns:
     """Each detection (in image pixels) from its own tile, as overlapping tiles see one object."""
-    return DetectionBatch.concat(
-        DetectionBatch.from_tile(
-            [PixelFeature.of(translate_geometry(item.geometry, -index, 0), item.classes, item.properties)],
-            (index, 0),
-        )
-        for index, item in enumerate(detections)
+    return DetectionColumns.concat(
+        from_tile([moved(item, -index)], (index, 0)) for index, item in enumerate(detections)
     )
 
 
-def one_tile(*detections: PixelFeature) -> DetectionBatch:
-    return DetectionBatch.from_tile(list(detections), (0, 0))
+def one_tile(*detections: Feature) -> DetectionColumns:
+    return from_tile(list(detections), (0, 0))
 
 
-def top_scores(batch: DetectionBatch) -> list[tuple[str, float]]:
-    return [(record.classes[0].iri, record.classes[0].score) for record in batch.records()]
+def distill(columns: DetectionColumns, options: DistillationOptions) -> DetectionColumns:
+    """The survivors of ``options``, with their scores then."""
+    kept, scores = surviving(columns.boxes, columns.scores, columns.class_ids, columns.tiles, options)
+    return columns.take(kept).with_scores(scores)
+
+
+def top_scores(columns: DetectionColumns) -> list[tuple[str, float]]:
+    return [
+        (columns.class_names[index], score)
+        for index, score in zip(columns.class_ids, columns.scores.tolist(), strict=True)
+    ]
+
+
+def written_classes(columns: DetectionColumns) -> list[Any]:
+    """Each detection's featureClasses as the output writes them."""
+    context = OutputContext(job_id="j", image_id="i", inference_time="2026-01-01T00:00:00Z")
+    features = render_features(columns, full_image_positions(columns), None, context)
+    return [json.loads(text)["properties"]["featureClasses"] for text in features.texts()]
 
 
 def test_nms_collapses_overlapping_same_class_boxes_to_the_best() -> None:
@@ -78,12 +122,12 @@ def test_nms_breaks_score_ties_by_input_order() -> None:
 
     kept = distill(batch, DistillationOptions("NMS"))
 
-    assert [record.bbox for record in kept.records()] == [(0, 0, 10, 10)]
-    assert kept.features[0] is batch.features[0]
+    assert kept.boxes.tolist() == [[0, 0, 10, 10]]
+    assert kept.tiles.tolist() == [[0, 0]], "the first of the two"
 
 
 def test_nms_keeps_features_without_a_class() -> None:
-    unclassified = PixelFeature.of(detection((0, 0, 10, 10), "x", 1).geometry)
+    unclassified = detection((0, 0, 10, 10), None)
     batch = tile(detection((0, 0, 10, 10), "car", 0.9), unclassified, unclassified)
 
     assert len(distill(batch, DistillationOptions("NMS", iou_threshold=0.01))) == 3
@@ -102,8 +146,8 @@ def test_a_tiles_own_detections_pass_as_the_model_returned_them(algorithm: str) 
 
 def test_only_detections_of_different_tiles_merge() -> None:
     own = [detection((0, 0, 10, 10), "car", 0.9), detection((0, 0, 10, 9.5), "car", 0.8)]
-    batch = DetectionBatch.concat(
-        [one_tile(*own), DetectionBatch.from_tile([detection((-100, 0, -90, 10), "car", 0.7)], (100, 0))]
+    batch = DetectionColumns.concat(
+        [one_tile(*own), from_tile([detection((-100, 0, -90, 10), "car", 0.7)], (100, 0))]
     )
 
     kept = distill(batch, DistillationOptions("NMS"))
@@ -113,15 +157,11 @@ def test_only_detections_of_different_tiles_merge() -> None:
 
 @pytest.mark.parametrize("algorithm", ["NMS", "SOFT_NMS"])
 def test_the_same_point_found_by_two_tiles_is_kept_once(algorithm: str) -> None:
-    point = {"type": "Point", "coordinates": [5.0, 5.0]}
-    seen_by_a = PixelFeature.of(point, [FeatureClass("car", 0.6)])
-    seen_by_b = PixelFeature.of(translate_geometry(point, -512, 0), [FeatureClass("car", 0.9)])
-    elsewhere = PixelFeature.of({"type": "Point", "coordinates": [50.0, 5.0]}, [FeatureClass("car", 0.3)])
-    batch = DetectionBatch.concat(
-        [
-            DetectionBatch.from_tile([seen_by_a, seen_by_a, elsewhere], (0, 0)),
-            DetectionBatch.from_tile([seen_by_b], (512, 0)),
-        ]
+    seen_by_a = point(5.0, 5.0, "car", 0.6)
+    seen_by_b = point(5.0 - 512, 5.0, "car", 0.9)
+    elsewhere = point(50.0, 5.0, "car", 0.3)
+    batch = DetectionColumns.concat(
+        [from_tile([seen_by_a, seen_by_a, elsewhere], (0, 0)), from_tile([seen_by_b], (512, 0))]
     )
 
     kept = distill(batch, DistillationOptions(algorithm, sigma=10.0, skip_box_threshold=0.0))  # type: ignore[arg-type]
@@ -137,16 +177,12 @@ def test_soft_nms_decays_overlapping_scores_by_the_gaussian_and_reports_the_deca
     )
 
     kept = distill(batch, DistillationOptions("SOFT_NMS", sigma=0.5, skip_box_threshold=0.01))
-    records = list(kept.records())
+    classes = written_classes(kept)
 
     decayed = 0.8 * math.exp(-(0.5**2) / 0.5)
     assert kept.scores.tolist() == pytest.approx([0.9, decayed, 0.3])
-    assert records[1].classes[0].to_json() == {
-        "iri": "car",
-        "score": pytest.approx(0.4852, abs=1e-4),
-        "originalScore": 0.8,
-    }
-    assert records[0].classes == (FeatureClass("car", 0.9),)
+    assert classes[1] == [{"iri": "car", "score": pytest.approx(0.4852, abs=1e-4), "originalScore": 0.8}]
+    assert classes[0] == [{"iri": "car", "score": 0.9}]
 
 
 def test_soft_nms_selects_by_decayed_score_and_decays_repeatedly() -> None:
@@ -177,7 +213,7 @@ def test_soft_nms_drops_boxes_below_the_skip_threshold() -> None:
 
 
 def test_empty_batch_distills_to_empty() -> None:
-    empty = DetectionBatch.concat([])
+    empty = DetectionColumns.empty()
 
     assert len(distill(empty, DistillationOptions("NMS"))) == 0
     assert len(distill(empty, DistillationOptions("SOFT_NMS"))) == 0

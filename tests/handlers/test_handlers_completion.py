@@ -70,7 +70,7 @@ def test_when_every_sink_fails_the_image_fails_and_its_workspace_is_cleared(fake
 
     (failed,) = fakes.events.of_type(JobFailed)
     assert "access denied" in failed.reason
-    assert fakes.workspace.regions == {}
+    assert fakes.workspace.objects == {}
 
 
 def test_completing_an_image_twice_reports_it_once(fakes: FakeContext) -> None:

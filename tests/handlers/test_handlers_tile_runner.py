@@ -10,6 +10,8 @@ import numpy as np
 
 from conftest import IMAGE_URL, image_request
 from model_runner.api import RegionRequest
+from model_runner.handlers.feature_writer import FeatureWriter
+from model_runner.handlers.ports import Image
 from model_runner.handlers.tile_work import run_tiles
 from model_runner.testing import FakeContext, ScriptedDetector
 from model_runner.testing.models import one_box
@@ -23,14 +25,20 @@ def region_of(fakes: FakeContext) -> tuple[RegionRequest, list]:  # type: ignore
     return region_request, list(GridTilingStrategy().tiles(region))
 
 
+def writer(image: Image, request: RegionRequest) -> FeatureWriter:
+    return FeatureWriter.of(image, request, 0.0, counterclockwise=False)
+
+
 def test_every_tile_gives_detections_in_full_image_pixels(fakes: FakeContext) -> None:
     request, tiles = region_of(fakes)
     image = fakes.images.get(IMAGE_URL)
 
-    results = run_tiles(tiles, image, request, fakes.detector, concurrency=3)
+    results = run_tiles(tiles, image, request, fakes.detector, writer(image, request), concurrency=3)
 
     assert results.succeeded == len(tiles) == 30 and results.failures == []
-    origins = sorted((float(batch.boxes[0][0]), float(batch.boxes[0][1])) for batch in results.batches)
+    origins = sorted(
+        (float(batch.columns.boxes[0][0]), float(batch.columns.boxes[0][1])) for batch in results.batches
+    )
     assert origins == sorted((float(tile.window.x), float(tile.window.y)) for tile in tiles)
     assert len(results.model_latencies_ms) == 30
 
@@ -48,7 +56,8 @@ def test_calls_in_flight_never_exceed_the_concurrency(fakes: FakeContext) -> Non
             in_flight[0] -= 1
         return one_box()(tile)
 
-    run_tiles(tiles, fakes.images.get(IMAGE_URL), request, ScriptedDetector(slow), concurrency=3)
+    image = fakes.images.get(IMAGE_URL)
+    run_tiles(tiles, image, request, ScriptedDetector(slow), writer(image, request), concurrency=3)
 
     assert peak[0] == 3
 
@@ -72,6 +81,7 @@ def test_a_tile_that_cannot_be_read_is_a_failed_tile_with_its_reason(fakes: Fake
         Unreadable(),  # type: ignore[arg-type]
         request,
         fakes.detector,
+        writer(image, request),
         concurrency=2,
         on_failure=lambda tile, reason: failed.append((tile, reason)),
     )
@@ -86,6 +96,9 @@ def test_a_set_stop_event_stops_taking_tiles(fakes: FakeContext) -> None:
     stop = threading.Event()
     stop.set()
 
-    results = run_tiles(tiles, fakes.images.get(IMAGE_URL), request, fakes.detector, concurrency=2, stop=stop)
+    image = fakes.images.get(IMAGE_URL)
+    results = run_tiles(
+        tiles, image, request, fakes.detector, writer(image, request), concurrency=2, stop=stop
+    )
 
     assert results.total < len(tiles)

@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from model_runner.backoff import Backoff
 from model_runner.sinks import KinesisSink, SinkError
+from model_runner.testing import FeatureList
 
 STREAM = "mr-features"
 Features = Callable[..., list[dict[str, Any]]]
@@ -91,7 +92,7 @@ def test_every_feature_arrives_once_under_the_job_id(
     client = recording(stream)
     features = make_features(200)
 
-    report = KinesisSink(client, STREAM).write("job-7", "image", features)
+    report = KinesisSink(client, STREAM).write("job-7", "image", FeatureList(features))
 
     by_shard = read_stream(stream)
     received = [feature for records in by_shard.values() for feature in records]
@@ -113,7 +114,7 @@ def test_a_stream_given_by_its_arn_is_written_by_arn(make_features: Features) ->
     arn = "arn:aws:kinesis:us-west-2:123456789012:stream/features"
     client = Accepting()
 
-    KinesisSink(client, arn).write("job", "image", make_features(3))  # type: ignore[arg-type]
+    KinesisSink(client, arn).write("job", "image", FeatureList(make_features(3)))  # type: ignore[arg-type]
 
     assert [call.get("StreamARN") for call in client.calls] == [arn]
     assert "StreamName" not in client.calls[0]
@@ -122,7 +123,7 @@ def test_a_stream_given_by_its_arn_is_written_by_arn(make_features: Features) ->
 def test_batch_size_sets_records_per_call(stream: Any, recording: Any, make_features: Features) -> None:
     client = recording(stream)
 
-    KinesisSink(client, STREAM, batch_size=7).write("job", "image", make_features(50))
+    KinesisSink(client, STREAM, batch_size=7).write("job", "image", FeatureList(make_features(50)))
 
     assert [len(call["Records"]) for call in client.kwargs_of("put_records")] == [7] * 7 + [1]
     assert sum(arrived_ids(stream).values()) == 50
@@ -133,7 +134,7 @@ def test_batch_size_is_capped_at_the_service_limit(
 ) -> None:
     client = recording(stream)
 
-    KinesisSink(client, STREAM, batch_size=5000).write("job", "image", make_features(1100))
+    KinesisSink(client, STREAM, batch_size=5000).write("job", "image", FeatureList(make_features(1100)))
 
     assert [len(call["Records"]) for call in client.kwargs_of("put_records")] == [500, 500, 100]
 
@@ -149,7 +150,7 @@ def test_calls_stay_under_five_mebibytes(make_features: Features) -> None:
 
     client = Accepting()
 
-    report = KinesisSink(client, STREAM).write("job", "image", make_features(30, pad=400_000))  # type: ignore[arg-type]
+    report = KinesisSink(client, STREAM).write("job", "image", FeatureList(make_features(30, pad=400_000)))  # type: ignore[arg-type]
 
     assert len(client.sizes) >= 3
     assert max(client.sizes) <= 5 * 1024 * 1024
@@ -164,7 +165,7 @@ def test_only_rejected_records_are_resent_and_all_arrive_once(stream: Any, make_
     sleeps = Sleeps()
 
     report = KinesisSink(fake, STREAM, backoff=Backoff(sleep=sleeps)).write(  # type: ignore[arg-type]
-        "job", "image", make_features(20)
+        "job", "image", FeatureList(make_features(20))
     )
 
     assert [sorted(ids) for ids in fake.sent[1:]] == [sorted(rejected_first), ["f-10"]]
@@ -182,7 +183,7 @@ def test_records_still_rejected_after_the_last_attempt_fail_the_write(
     sink = KinesisSink(fake, STREAM, backoff=Backoff(max_attempts=4, sleep=sleeps))  # type: ignore[arg-type]
 
     with pytest.raises(SinkError) as caught:
-        sink.write("job", "image", make_features(10))
+        sink.write("job", "image", FeatureList(make_features(10)))
 
     assert str(caught.value) == (
         "Kinesis stream 'mr-features': 2 of 10 records still rejected after 4 attempts "
@@ -208,7 +209,7 @@ def test_throttled_call_is_retried_with_backoff(stream: Any, make_features: Feat
     sleeps = Sleeps()
     sink = KinesisSink(ThrottledOnce(), STREAM, backoff=Backoff(sleep=sleeps))  # type: ignore[arg-type]
 
-    sink.write("job", "image", make_features(5))
+    sink.write("job", "image", FeatureList(make_features(5)))
 
     assert sum(arrived_ids(stream).values()) == 5
     assert len(sleeps.waits) == 1
@@ -219,7 +220,7 @@ def test_missing_stream_fails_at_once(kinesis: Any, make_features: Features) -> 
     sink = KinesisSink(kinesis, "nowhere", backoff=Backoff(sleep=sleeps))
 
     with pytest.raises(SinkError, match="Kinesis stream 'nowhere' does not exist") as caught:
-        sink.write("job", "image", make_features(3))
+        sink.write("job", "image", FeatureList(make_features(3)))
 
     assert caught.value.code == "ResourceNotFoundException"
     assert sleeps.waits == []
@@ -230,7 +231,7 @@ def test_feature_too_big_for_a_record_fails_naming_it(stream: Any, make_features
     features[1]["properties"]["pad"] = "x" * (1024 * 1024)
 
     with pytest.raises(SinkError, match=r"feature 'f-1' is \d+ bytes, more than a Kinesis record holds"):
-        KinesisSink(stream, STREAM).write("job", "image", features)
+        KinesisSink(stream, STREAM).write("job", "image", FeatureList(features))
 
 
 def test_batch_size_below_one_is_refused() -> None:

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from model_runner.sinks import ImageMetadata, S3Sink, SinkError, object_key
 from model_runner.sinks.s3 import MIN_PART_SIZE
+from model_runner.testing import FeatureList
 
 BUCKET = "mr-results"
 Features = Callable[..., list[dict[str, Any]]]
@@ -35,7 +36,7 @@ def test_small_output_is_one_feature_collection_object(
     client = recording(bucket)
     features = make_features(25)
     report = S3Sink(client, BUCKET, "out/").write(
-        "job-1", "job-1:img", features, metadata=ImageMetadata("s3://imagery/2024/scene_01.ntf")
+        "job-1", "job-1:img", FeatureList(features), metadata=ImageMetadata("s3://imagery/2024/scene_01.ntf")
     )
 
     key = "out/job-1/scene_01~" + sha256(b"job-1:img").hexdigest()[:12] + ".geojson"
@@ -52,7 +53,9 @@ def test_large_output_goes_multipart_and_reads_back_intact(
     client = recording(bucket)
     features = make_features(6000, pad=1000)  # about 6.3 MB: two parts of at least 5 MiB and a tail
 
-    report = S3Sink(client, BUCKET, "", part_size=MIN_PART_SIZE).write("job-2", "image-a", features)
+    report = S3Sink(client, BUCKET, "", part_size=MIN_PART_SIZE).write(
+        "job-2", "image-a", FeatureList(features)
+    )
 
     parts = [len(kwargs["Body"]) for kwargs in client.kwargs_of("upload_part")]
     assert len(parts) == 2
@@ -77,7 +80,7 @@ def test_failed_multipart_upload_is_aborted(bucket: Any, make_features: Features
 
     sink = S3Sink(FailingSecondPart(bucket), BUCKET, "p", part_size=MIN_PART_SIZE)  # type: ignore[arg-type]
     with pytest.raises(SinkError, match=r"s3://mr-results/p/job/image\.geojson: boom \(InternalError\)"):
-        sink.write("job", "image", make_features(6000, pad=1000))
+        sink.write("job", "image", FeatureList(make_features(6000, pad=1000)))
 
     assert bucket.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
     assert bucket.list_objects_v2(Bucket=BUCKET)["KeyCount"] == 0
@@ -86,8 +89,8 @@ def test_failed_multipart_upload_is_aborted(bucket: Any, make_features: Features
 def test_second_write_of_an_image_overwrites_the_same_object(bucket: Any, make_features: Features) -> None:
     sink = S3Sink(bucket, BUCKET, "results")
     metadata = ImageMetadata("/data/tiles/area.tif")
-    sink.write("job-3", "job-3:area", make_features(5), metadata=metadata)
-    sink.write("job-3", "job-3:area", make_features(3), metadata=metadata)
+    sink.write("job-3", "job-3:area", FeatureList(make_features(5)), metadata=metadata)
+    sink.write("job-3", "job-3:area", FeatureList(make_features(3)), metadata=metadata)
 
     key = object_key("results", "job-3", "job-3:area", "/data/tiles/area.tif")
     listing = bucket.list_objects_v2(Bucket=BUCKET)["Contents"]
@@ -97,7 +100,7 @@ def test_second_write_of_an_image_overwrites_the_same_object(bucket: Any, make_f
 
 
 def test_image_without_features_writes_an_empty_collection(bucket: Any) -> None:
-    S3Sink(bucket, BUCKET).write("job", "image", [])
+    S3Sink(bucket, BUCKET).write("job", "image", FeatureList([]))
 
     assert read_json(bucket, "job/image.geojson") == {"type": "FeatureCollection", "features": []}
 
@@ -146,7 +149,7 @@ def test_different_job_ids_never_share_an_object_and_keys_stay_readable(job_ids:
 
 def test_missing_bucket_is_a_sink_error_naming_it(s3: Any, make_features: Features) -> None:
     with pytest.raises(SinkError, match="S3 bucket 'nowhere' does not exist") as caught:
-        S3Sink(s3, "nowhere").write("job", "image", make_features(1))
+        S3Sink(s3, "nowhere").write("job", "image", FeatureList(make_features(1)))
 
     assert caught.value.code == "NoSuchBucket"
 
@@ -155,7 +158,7 @@ def test_feature_that_is_not_valid_json_is_a_sink_error_naming_it(bucket: Any) -
     feature = {"type": "Feature", "id": "bad-1", "geometry": None, "properties": {"score": math.nan}}
 
     with pytest.raises(SinkError, match="feature 'bad-1' cannot be written as JSON"):
-        S3Sink(bucket, BUCKET).write("job", "image", [feature])
+        S3Sink(bucket, BUCKET).write("job", "image", FeatureList([feature]))
 
 
 def test_part_size_below_the_s3_minimum_is_refused(s3: Any) -> None:

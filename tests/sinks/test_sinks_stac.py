@@ -22,6 +22,8 @@ from pystac.validation import validate_dict
 from model_runner.api import parse_image_request
 from model_runner.sinks import ImageMetadata, SinkError, StacSink, object_key
 from model_runner.sinks.factory import RequestSinks
+from model_runner.sinks.stac import MeasuredFeatures, stac_item
+from model_runner.testing import FeatureList
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -64,7 +66,9 @@ def test_writes_the_features_and_an_item_beside_them(
     s3.create_bucket(Bucket=BUCKET)
     features = classified(make_features)
 
-    report = StacSink(s3, BUCKET, "stac").write("job-1", "job-1:img", features, metadata=METADATA)
+    report = StacSink(s3, BUCKET, "stac").write(
+        "job-1", "job-1:img", FeatureList(features), metadata=METADATA
+    )
 
     labels_key = object_key("stac", "job-1", "job-1:img")  # stac/job-1/job-1_img~<digest>.geojson
     item_key = labels_key.removesuffix(".geojson") + ".item.json"
@@ -77,13 +81,19 @@ def test_writes_the_features_and_an_item_beside_them(
     assert [feature["id"] for feature in written["features"]] == [feature["id"] for feature in features]
 
 
+def streamed(features: list[dict[str, Any]]) -> MeasuredFeatures:
+    """The features as the sink measures them, once they streamed by (as after their upload)."""
+    measured = MeasuredFeatures(FeatureList(features))
+    for _ in measured.chunks():
+        pass
+    return measured
+
+
 @pytest.mark.usefixtures("offline")
 def test_the_item_validates_against_the_stac_schemas_and_describes_the_labels(
     make_features: Callable[..., list[dict[str, Any]]],
 ) -> None:
-    from model_runner.sinks.stac import stac_item
-
-    item = stac_item("job-1", "job-1:img", classified(make_features), METADATA, "s3://r/x.geojson")
+    item = stac_item("job-1", "job-1:img", streamed(classified(make_features)), METADATA, "s3://r/x.geojson")
     document = item.to_dict(include_self_link=False)
 
     assert validate_dict(document, stac_object_type=pystac.STACObjectType.ITEM, extensions=[]) == [
@@ -109,9 +119,7 @@ def test_the_item_validates_against_the_stac_schemas_and_describes_the_labels(
 def test_without_a_footprint_the_item_covers_the_features(
     make_features: Callable[..., list[dict[str, Any]]],
 ) -> None:
-    from model_runner.sinks.stac import stac_item
-
-    item = stac_item("job-1", "img", classified(make_features), ImageMetadata(), "s3://r/x.geojson")
+    item = stac_item("job-1", "img", streamed(classified(make_features)), ImageMetadata(), "s3://r/x.geojson")
 
     assert item.bbox == [10.0, 50.0, 10.0 + 4e-4, 50.0]
 
@@ -120,7 +128,7 @@ def test_a_missing_bucket_is_a_sink_error_naming_it(
     s3: Any, make_features: Callable[..., list[dict[str, Any]]]
 ) -> None:
     with pytest.raises(SinkError, match="'absent'"):
-        StacSink(s3, "absent").write("job-1", "img", make_features(1), metadata=METADATA)
+        StacSink(s3, "absent").write("job-1", "img", FeatureList(make_features(1)), metadata=METADATA)
 
 
 def test_a_stac_output_of_a_request_builds_the_stac_sink(s3: Any) -> None:

@@ -53,7 +53,7 @@ class DistillationAlgorithm(WireModel):
     sigma: Annotated[float, _within(SIGMA)] = _DEFAULTS.sigma
 
     def options(self) -> DistillationOptions:
-        """The algorithm as :func:`~model_runner.features.distill` takes it."""
+        """The algorithm as :func:`~model_runner.features.distillation.surviving` takes it."""
         return DistillationOptions(
             self.algorithm_type.value, self.iou_threshold, self.skip_box_threshold, self.sigma
         )

@@ -52,17 +52,25 @@ def parse_model_response(body: bytes | str | Mapping[str, Any]) -> list[PixelFea
         ModelResponseError: the answer is not a FeatureCollection, or a feature has no usable
             pixel geometry, bounding box or classes; the reason names the feature and key.
     """
-    collection = _decode(body)
-    features = collection.get("features")
-    if not isinstance(features, list):
-        raise ModelResponseError("the FeatureCollection has no list of features")
     parsed = []
-    for index, feature in enumerate(features):
+    for index, feature in enumerate(collection_features(body)):
         try:
             parsed.append(_feature(feature))
         except ValueError as error:
             raise ModelResponseError(f"features[{index}]{error}") from None
     return parsed
+
+
+def collection_features(body: bytes | str | Mapping[str, Any]) -> list[Any]:
+    """The list of features of a FeatureCollection answer (each still to be read).
+
+    Raises:
+        ModelResponseError: the answer is not a FeatureCollection with a list of features.
+    """
+    features = _decode(body).get("features")
+    if not isinstance(features, list):
+        raise ModelResponseError("the FeatureCollection has no list of features")
+    return features
 
 
 def _decode(body: bytes | str | Mapping[str, Any]) -> Mapping[str, Any]:
@@ -92,6 +100,18 @@ def _kind(collection: object) -> str:
 
 def _feature(feature: object) -> PixelFeature:
     """The feature, or ValueError with the key path (from the feature) and reason of its fault."""
+    geometry, key, box, classes, rest = feature_parts(feature)
+    try:
+        return PixelFeature(geometry, box, classes, rest)
+    except InvalidFeatureError:
+        raise bad_geometry(geometry, key) from None
+
+
+def feature_parts(
+    feature: object,
+) -> tuple[Geometry, str, Box | None, tuple[FeatureClass, ...], dict[str, Any]]:
+    """A feature's pixel geometry (unchecked) and its key, box, classes and other properties,
+    or ValueError with the key path (from the feature) and reason of its fault."""
     if not isinstance(feature, dict):
         raise ValueError(": must be a GeoJSON Feature object")
     properties = feature.get("properties")
@@ -101,14 +121,15 @@ def _feature(feature: object) -> PixelFeature:
     image_bbox = _box(rest, "imageBBox")
     bounds = _box(rest, "bounds_imcoords")
     geometry, key = _geometry(rest, bounds, image_bbox)
-    classes = _classes(rest)
-    try:
-        return PixelFeature(geometry, image_bbox or bounds, classes, rest)
-    except InvalidFeatureError:
-        # The boxes and classes are checked above: only the geometry can be at fault.
-        raise ValueError(
-            f".properties.{key}: the coordinates are not those of a {geometry['type']} of finite numbers"
-        ) from None
+    return geometry, key, image_bbox or bounds, _classes(rest), rest
+
+
+def bad_geometry(geometry: Geometry, key: str) -> ValueError:
+    """The fault of a feature whose geometry (of a known type) is not valid."""
+    # The boxes and classes are checked before: only the geometry can be at fault.
+    return ValueError(
+        f".properties.{key}: the coordinates are not those of a {geometry['type']} of finite numbers"
+    )
 
 
 def _box(rest: dict[str, Any], key: str) -> Box | None:

@@ -1,25 +1,19 @@
-"""The workspace of an image in progress: each region's raw detections, kept in S3 until the image
-completes and the worker that completes it distils them all at once.
+"""The workspace of an image in progress: what each region leaves for the image's completion,
+kept in S3 until the image completes (see :mod:`model_runner.handlers.region_features`).
 
-Each detection is kept as the model returned it (tile pixels) with its tile's origin, so the
-completing worker knows which detections came from the same tile (distillation merges only
-across tiles).
-
-Keys are derived from the image and region ids, so a redelivered region overwrites its own
-object instead of adding a second copy of its detections.
+Keys are derived from the image and region ids and the object's name, so a redelivered region
+overwrites its own objects instead of adding a second copy.
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import json
 from collections.abc import Iterator
-from itertools import groupby
 from typing import Any
 
-from model_runner.aws.service_errors import aws_call
-from model_runner.features import DetectionBatch, FeatureClass, PixelFeature
+from botocore.exceptions import ClientError
+
+from model_runner.aws.service_errors import aws_call, error_code
 
 PREFIX = "workspace"
 
@@ -29,31 +23,29 @@ def _digest(value: str) -> str:
 
 
 class DetectionStore:
-    """Region detections of images in progress, in an S3 bucket reached by an injected client."""
+    """Region objects of images in progress, in an S3 bucket reached by an injected client."""
 
     def __init__(self, client: Any, bucket: str) -> None:
         self._client = client
         self.bucket = bucket
 
-    def put(self, image_id: str, region_id: str, detections: DetectionBatch) -> None:
-        """Keep the detections of one region, replacing any earlier copy."""
-        rows = zip(detections.features, detections.origins.tolist(), strict=True)
-        items = [_encode(feature, origin) for feature, origin in rows]
-        body = gzip.compress(json.dumps(items, separators=(",", ":")).encode(), compresslevel=3)
-        key = f"{self._prefix(image_id)}{_digest(region_id)}.json.gz"
-        with aws_call(f"store detections of region {region_id} in s3://{self.bucket}/{key}"):
+    def put(self, image_id: str, region_id: str, name: str, body: bytes) -> None:
+        """Keep one object of a region, replacing an earlier one of the same name."""
+        key = self._key(image_id, region_id, name)
+        with aws_call(f"store {name} of region {region_id} in s3://{self.bucket}/{key}"):
             self._client.put_object(Bucket=self.bucket, Key=key, Body=body)
 
-    def load(self, image_id: str) -> Iterator[DetectionBatch]:
-        """The stored detections of every region of an image, one batch per region."""
-        for key in self._keys(image_id):
-            with aws_call(f"read s3://{self.bucket}/{key}"):
-                body = self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-            items = json.loads(gzip.decompress(body))
-            yield DetectionBatch.concat(
-                DetectionBatch.from_tile([_decode(item) for item in tile], tuple(origin))
-                for origin, tile in groupby(items, key=lambda item: item["tile"])
-            )
+    def get(self, image_id: str, region_id: str, name: str) -> bytes | None:
+        """An object of a region; None when there is none."""
+        key = self._key(image_id, region_id, name)
+        with aws_call(f"read s3://{self.bucket}/{key}"):
+            try:
+                body: bytes = self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            except ClientError as error:
+                if error_code(error) in ("NoSuchKey", "404"):
+                    return None
+                raise
+        return body
 
     def clear(self, image_id: str) -> None:
         """Remove an image's workspace once its features are written."""
@@ -72,25 +64,9 @@ class DetectionStore:
                 for item in page.get("Contents", []):
                     yield item["Key"]
 
+    def _key(self, image_id: str, region_id: str, name: str) -> str:
+        return f"{self._prefix(image_id)}{_digest(region_id)}/{name}"
+
     @staticmethod
     def _prefix(image_id: str) -> str:
         return f"{PREFIX}/{_digest(image_id)}/"
-
-
-def _encode(feature: PixelFeature, origin: list[float]) -> dict[str, Any]:
-    return {
-        "geometry": feature.geometry,
-        "bbox": list(feature.bbox),
-        "classes": [[item.iri, item.score] for item in feature.classes],
-        "properties": dict(feature.properties),
-        "tile": origin,
-    }
-
-
-def _decode(item: dict[str, Any]) -> PixelFeature:
-    return PixelFeature.of(
-        item["geometry"],
-        [FeatureClass(iri, score) for iri, score in item["classes"]],
-        item["properties"],
-        tuple(item["bbox"]),
-    )

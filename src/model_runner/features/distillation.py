@@ -11,7 +11,6 @@ import numpy.typing as npt
 
 from model_runner.errors import InvalidRequestError
 from model_runner.features.array_types import FloatArray, IndexArray
-from model_runner.features.detection_batch import DetectionBatch
 from model_runner.features.nms import nms
 from model_runner.features.soft_nms import soft_nms
 
@@ -80,34 +79,55 @@ POINT_EXTENT = 0.1
 """Pixels added to a box's zero width or height, so points and lines overlap what they touch."""
 
 
-def distill(batch: DetectionBatch, options: DistillationOptions) -> DetectionBatch:
-    """The detections of ``batch`` that survive ``options``, in their original order.
+def surviving(
+    boxes: FloatArray,
+    scores: FloatArray,
+    classes: IndexArray,
+    origins: FloatArray,
+    options: DistillationOptions,
+) -> tuple[IndexArray, FloatArray]:
+    """Positions (ascending) of the detections that survive ``options``, and their scores then.
 
-    Only detections of different tiles (``batch.origins``) merge: what overlapping tiles found
-    twice is distilled, while a tile's own detections pass as the model returned them. Each class
-    is distilled on its own, on its top-class score and box; a zero width or height counts as
-    :data:`POINT_EXTENT` pixels, and a box repeated exactly by another tile (a point detected by
-    two tiles) keeps only its best copy, as the reference does. Soft-NMS leaves the decayed scores
-    in the result, and so in its records. Detections without a class are kept.
+    Only detections of different tiles (their tile's origin, ``origins``) merge: what overlapping
+    tiles found twice is distilled, while a tile's own detections pass as the model returned them.
+    Each class is distilled on its own, on its top-class score and box; a zero width or height
+    counts as :data:`POINT_EXTENT` pixels, and a box repeated exactly by another tile (a point
+    detected by two tiles) keeps only its best copy, as the reference does. Soft-NMS gives the
+    decayed scores. Detections without a class are kept.
     """
-    tiles = tile_groups(batch)
-    boxes = np.array(batch.boxes)
-    boxes[:, 2:] = np.maximum(boxes[:, 2:], boxes[:, :2] + POINT_EXTENT)
-    unique = np.flatnonzero(~_repeated_by_another_tile(boxes, batch.scores, batch.class_ids, tiles))
-    boxes, batch, tiles = boxes[unique], batch.take(unique), tiles[unique]
+    if not len(scores):
+        return np.empty(0, np.intp), np.empty(0)
+    tiles = tile_groups(origins)
+    boxes = extended(boxes)
+    unique = np.flatnonzero(~_repeated_by_another_tile(boxes, scores, classes, tiles))
     if options.algorithm == "NMS":
-        return batch.take(nms(boxes, batch.scores, batch.class_ids, options.iou_threshold, tiles))
-    kept, scores = soft_nms(
-        boxes, batch.scores, batch.class_ids, options.sigma, options.skip_box_threshold, tiles
+        kept = unique[
+            nms(boxes[unique], scores[unique], classes[unique], options.iou_threshold, tiles[unique])
+        ]
+        return kept, scores[kept]
+    chosen, decayed = soft_nms(
+        boxes[unique],
+        scores[unique],
+        classes[unique],
+        options.sigma,
+        options.skip_box_threshold,
+        tiles[unique],
     )
-    return batch.take(kept).with_scores(scores)
+    return unique[chosen], decayed
 
 
-def tile_groups(batch: DetectionBatch) -> IndexArray:
+def extended(boxes: FloatArray) -> FloatArray:
+    """The boxes with a zero width or height counted as :data:`POINT_EXTENT` pixels."""
+    result = np.array(boxes, np.float64)
+    result[:, 2:] = np.maximum(result[:, 2:], result[:, :2] + POINT_EXTENT)
+    return result
+
+
+def tile_groups(origins: FloatArray) -> IndexArray:
     """One id per detection, equal for the detections of the same tile (same tile origin)."""
-    if not len(batch):
+    if not len(origins):
         return np.empty(0, np.intp)
-    _, groups = np.unique(batch.origins, axis=0, return_inverse=True)
+    _, groups = np.unique(origins, axis=0, return_inverse=True)
     return groups.reshape(-1).astype(np.intp)
 
 

@@ -16,20 +16,20 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from model_runner.features.detection_batch import DetectedFeature
+from model_runner.features.detected_feature import DetectedFeature
 
 
-class Located(Protocol):
-    """A geolocated shape: WGS84 GeoJSON geometry, its bbox and its centre."""
+@dataclass(frozen=True)
+class Located:
+    """A geometry in WGS84: GeoJSON [lon, lat, height] positions, its bounding box and its centre."""
 
-    @property
-    def geometry(self) -> dict[str, Any]: ...
-    @property
-    def bbox(self) -> tuple[float, float, float, float]: ...
-    @property
-    def center(self) -> tuple[float, float]: ...
+    geometry: dict[str, Any]
+    bbox: tuple[float, float, float, float]
+    """West, south, east, north per RFC 7946: west > east across the antimeridian."""
+    center: tuple[float, float]
+    """(longitude, latitude) of the pixel geometry's centroid (as the reference computes it)."""
 
 
 REMOVED_PROPERTIES = (
@@ -61,49 +61,40 @@ class OutputContext:
 def feature_id(image_id: str, detection: DetectedFeature) -> str:
     """A deterministic id of one detection of one image."""
     top = max(detection.classes, key=lambda item: item.score).iri if detection.classes else ""
-    digest = hashlib.sha256(
-        json.dumps([image_id, top, [round(value, 3) for value in detection.bbox]]).encode()
-    ).hexdigest()
-    return digest[:32]
+    return identity_of(image_id, top, detection.bbox)
 
 
-def output_features(
-    detections: Sequence[DetectedFeature], shapes: Sequence[Located | None] | None, context: OutputContext
-) -> list[dict[str, Any]]:
-    """One GeoJSON feature per detection; a detection its sensor model cannot locate is left out.
+def identity_of(image_id: str, top_class: str, bbox: Sequence[float]) -> str:
+    """The id of a detection of ``image_id`` whose best class is ``top_class`` ('' for none) and
+    whose full-image pixel box is ``bbox``: its position to a thousandth of a pixel."""
+    digest = hashlib.sha256(json.dumps([image_id, top_class, [round(value, 3) for value in bbox]]).encode())
+    return digest.hexdigest()[:32]
 
-    ``shapes`` None: the image has no georeferencing, and every feature stays in pixels.
-    """
+
+def output_feature(
+    detection: DetectedFeature, shape: Located | None, context: OutputContext, identity: str
+) -> dict[str, Any]:
+    """The GeoJSON feature of one detection whose id is ``identity``; ``shape`` its geolocated form,
+    None when the image has no georeferencing (the feature stays in pixels)."""
     extra: dict[str, Any] = {}
     for extension in context.feature_properties:
         extra.update(extension)
     if context.source_metadata is not None:
         extra["sourceMetadata"] = context.source_metadata
-    metadata = {"jobId": context.job_id, "inferenceDT": context.inference_time}
-    features = []
-    seen: dict[str, int] = {}
-    for detection, shape in zip(detections, shapes or [None] * len(detections), strict=True):
-        if shape is None and shapes is not None:
-            continue
-        identity = feature_id(context.image_id, detection)
-        seen[identity] = seen.get(identity, 0) + 1
-        if seen[identity] > 1:
-            identity = f"{identity}-{seen[identity]}"
-        properties: dict[str, Any] = {
-            key: value for key, value in detection.properties.items() if key not in REMOVED_PROPERTIES
-        }
-        properties["imageGeometry"] = detection.geometry
-        properties["imageBBox"] = list(detection.bbox)
-        properties["featureClasses"] = [item.to_json() for item in detection.classes]
-        if shape is not None:
-            properties["center_longitude"], properties["center_latitude"] = shape.center
-        properties["inferenceMetadata"] = metadata
-        properties.update(extra)
-        feature: dict[str, Any] = {"type": "Feature", "id": identity}
-        if shape is None:
-            feature["geometry"] = None
-        else:
-            feature["geometry"], feature["bbox"] = shape.geometry, list(shape.bbox)
-        feature["properties"] = properties
-        features.append(feature)
-    return features
+    properties: dict[str, Any] = {
+        key: value for key, value in detection.properties.items() if key not in REMOVED_PROPERTIES
+    }
+    properties["imageGeometry"] = detection.geometry
+    properties["imageBBox"] = list(detection.bbox)
+    properties["featureClasses"] = [item.to_json() for item in detection.classes]
+    if shape is not None:
+        properties["center_longitude"], properties["center_latitude"] = shape.center
+    properties["inferenceMetadata"] = {"jobId": context.job_id, "inferenceDT": context.inference_time}
+    properties.update(extra)
+    feature: dict[str, Any] = {"type": "Feature", "id": identity}
+    if shape is None:
+        feature["geometry"] = None
+    else:
+        feature["geometry"], feature["bbox"] = shape.geometry, list(shape.bbox)
+    feature["properties"] = properties
+    return feature

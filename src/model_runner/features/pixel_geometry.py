@@ -1,7 +1,4 @@
-"""GeoJSON geometries and boxes in pixel coordinates (x right, y down): validation, bounds, translation.
-
-Positions keep any coordinate after x and y (such as a height) unchanged.
-"""
+"""GeoJSON geometries and boxes in pixel coordinates (x right, y down): validation and bounds."""
 
 from __future__ import annotations
 
@@ -71,27 +68,6 @@ def is_finite_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def reference_digits(value: float) -> float:
-    """``value`` kept to 15 significant digits, as the reference writes pixel coordinates (through
-    its GEOS GeoJSON writer): a tile's 259.4297 moved by 1074 pixels is written 1333.4297, not
-    1333.4297000000001, so image geometries compare equal with the reference's."""
-    return float(f"{value:.15g}")
-
-
-def translate_geometry(geometry: Geometry, dx: float, dy: float) -> dict[str, Any]:
-    """A copy of ``geometry`` moved by ``(dx, dy)`` pixels, as plain JSON-ready lists, with
-    :func:`reference_digits`.
-
-    Raises:
-        InvalidFeatureError: the geometry is not valid GeoJSON.
-    """
-    kind = geometry.get("type")
-    if kind == "GeometryCollection":
-        members = _members(geometry)
-        return {"type": kind, "geometries": [translate_geometry(member, dx, dy) for member in members]}
-    return {"type": kind, "coordinates": _shift(geometry.get("coordinates"), _nesting(kind), dx, dy)}
-
-
 def _xy(geometry: Geometry) -> tuple[list[float], list[float]]:
     """The x and the y of every position of ``geometry`` (at least one), checked.
 
@@ -128,13 +104,6 @@ def _plain_finite(numbers: Sequence[Any]) -> bool:
     float64 pass it); only that they need it.
     """
     return _PLAIN_NUMBERS.issuperset(map(type, numbers)) and all(map(math.isfinite, numbers))
-
-
-def _shift(coordinates: object, depth: int, dx: float, dy: float) -> list[Any]:
-    if depth == 0:
-        x, y, *rest = _position(coordinates)
-        return [reference_digits(x + dx), reference_digits(y + dy), *rest]
-    return [_shift(item, depth - 1, dx, dy) for item in _sequence(coordinates)]
 
 
 def _nesting(kind: object) -> int:

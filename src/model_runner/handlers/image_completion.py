@@ -21,17 +21,17 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from model_runner.api import RegionRequest, image_id_fits
 from model_runner.errors import DeferredError, ModelRunnerError, QueueAction
 from model_runner.events import JobCompleted, JobFailed
-from model_runner.features import DetectionBatch, distill
-from model_runner.features.output import OutputContext, output_features
+from model_runner.features.columns_io import PackedDataError
+from model_runner.handlers.completion_features import ImageFeatures, image_features
 from model_runner.handlers.context import HandlerContext
+from model_runner.handlers.feature_writer import FeatureWriter
 from model_runner.handlers.ports import Image
-from model_runner.imagery import geolocate, processed_footprint
+from model_runner.imagery import processed_footprint
 from model_runner.periodic import every
 from model_runner.sinks import ImageMetadata, SinkError
 from model_runner.status import ImageRecord, Status, image_status
@@ -47,6 +47,13 @@ FIRST_REASONS = 3
 class CompletionPendingError(DeferredError):
     """Another worker held the claim on completing the image for two leases without finishing it,
     or this worker is stopping while it waits: the message comes back later."""
+
+
+class WorkspaceIncompleteError(ModelRunnerError):
+    """An object a region left in the workspace is missing or unreadable (deleted, or corrupt):
+    the completion is retried, and the image fails once retries run out."""
+
+    action = QueueAction.RETRY
 
 
 class CompletionLostError(DeferredError):
@@ -188,42 +195,35 @@ class ImageCompletion:
         self._context.workspace.clear(record.image_id)
 
     def _write_features(self, request: RegionRequest, record: ImageRecord, lease: _Lease) -> _Written:
-        progress = self._context.progress
-        image = self._context.images.get(request.image_url, request.image_read_role)
-        batch = DetectionBatch.concat(self._context.workspace.load(record.image_id))
-        progress()
-        algorithm = request.distillation
-        if algorithm is not None and len(batch.scores):
-            batch = distill(batch, algorithm.options())
-            progress()
-        records = list(batch.records())
-        model = image.sensor_model()
-        shapes = None
-        if model is not None:
-            shapes = geolocate(
-                model,
-                [detection.geometry for detection in records],
-                counterclockwise=self._context.settings.rfc7946_ring_orientation,
-            )
-        else:
-            logger.warning("image %s has no georeferencing: its features are in pixels only", image.url)
-        source = image.source_metadata()
-        context = OutputContext(
-            job_id=request.job_id,
-            image_id=record.image_id,
-            inference_time=datetime.fromtimestamp(record.started_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            feature_properties=request.feature_properties,
-            source_metadata=[source] if source else None,
+        context = self._context
+        image = context.images.get(request.image_url, request.image_read_role)
+        writer = FeatureWriter.of(
+            image, request, record.started_at, counterclockwise=context.settings.rfc7946_ring_orientation
         )
-        features = output_features(records, shapes, context)
+        if writer.model is None:
+            logger.warning("image %s has no georeferencing: its features are in pixels only", image.url)
+        algorithm = request.distillation
+        try:
+            features = image_features(
+                context.workspace,
+                record.image_id,
+                sorted(record.region_outcomes),
+                algorithm.options() if algorithm is not None else None,
+                writer,
+                context.progress,
+            )
+        except (KeyError, PackedDataError) as error:
+            raise WorkspaceIncompleteError(
+                f"image {record.image_id}: the workspace is incomplete: {error}"
+            ) from None
         metadata = ImageMetadata(
             source_url=request.image_url,
             footprint=self._footprint(image, request),
-            inference_time=context.inference_time,
+            inference_time=writer.context.inference_time,
         )
-        progress()
+        context.progress()
         written = self._write(request, record.image_id, features, metadata, lease)
-        written.georeferenced = model is not None
+        written.georeferenced = writer.model is not None
         return written
 
     @staticmethod
@@ -243,12 +243,12 @@ class ImageCompletion:
         self,
         request: RegionRequest,
         image_id: str,
-        features: Sequence[dict[str, Any]],
+        features: ImageFeatures,
         metadata: ImageMetadata,
         lease: _Lease,
     ) -> _Written:
         sinks = self._context.sinks(request.sinks)
-        written = _Written(features=len(features))
+        written = _Written(features=features.count)
         for sink in sinks:
             lease.check()
             self._context.progress()

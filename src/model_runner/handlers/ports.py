@@ -9,7 +9,7 @@ the adapters are held to the same contract tests.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -20,7 +20,6 @@ from pydantic import JsonValue
 from model_runner.api import ImageProcessor
 from model_runner.api import Sink as SinkDefinition
 from model_runner.events import LifecycleEvent
-from model_runner.features import DetectionBatch
 from model_runner.imagery import SensorModel, ValueRange
 from model_runner.inference.detectors import Detector
 from model_runner.scheduling import ClaimOutcome, EndpointLoad, Lease, NewWork, WorkRow
@@ -116,18 +115,19 @@ class RegionQueue(Protocol):
 
 
 class DetectionWorkspace(Protocol):
-    """Raw detections of the regions of images in progress, until the image completes."""
+    """What the regions of an image in progress leave for its completion: named objects per region
+    (see :mod:`model_runner.handlers.region_features`), until the image completes."""
 
-    def put(self, image_id: str, region_id: str, detections: DetectionBatch) -> None:
-        """Keep one region's detections with their tile origins, replacing an earlier copy."""
+    def put(self, image_id: str, region_id: str, name: str, body: bytes) -> None:
+        """Keep one object of a region, replacing an earlier one of the same name."""
         ...
 
-    def load(self, image_id: str) -> Iterator[DetectionBatch]:
-        """Every stored region's detections of the image, one batch per region."""
+    def get(self, image_id: str, region_id: str, name: str) -> bytes | None:
+        """An object of a region; None when there is none."""
         ...
 
     def clear(self, image_id: str) -> None:
-        """Forget the image's detections."""
+        """Forget every object of the image's regions."""
         ...
 
 

@@ -1,9 +1,11 @@
 """The base region handler: one region's tiles through the model, its outcome recorded once.
 
-A region's detections go to the image's workspace (not distilled yet: the image is distilled as a
-whole when it completes, so NMS and Soft-NMS apply once, with the request's own parameters, across
-region boundaries too). The region's terminal status is a conditional write, and its count in the
-image row another, so a redelivered region message changes nothing it already did.
+Each tile's features are written as its answer comes back; at the region's end, the detections no
+other region can touch are distilled and their features stored as final, the others deferred to
+the image's completion, which distils them with their neighbours' with the request's own
+parameters (see :mod:`model_runner.handlers.region_features`): the image's output is what one
+distillation of the whole image gives. The region's terminal status is a conditional write, and
+its count in the image row another, so a redelivered region message changes nothing it already did.
 
 Extensions subclass it and override the hooks, :meth:`run_region_tiles` (how tiles reach the
 model) or :meth:`release_region_resources` (what to clean up once the outcome is recorded).
@@ -18,10 +20,11 @@ from typing import Any
 from model_runner.api import RegionRequest
 from model_runner.errors import DeferredError, ModelRunnerError, QueueAction
 from model_runner.events import Progress, RegionCompleted, RegionStarted, TileFailed
-from model_runner.features import DetectionBatch
 from model_runner.handlers.context import HandlerContext
+from model_runner.handlers.feature_writer import FeatureWriter
 from model_runner.handlers.image_completion import ImageCompletion
 from model_runner.handlers.ports import Image
+from model_runner.handlers.region_features import in_order, other_tiles, store_region
 from model_runner.handlers.table_details import region_details
 from model_runner.handlers.tile_reads import ReadArrangement
 from model_runner.handlers.tile_work import TileResults, run_tiles
@@ -147,6 +150,7 @@ class RegionRequestHandler:
             raster_dataset,
             region_request,
             detector,
+            self.feature_writer(region_request, raster_dataset),
             concurrency=tile_concurrency(self.context.settings.tile_workers),
             stop=self.context.shutdown,
             on_failure=on_failure,
@@ -159,17 +163,43 @@ class RegionRequestHandler:
             )
         return results
 
+    def feature_writer(self, region_request: RegionRequest, raster_dataset: Image) -> FeatureWriter:
+        """The writer of the output features of the region's image."""
+        started_at = self.context.jobs.get(region_request.image_id).started_at
+        return FeatureWriter.of(
+            raster_dataset,
+            region_request,
+            started_at,
+            counterclockwise=self.context.settings.rfc7946_ring_orientation,
+        )
+
     def record_outcome(
         self, region_request: RegionRequest, total_tiles: int, results: TileResults, started: float
     ) -> RegionRecord:
-        """Keep the region's detections in the workspace and record its outcome once."""
+        """Keep the region's features in the workspace and record its outcome once."""
         job_id, image_id, region_id = region_request.job_id, region_request.image_id, region_request.region_id
-        self.context.workspace.put(image_id, region_id, DetectionBatch.concat(results.batches))
+        image = self.context.images.get(region_request.image_url, region_request.image_read_role)
+        algorithm = region_request.distillation
+        window = region_request.window
+        succeeded = results.succeeded
+        ordered = in_order(results.batches)
+        results.batches.clear()  # the ordered copy is what the region stores: never both held
+        store_region(
+            self.context.workspace,
+            image_id,
+            region_id,
+            (window.x, window.y, window.width, window.height),
+            ordered,
+            other_tiles(self.context.tiling, region_request.region()),
+            algorithm.options() if algorithm is not None else None,
+            self.feature_writer(region_request, image),
+        )
+        self.context.progress()
         reasons = [reason for _, reason in results.failures]
         record, recorded = self.context.regions.finish_region(
             image_id,
             region_id,
-            region_status(results.succeeded, len(results.failures)),
+            region_status(succeeded, len(results.failures)),
             total_tiles=total_tiles,
             failed_tiles=len(reasons),
             failures=reasons,

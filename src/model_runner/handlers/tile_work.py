@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from model_runner.api import RegionRequest, parse_model_response
+from model_runner.api import RegionRequest
 from model_runner.errors import ImageUnavailableError, ModelRunnerError
-from model_runner.features import DetectionBatch
+from model_runner.features.written_detections import WrittenDetections
+from model_runner.handlers.feature_writer import FeatureWriter
 from model_runner.handlers.ports import Image
 from model_runner.handlers.tile_reads import DEFAULT_READS, BandedReads, ReadArrangement
 from model_runner.imagery import content_type, encode_tile
@@ -40,9 +41,10 @@ class EncodedTile:
 
 @dataclass
 class TileResults:
-    """What the tiles of a region gave: detections per successful tile, reasons per failed one."""
+    """What the tiles of a region gave: detections (with their features written) per successful
+    tile, reasons per failed one."""
 
-    batches: list[DetectionBatch] = field(default_factory=list)
+    batches: list[WrittenDetections] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
     """(tile id, reason) of every failed tile."""
     model_latencies_ms: list[float] = field(default_factory=list)
@@ -85,21 +87,12 @@ def encode_for_model(
     )
 
 
-def detections_in(answer: bytes, tile: Tile) -> DetectionBatch:
-    """The detections of a model's answer for ``tile``, in full-image pixels.
-
-    Raises:
-        ModelResponseError: the answer is not a FeatureCollection of the model contract.
-    """
-    origin = (float(tile.window.x), float(tile.window.y))
-    return DetectionBatch.from_tile(parse_model_response(answer), origin)
-
-
 def run_tiles(
     tiles: Iterable[Tile],
     image: Image,
     request: RegionRequest,
     detector: Detector,
+    writer: FeatureWriter,
     *,
     concurrency: int,
     stop: threading.Event | None = None,
@@ -107,7 +100,8 @@ def run_tiles(
     on_outcome: Callable[[], None] | None = None,
     reads: ReadArrangement = DEFAULT_READS,
 ) -> TileResults:
-    """Send every tile of ``tiles`` to ``detector`` and gather the outcome of each.
+    """Send every tile of ``tiles`` to ``detector`` and gather the outcome of each; ``writer``
+    writes each tile's features as its answer comes back, on the thread that called the model.
 
     ``on_outcome`` is called as each tile ends (the worker's measure of progress); ``reads`` says
     how the tiles' pixels are read (see :mod:`model_runner.handlers.tile_reads`).
@@ -124,11 +118,11 @@ def run_tiles(
     def prepare(tile: Tile) -> EncodedTile:
         return EncodedTile(tile, encode_for_model(image, tile, request, banded.read(tile)))
 
-    def call(encoded: EncodedTile) -> tuple[DetectionBatch, float]:
+    def call(encoded: EncodedTile) -> tuple[WrittenDetections, float]:
         started = time.perf_counter()
         answer = detector.detect(encoded.body, mime)
         latency_ms = (time.perf_counter() - started) * 1000
-        return detections_in(answer, encoded.tile), latency_ms
+        return writer.tile(answer, encoded.tile), latency_ms
 
     results = TileResults()
     unreachable: ImageUnavailableError | None = None

@@ -10,7 +10,6 @@ from model_runner.imagery.encoding import (
     encoding_problem,
 )
 from model_runner.imagery.geolocation import (
-    GeolocatedShape,
     PixelGeometryError,
     geolocate,
     processed_footprint,
@@ -23,7 +22,6 @@ from model_runner.tiling.encodings import SUPPORTED_COMPRESSIONS, TileCompressio
 
 __all__ = [
     "SUPPORTED_COMPRESSIONS",
-    "GeolocatedShape",
     "Georeferencing",
     "ImageCache",
     "ImageSource",

@@ -8,9 +8,8 @@ bounding boxes and ring orientations are measured over that array too
 
 from __future__ import annotations
 
-import itertools
+import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,9 +20,13 @@ from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from model_runner.errors import InvalidRequestError, ModelRunnerError, QueueAction
+from model_runner.features.errors import InvalidFeatureError
+from model_runner.features.feature_json import Geolocated, position_texts
+from model_runner.features.geometry_skeleton import BlockKind, block_layout, flatten_geometry, skeleton
+from model_runner.features.output import Located
 from model_runner.features.pixel_geometry import POSITION_NESTING
 from model_runner.imagery.sensor_model import SensorModel
-from model_runner.imagery.shape_measures import BlockKind, centroids, clockwise_rings, lon_lat_bounds
+from model_runner.imagery.shape_measures import centroids, clockwise_rings, lon_lat_bounds
 from model_runner.imagery.source import PixelWindow
 
 _ROI_EDGE_PIECES = 64  # densify each region-of-interest edge into at least this many pieces
@@ -35,38 +38,9 @@ class PixelGeometryError(ModelRunnerError):
     action = QueueAction.FAIL_JOB
 
 
-@dataclass(frozen=True)
-class GeolocatedShape:
-    """A geometry in WGS84: GeoJSON [lon, lat, height] positions, its bounding box and its centre."""
-
-    geometry: dict[str, Any]
-    bbox: tuple[float, float, float, float]
-    """West, south, east, north per RFC 7946: west > east across the antimeridian."""
-    center: tuple[float, float]
-    """(longitude, latitude) of the pixel geometry's centroid (as the reference computes it)."""
-
-
-class _Position(int):
-    """The block index of a Point's single position (rebuilt as a position, not a list)."""
-
-
-# A geometry's coordinates with each list of positions replaced by its index in the flat batch.
-_Skeleton = int | list["_Skeleton"]
-
-
-@dataclass
-class _Batch:
-    """Geometries flattened: their position blocks, each block's kind, each geometry's skeleton."""
-
-    blocks: list[NDArray[np.float64]]
-    kinds: list[BlockKind]
-    skeletons: list[_Skeleton]
-    first_blocks: list[int]
-
-
 def geolocate(
     model: SensorModel, pixel_geometries: Sequence[Mapping[str, Any]], *, counterclockwise: bool = False
-) -> list[GeolocatedShape | None]:
+) -> list[Located | None]:
     """Convert GeoJSON geometries in full-image pixels (x, y) to WGS84, in one batch.
 
     Positions become [longitude, latitude, height] (see :meth:`SensorModel.pixel_to_ground`). Rings
@@ -80,14 +54,59 @@ def geolocate(
     """
     if not pixel_geometries:
         return []
-    batch = _Batch([], [], [], [])
+    keys: list[str] = []
+    xy: list[float] = []
     for index, geometry in enumerate(pixel_geometries):
-        batch.first_blocks.append(len(batch.blocks))
-        batch.skeletons.append(_flatten(geometry, index, batch))
-    positions = np.concatenate(batch.blocks)
-    block_starts = np.concatenate(([0], np.cumsum([len(block) for block in batch.blocks]))).astype(np.intp)
-    kinds = np.asarray(batch.kinds, np.intp)
-    geometry_blocks = np.asarray([*batch.first_blocks, len(batch.blocks)], np.intp)
+        kind = geometry.get("type") if isinstance(geometry, Mapping) else None
+        if kind not in POSITION_NESTING:
+            raise PixelGeometryError(f"pixel geometry {index}: unsupported type {kind!r}")
+        try:
+            key, coordinates, _ = flatten_geometry(geometry)
+        except InvalidFeatureError as error:
+            raise PixelGeometryError(f"pixel geometry {index}: {error}") from None
+        keys.append(key)
+        xy.extend(coordinates)
+    table = {key: position for position, key in enumerate(dict.fromkeys(keys))}
+    skeleton_ids = np.array([table[key] for key in keys], np.intp)
+    block_starts, kinds, geometry_blocks = block_layout(tuple(table), skeleton_ids)
+    found = locate_positions(
+        model,
+        np.array(xy, np.float64).reshape(-1, 2),
+        block_starts,
+        kinds,
+        geometry_blocks,
+        counterclockwise=counterclockwise,
+    )
+    texts = position_texts(found.world)
+    starts = block_starts[geometry_blocks].tolist()
+    bounds, centres = found.bounds.tolist(), found.centres.tolist()
+    return [
+        Located(
+            geometry=json.loads(skeleton(key).template % tuple(texts[start:end])),
+            bbox=tuple(bounds[index]),
+            center=tuple(centres[index]),
+        )
+        if located
+        else None
+        for index, (key, start, end, located) in enumerate(
+            zip(keys, starts[:-1], starts[1:], found.located.tolist(), strict=True)
+        )
+    ]
+
+
+def locate_positions(
+    model: SensorModel,
+    positions: NDArray[np.float64],
+    block_starts: NDArray[np.intp],
+    kinds: NDArray[np.intp],
+    geometry_blocks: NDArray[np.intp],
+    *,
+    counterclockwise: bool = False,
+) -> Geolocated:
+    """Geolocate a batch of geometries given flat (see :mod:`~model_runner.imagery.shape_measures`):
+    ``positions`` (P, 2) in full-image pixels, in one call to the sensor model. Each geometry's
+    centroid is taken in pixels and geolocated, its bbox measured in lon/lat; rings whose turn
+    ``counterclockwise`` asks to change are written reversed in the result's ``world``."""
     pixel_centres = centroids(positions, block_starts, kinds, geometry_blocks)
     lon, lat, height = model.pixel_to_ground(
         np.concatenate((positions[:, 0], pixel_centres[:, 0])),
@@ -98,32 +117,27 @@ def geolocate(
     geometry_starts = block_starts[geometry_blocks[:-1]]
     located = np.logical_and.reduceat(np.isfinite(world).all(axis=1), geometry_starts)
     located &= np.isfinite(centres).all(axis=1)
-    bounds = np.full((len(pixel_geometries), 4), np.nan)
+    bounds = np.full((len(geometry_blocks) - 1, 4), np.nan)
     if located.all():
         bounds = lon_lat_bounds(world[:, :2], block_starts, kinds, geometry_blocks)
     else:  # bounds of the located ones only: NaN would spread through a geometry's neighbours
         finite = np.nan_to_num(world[:, :2])
         bounds[located] = lon_lat_bounds(finite, block_starts, kinds, geometry_blocks)[located]
-    reverse = set()
     if counterclockwise:
         clockwise = clockwise_rings(np.nan_to_num(world[:, :2]), block_starts, kinds)
-        reverse = set(np.flatnonzero(clockwise == (kinds == BlockKind.EXTERIOR)).tolist())
-    world_list = world.tolist()
-    world_blocks = [
-        world_list[start:end][:: -1 if block in reverse else 1]
-        for block, (start, end) in enumerate(itertools.pairwise(block_starts.tolist()))
-    ]
-    bounds_list, centre_list = bounds.tolist(), centres.tolist()
-    return [
-        GeolocatedShape(
-            geometry={"type": geometry["type"], "coordinates": _rebuild(skeleton, world_blocks)},
-            bbox=tuple(bounds_list[index]),
-            center=tuple(centre_list[index]),
-        )
-        if located[index]
-        else None
-        for index, (geometry, skeleton) in enumerate(zip(pixel_geometries, batch.skeletons, strict=True))
-    ]
+        reverse = clockwise == (kinds == BlockKind.EXTERIOR)
+        world = world[_reversing(block_starts, reverse)]
+    return Geolocated(world, bounds, centres, located)
+
+
+def _reversing(block_starts: NDArray[np.intp], reverse: NDArray[np.bool_]) -> NDArray[np.intp]:
+    """The order of positions that writes the flagged blocks backwards."""
+    order = np.arange(int(block_starts[-1]), dtype=np.intp)
+    counts = np.diff(block_starts)
+    block_of = np.repeat(np.arange(len(counts)), counts)
+    flipped = block_starts[:-1][block_of] + block_starts[1:][block_of] - 1 - order
+    result: NDArray[np.intp] = np.where(reverse[block_of], flipped, order)
+    return result
 
 
 def roi_to_pixel_polygon(model: SensorModel | None, wkt: str) -> BaseGeometry:
@@ -188,76 +202,7 @@ def _on_the_image_side(area: BaseGeometry, model: SensorModel) -> BaseGeometry:
     return shapely.affinity.translate(merged, xoff=-360.0 * turns)
 
 
-_BLOCK_KINDS = {
-    "Point": BlockKind.POINTS,
-    "MultiPoint": BlockKind.POINTS,
-    "LineString": BlockKind.LINE,
-    "MultiLineString": BlockKind.LINE,
-}
-
-
-def _flatten(geometry: Mapping[str, Any], index: int, batch: _Batch) -> _Skeleton:
-    """Append each list of positions of ``geometry`` to the batch; return its skeleton."""
-    geometry_type = geometry.get("type") if isinstance(geometry, Mapping) else None
-    if geometry_type not in POSITION_NESTING:
-        raise PixelGeometryError(f"pixel geometry {index}: unsupported type {geometry_type!r}")
-    kind = _BLOCK_KINDS.get(geometry_type, BlockKind.EXTERIOR)
-    if geometry_type == "Point":
-        return _Position(_append_positions([geometry.get("coordinates")], index, batch, kind))
-    blocks_before = len(batch.blocks)
-    skeleton = _flatten_lists(
-        geometry.get("coordinates"), POSITION_NESTING[geometry_type], index, batch, kind
-    )
-    if len(batch.blocks) == blocks_before:
-        raise PixelGeometryError(f"pixel geometry {index}: a {geometry_type} without positions")
-    return skeleton
-
-
-def _flatten_lists(coordinates: Any, depth: int, index: int, batch: _Batch, kind: BlockKind) -> _Skeleton:
-    if depth == 1:
-        return _append_positions(coordinates, index, batch, kind)
-    if not isinstance(coordinates, list | tuple):
-        raise PixelGeometryError(f"pixel geometry {index}: coordinates are not nested lists")
-    parts = []
-    for position, part in enumerate(coordinates):
-        # In a polygon's list of rings, the first is the exterior and the others are holes.
-        part_kind = BlockKind.HOLE if depth == 2 and kind is not BlockKind.LINE and position else kind
-        parts.append(_flatten_lists(part, depth - 1, index, batch, part_kind))
-    return parts
-
-
-def _append_positions(positions: Any, index: int, batch: _Batch, kind: BlockKind) -> int:
-    try:
-        array = np.asarray(positions, dtype=np.float64)
-    except ValueError:  # ragged: some positions carry a height, or are too short
-        array = _xy_positions(positions, index)
-    except TypeError:
-        raise PixelGeometryError(f"pixel geometry {index}: positions are not numbers") from None
-    if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] < 2 or not np.isfinite(array[:, :2]).all():
-        raise PixelGeometryError(f"pixel geometry {index}: expected a non-empty list of [x, y] positions")
-    batch.blocks.append(array[:, :2])
-    batch.kinds.append(kind)
-    return len(batch.blocks) - 1
-
-
-def _xy_positions(positions: Any, index: int) -> NDArray[np.float64]:
-    try:
-        return np.asarray([position[:2] for position in positions], dtype=np.float64)
-    except (TypeError, ValueError):
-        raise PixelGeometryError(f"pixel geometry {index}: positions are not numbers") from None
-
-
-def _rebuild(skeleton: _Skeleton, world_blocks: Sequence[list[list[float]]]) -> Any:
-    if isinstance(skeleton, _Position):
-        return world_blocks[skeleton][0]
-    if isinstance(skeleton, int):
-        return world_blocks[skeleton]
-    return [_rebuild(part, world_blocks) for part in skeleton]
-
-
-def processed_footprint(
-    model: SensorModel, area: PixelWindow, roi_wkt: str | None = None
-) -> GeolocatedShape | None:
+def processed_footprint(model: SensorModel, area: PixelWindow, roi_wkt: str | None = None) -> Located | None:
     """The WGS84 outline of what was processed: the pixel ``area``, within the region of interest
     when there is one; edges densified so they follow the sensor model. None when the model cannot
     locate it."""

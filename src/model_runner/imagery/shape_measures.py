@@ -15,22 +15,13 @@ the blocks). Everything is numpy over the whole batch, so thousands of features 
 
 from __future__ import annotations
 
-import enum
-
 import numpy as np
 from numpy.typing import NDArray
 
+from model_runner.features.geometry_skeleton import BlockKind
+
 FloatArray = NDArray[np.float64]
 IndexArray = NDArray[np.intp]
-
-
-class BlockKind(enum.IntEnum):
-    """What a block of positions is."""
-
-    POINTS = 0
-    LINE = 1
-    EXTERIOR = 2
-    HOLE = 3
 
 
 def centroids(
@@ -151,9 +142,11 @@ def _next_positions(starts: IndexArray, ring: NDArray[np.bool_]) -> IndexArray:
 
 
 def _block_sums(values: FloatArray, starts: IndexArray) -> FloatArray:
-    """Sums of ``values`` over each [starts[i], starts[i+1]) (every block is non-empty)."""
-    totals = np.concatenate(([0.0], np.cumsum(values, dtype=np.float64)))
-    sums: FloatArray = totals[starts[1:]] - totals[starts[:-1]]
+    """Sums of ``values`` over each [starts[i], starts[i+1]) (every block is non-empty), each block
+    summed on its own: a feature's measures never depend on the batch it was written in."""
+    if len(starts) < 2:
+        return np.empty(0)
+    sums: FloatArray = np.add.reduceat(np.asarray(values, np.float64), starts[:-1])
     return sums
 
 

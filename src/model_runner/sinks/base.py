@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from model_runner.errors import ModelRunnerError, QueueAction
+from model_runner.features.encoded_features import EncodedFeatures
 
 Feature = Mapping[str, Any]
 """A geolocated GeoJSON Feature with a deterministic string ``id``."""
+
+
+class FeatureSource(Protocol):
+    """An image's output features, already JSON, streamed a chunk at a time: a sink never holds
+    them all. Each call of :meth:`chunks` streams them anew, in the same order."""
+
+    @property
+    def count(self) -> int:
+        """How many features there are."""
+        ...
+
+    @property
+    def class_counts(self) -> Mapping[str, int]:
+        """How many times each class IRI appears in the features' featureClasses."""
+        ...
+
+    def chunks(self) -> Iterator[EncodedFeatures]: ...
 
 
 class SinkError(ModelRunnerError):
@@ -72,11 +90,11 @@ class Sink(Protocol):
         self,
         job_id: str,
         image_id: str,
-        features: Sequence[Feature],
+        features: FeatureSource,
         *,
         metadata: ImageMetadata | None = None,
     ) -> SinkReport:
-        """Write every feature of one image.
+        """Write every feature of one image (streamed from ``features``).
 
         Raises:
             SinkError: the features could not all be written; the reason names the resource.

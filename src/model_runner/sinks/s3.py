@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from itertools import chain
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
@@ -25,8 +25,8 @@ from urllib.parse import urlparse
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from model_runner.sinks.base import Feature, ImageMetadata, SinkError, SinkReport, SinkUnavailableError
-from model_runner.sinks.geojson import feature_collection_chunks
+from model_runner.sinks.base import FeatureSource, ImageMetadata, SinkError, SinkReport, SinkUnavailableError
+from model_runner.sinks.geojson import feature_collection_parts
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -62,7 +62,8 @@ class S3Sink:
     """Writes each image's features as one GeoJSON object in ``bucket`` under ``prefix``.
 
     Output smaller than ``part_size`` is one PutObject; larger output is a multipart upload of
-    ``part_size`` parts, aborted if anything fails, so memory stays near one part.
+    parts of at least ``part_size``, streamed from the feature source and aborted if anything fails,
+    so memory stays near one part (and one chunk of the source).
     """
 
     def __init__(self, client: S3Client, bucket: str, prefix: str = "", part_size: int = 8 * MIB) -> None:
@@ -82,17 +83,17 @@ class S3Sink:
         self,
         job_id: str,
         image_id: str,
-        features: Sequence[Feature],
+        features: FeatureSource,
         *,
         metadata: ImageMetadata | None = None,
     ) -> SinkReport:
         """Write (or overwrite) the image's FeatureCollection object.
 
         Raises:
-            SinkError: S3 refused the write or a feature is not valid JSON; names bucket and key.
+            SinkError: S3 refused the write; names bucket and key.
         """
         key = object_key(self._prefix, job_id, image_id, metadata.image_url if metadata else None)
-        chunks = feature_collection_chunks(features, self._part_size)
+        chunks = feature_collection_parts(features.chunks(), self._part_size)
         try:
             first = next(chunks)
             second = next(chunks, None)
@@ -104,7 +105,7 @@ class S3Sink:
             raise s3_write_error(error, self._bucket, key) from error
         except BotoCoreError as error:
             raise SinkUnavailableError(f"S3 s3://{self._bucket}/{key}: {error}") from error
-        return SinkReport(self.description, len(features), f"s3://{self._bucket}/{key}")
+        return SinkReport(self.description, features.count, f"s3://{self._bucket}/{key}")
 
     def _upload_parts(self, key: str, parts: Iterator[bytes]) -> None:
         upload_id = self._client.create_multipart_upload(

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pystac
 from botocore.exceptions import BotoCoreError, ClientError
 
-from model_runner.sinks.base import Feature, ImageMetadata, SinkReport, SinkUnavailableError
+from model_runner.features.encoded_features import EncodedFeatures
+from model_runner.sinks.base import FeatureSource, ImageMetadata, SinkReport, SinkUnavailableError
 from model_runner.sinks.s3 import S3Sink, s3_write_error
 
 with warnings.catch_warnings():
@@ -57,7 +57,7 @@ class StacSink:
         self,
         job_id: str,
         image_id: str,
-        features: Sequence[Feature],
+        features: FeatureSource,
         *,
         metadata: ImageMetadata | None = None,
     ) -> SinkReport:
@@ -66,10 +66,11 @@ class StacSink:
         Raises:
             SinkError: S3 refused a write; names bucket and key.
         """
-        written = self._features.write(job_id, image_id, features, metadata=metadata)
+        measured = MeasuredFeatures(features)
+        written = self._features.write(job_id, image_id, measured, metadata=metadata)
         labels_key = written.location.removeprefix(f"s3://{self._bucket}/")
         item_key = labels_key.removesuffix(".geojson") + ITEM_SUFFIX
-        item = stac_item(job_id, image_id, features, metadata or ImageMetadata(), written.location)
+        item = stac_item(job_id, image_id, measured, metadata or ImageMetadata(), written.location)
         body = json.dumps(item.to_dict(include_self_link=False)).encode()
         try:
             self._client.put_object(
@@ -79,14 +80,43 @@ class StacSink:
             raise s3_write_error(error, self._bucket, item_key) from error
         except BotoCoreError as error:
             raise SinkUnavailableError(f"S3 s3://{self._bucket}/{item_key}: {error}") from error
-        return SinkReport(self.description, len(features), f"s3://{self._bucket}/{item_key}")
+        return SinkReport(self.description, features.count, f"s3://{self._bucket}/{item_key}")
+
+
+class MeasuredFeatures:
+    """A feature source that keeps the extent of the features' bboxes as they stream by."""
+
+    def __init__(self, source: FeatureSource) -> None:
+        self._source = source
+        self.extent: tuple[float, float, float, float] | None = None
+
+    @property
+    def count(self) -> int:
+        return self._source.count
+
+    @property
+    def class_counts(self) -> Mapping[str, int]:
+        return self._source.class_counts
+
+    def chunks(self) -> Iterator[EncodedFeatures]:
+        for chunk in self._source.chunks():
+            found = chunk.extent
+            if found is not None:
+                known = self.extent or found
+                self.extent = (
+                    min(known[0], found[0]),
+                    min(known[1], found[1]),
+                    max(known[2], found[2]),
+                    max(known[3], found[3]),
+                )
+            yield chunk
 
 
 def stac_item(
-    job_id: str, image_id: str, features: Sequence[Feature], metadata: ImageMetadata, labels_href: str
+    job_id: str, image_id: str, features: MeasuredFeatures, metadata: ImageMetadata, labels_href: str
 ) -> pystac.Item:
-    """The STAC Item of one image's features (see the module docstring)."""
-    geometry, bbox = _extent(features, metadata.footprint)
+    """The STAC Item of one image's features (see the module docstring), once they were written."""
+    geometry, bbox = _extent(features.extent, metadata.footprint)
     when = datetime.fromisoformat(metadata.inference_time) if metadata.inference_time else datetime.now(UTC)
     item = pystac.Item(
         id=image_id,
@@ -101,7 +131,7 @@ def stac_item(
             href=labels_href,
             media_type=pystac.MediaType.GEOJSON,
             roles=["labels", "labels-vector"],
-            title=f"{len(features)} detected features",
+            title=f"{features.count} detected features",
         ),
     )
     if metadata.source_url:
@@ -111,7 +141,7 @@ def stac_item(
                 "source", metadata.source_url, media_type=MEDIA_TYPES.get(suffix), title="source image"
             )
         )
-    counts = Counter(_classes(features))
+    counts = {name: count for name, count in features.class_counts.items() if count > 0}
     label = LabelExtension.ext(item, add_if_missing=True)
     label.apply(
         label_description=f"objects detected in image {image_id} by model-runner job {job_id}",
@@ -130,29 +160,16 @@ def stac_item(
     return item
 
 
-def _classes(features: Sequence[Feature]) -> list[str]:
-    """Every class IRI of every feature."""
-    return [
-        str(item["iri"])
-        for feature in features
-        for item in (feature.get("properties") or {}).get(CLASS_PROPERTY) or []
-        if isinstance(item, Mapping) and "iri" in item
-    ]
-
-
 def _extent(
-    features: Sequence[Feature], footprint: Mapping[str, Any] | None
+    extent: tuple[float, float, float, float] | None, footprint: Mapping[str, Any] | None
 ) -> tuple[Mapping[str, Any] | None, tuple[float, float, float, float] | None]:
-    """The processed area's geometry and bbox; without a footprint, the features' bounds."""
+    """The processed area's geometry and bbox; without a footprint, the features' extent."""
     if footprint is not None:
         import shapely.geometry
 
         return footprint, tuple(shapely.geometry.shape(footprint).bounds)
-    boxes = [feature["bbox"] for feature in features if feature.get("bbox")]
-    if not boxes:
+    if extent is None:
         return None, None
-    # A bbox is [west, south, east, north], or with heights [west, south, low, east, north, high].
-    west, south = min(box[0] for box in boxes), min(box[1] for box in boxes)
-    east, north = max(box[len(box) // 2] for box in boxes), max(box[len(box) // 2 + 1] for box in boxes)
+    west, south, east, north = extent
     ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
-    return {"type": "Polygon", "coordinates": [ring]}, (west, south, east, north)
+    return {"type": "Polygon", "coordinates": [ring]}, extent

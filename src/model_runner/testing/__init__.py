@@ -7,6 +7,7 @@ tested on fakes behaves the same on DynamoDB, SQS and S3. :func:`fake_context` b
 """
 
 from model_runner.testing.context import FakeContext, fake_context, fake_settings
+from model_runner.testing.feature_list import FeatureList, features_of
 from model_runner.testing.images import LocalImages, write_image
 from model_runner.testing.models import ScriptedDetector, ScriptedModels
 from model_runner.testing.outputs import MemorySink, MemorySinks
@@ -21,6 +22,7 @@ from model_runner.testing.stores import (
 
 __all__ = [
     "FakeContext",
+    "FeatureList",
     "InMemoryJobStore",
     "InMemoryRegionQueue",
     "InMemoryRegionSchedule",
@@ -34,5 +36,6 @@ __all__ = [
     "ScriptedModels",
     "fake_context",
     "fake_settings",
+    "features_of",
     "write_image",
 ]

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Sequence
 
 from model_runner.api import Sink as Output
 from model_runner.sinks import Feature, ImageMetadata, Sink, SinkError, SinkReport
+from model_runner.sinks.base import FeatureSource
+from model_runner.testing.feature_list import features_of
 
 
 class MemorySink:
-    """One sink: every write kept as (job id, image id, features); ``fail`` makes writes fail."""
+    """One sink: every write kept as (job id, image id, features as dicts); ``fail`` makes writes fail."""
 
     def __init__(
         self, name: str, fail: str | None = None, before_write: Callable[[], None] | None = None
@@ -30,7 +33,7 @@ class MemorySink:
         self,
         job_id: str,
         image_id: str,
-        features: Sequence[Feature],
+        features: FeatureSource,
         *,
         metadata: ImageMetadata | None = None,
     ) -> SinkReport:
@@ -38,9 +41,10 @@ class MemorySink:
             self.before_write()
         if self.fail is not None:
             raise SinkError(self.fail)
+        written: list[Feature] = [json.loads(text) for text in features_of(features)]
         with self._lock:
-            self.writes.append((job_id, image_id, list(features)))
-        return SinkReport(self.description, len(features), f"memory://{self.name}/{image_id}")
+            self.writes.append((job_id, image_id, written))
+        return SinkReport(self.description, len(written), f"memory://{self.name}/{image_id}")
 
 
 class MemorySinks:

@@ -10,11 +10,10 @@ import dataclasses
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from model_runner.events import LifecycleEvent
-from model_runner.features import DetectionBatch
 from model_runner.status import ImageDetails, ImageRecord, RegionDetails, RegionRecord, Status, TileBounds
 from model_runner.status.records import MAX_FAILURES_KEPT
 
@@ -170,25 +169,23 @@ class InMemoryRegionQueue:
 
 
 class InMemoryWorkspace:
-    """Region detections by image, replaced on redelivery like the S3 workspace's objects."""
+    """Region objects by image, replaced on redelivery like the S3 workspace's objects."""
 
     def __init__(self) -> None:
-        self.regions: dict[str, dict[str, DetectionBatch]] = {}
+        self.objects: dict[str, dict[tuple[str, str], bytes]] = {}
         self._lock = threading.Lock()
 
-    def put(self, image_id: str, region_id: str, detections: DetectionBatch) -> None:
+    def put(self, image_id: str, region_id: str, name: str, body: bytes) -> None:
         with self._lock:
-            self.regions.setdefault(image_id, {})[region_id] = detections
+            self.objects.setdefault(image_id, {})[(region_id, name)] = bytes(body)
 
-    def load(self, image_id: str) -> Iterator[DetectionBatch]:
+    def get(self, image_id: str, region_id: str, name: str) -> bytes | None:
         with self._lock:
-            stored = dict(self.regions.get(image_id, {}))
-        for region_id in sorted(stored):
-            yield stored[region_id]
+            return self.objects.get(image_id, {}).get((region_id, name))
 
     def clear(self, image_id: str) -> None:
         with self._lock:
-            self.regions.pop(image_id, None)
+            self.objects.pop(image_id, None)
 
 
 class RecordedEvents:

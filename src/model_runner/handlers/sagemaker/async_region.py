@@ -17,9 +17,10 @@ from collections.abc import Callable, Iterable, Mapping
 
 from model_runner.api import ModelResponseError, RegionRequest
 from model_runner.aws.tile_ledger import TileRecord, TileState
+from model_runner.handlers.feature_writer import FeatureWriter
 from model_runner.handlers.ports import Image
 from model_runner.handlers.sagemaker.async_inference import AsyncInference, inference_id, region_key
-from model_runner.handlers.tile_work import TileResults, detections_in, encode_for_model, failure_reason
+from model_runner.handlers.tile_work import TileResults, encode_for_model, failure_reason
 from model_runner.imagery import content_type
 from model_runner.inference.invocation_error import ModelInvocationError
 from model_runner.inference.sagemaker_async import AsyncEndpoint, EndpointBusyError
@@ -48,6 +49,7 @@ class AsyncRegionRun:
         tiles: Iterable[Tile],
         image: Image,
         request: RegionRequest,
+        writer: FeatureWriter,
         *,
         stop: threading.Event,
         on_failure: Callable[[str, str], None],
@@ -59,6 +61,7 @@ class AsyncRegionRun:
         self._tiles = {tile.window.key: tile for tile in tiles}
         self._image = image
         self._request = request
+        self._writer = writer
         self._stop = stop
         self._on_failure = on_failure
         self._on_round = on_round
@@ -170,7 +173,7 @@ class AsyncRegionRun:
             if record.state is TileState.COMPLETED and record.output_location:
                 answer = self._inference.objects.read(record.output_location)
                 try:
-                    results.batches.append(detections_in(answer, tile))
+                    results.batches.append(self._writer.tile(answer, tile))
                 except ModelResponseError as error:
                     self._failed(results, tile, str(error))
             else:

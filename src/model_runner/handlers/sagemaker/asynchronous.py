@@ -56,6 +56,7 @@ class AsyncSageMakerRegionHandler(RegionRequestHandler):
             tiles,
             raster_dataset,
             region_request,
+            self.feature_writer(region_request, raster_dataset),
             stop=self.context.shutdown,
             on_failure=on_failure,
             on_round=self.context.progress,

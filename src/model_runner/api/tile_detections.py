@@ -1,0 +1,90 @@
+"""A model's answer for one tile read straight into columns (no object per detection).
+
+Each feature is checked as :func:`~model_runner.api.parse_model_response` checks it (the same
+reasons name the same keys); what the output needs of it is kept as text and numbers in a
+:class:`~model_runner.features.DetectionColumns`. Its properties must be JSON the output can
+carry: a NaN or an infinity among them fails the tile, naming the feature.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from model_runner.api.model_response import (
+    ModelResponseError,
+    bad_geometry,
+    collection_features,
+    feature_parts,
+)
+from model_runner.features import InvalidFeatureError
+from model_runner.features.detection_columns import ColumnsBuilder, DetectionColumns
+from model_runner.features.feature_json import compact_json
+from model_runner.features.geometry_skeleton import flatten_geometry
+from model_runner.features.output import REMOVED_PROPERTIES
+from model_runner.features.pixel_feature import FeatureClass
+
+
+def parse_tile_detections(
+    body: bytes | str | Mapping[str, Any], origin: tuple[float, float]
+) -> DetectionColumns:
+    """The detections of a model's answer for the tile whose top-left pixel is ``origin``.
+
+    Raises:
+        ModelResponseError: the answer is not a FeatureCollection, or a feature has no usable
+            pixel geometry, bounding box or classes, or properties JSON cannot carry; the reason
+            names the feature and key.
+    """
+    builder = ColumnsBuilder(origin)
+    for index, feature in enumerate(collection_features(body)):
+        try:
+            _add(builder, feature)
+        except ValueError as error:
+            raise ModelResponseError(f"features[{index}]{error}") from None
+    return builder.build()
+
+
+def _add(builder: ColumnsBuilder, feature: object) -> None:
+    geometry, key, box, classes, rest = feature_parts(feature)
+    try:
+        skeleton, xy, extras = flatten_geometry(geometry)
+    except InvalidFeatureError:
+        raise bad_geometry(geometry, key) from None
+    if box is None:
+        xs, ys = xy[0::2], xy[1::2]
+        box = (min(xs), min(ys), max(xs), max(ys))
+    try:
+        properties = compact_json(
+            {name: value for name, value in rest.items() if name not in REMOVED_PROPERTIES}
+        )
+    except ValueError:
+        raise ValueError(".properties: holds a number JSON cannot carry (NaN or infinity)") from None
+    builder.add(
+        skeleton,
+        xy,
+        None if extras is None else compact_json(extras),
+        box,
+        _top(classes),
+        "[" + ",".join([_class_json(item) for item in classes]) + "]",
+        properties,
+    )
+
+
+def _top(classes: tuple[FeatureClass, ...]) -> tuple[int, str, float] | None:
+    """Position, IRI and score of the best class (the first of equals), if any."""
+    if not classes:
+        return None
+    position = max(range(len(classes)), key=lambda index: classes[index].score)
+    best = classes[position]
+    return position, best.iri, best.score
+
+
+def _class_json(item: FeatureClass) -> str:
+    return '{"iri":%s,"score":%r}' % (_string_json(item.iri), item.score)  # noqa: UP031
+
+
+@functools.lru_cache(maxsize=1024)
+def _string_json(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)

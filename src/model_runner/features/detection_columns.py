@@ -1,0 +1,222 @@
+"""The detections of a tile, a region or an image as columns: numpy arrays and a few small tables.
+
+A dense scene holds millions of detections; one Python object (and its geometry's nested lists)
+per detection is most of what a worker's memory held. Here every detection is a row of arrays:
+
+* ``boxes`` (N, 4) in full-image pixels, ``scores`` its top class's score (decayed by Soft-NMS;
+  ``initial_scores`` the model's), ``class_ids`` its top class (-1: none) in ``class_names``;
+* ``tiles`` (N, 2) the full-image pixel of its tile's origin and ``ranks`` its position in the
+  tile's answer: together, the order rule of the output (tiles row by row, then the model's order);
+* its pixel geometry as a skeleton (``skeleton_ids`` into ``skeleton_keys``, see
+  :mod:`~model_runner.features.geometry_skeleton`) and its positions in tile pixels
+  (``positions[position_starts[i]:position_starts[i + 1]]``); coordinates after x and y, rare,
+  in ``extras`` (row -> JSON of each position's);
+* ``classes`` the JSON of its ``featureClasses`` as the model gave them (``top_classes``: which is
+  the top one), and ``property_ids`` its other properties (less those the output leaves out) as a
+  JSON object in ``property_texts``: a model's constant properties are stored once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from model_runner.features.array_types import FloatArray, IndexArray
+from model_runner.features.text_column import OffsetArray, TextColumn
+
+_ROW_ARRAYS = ("boxes", "scores", "initial_scores", "class_ids", "tiles", "ranks", "skeleton_ids",
+               "top_classes", "property_ids")  # fmt: skip
+
+
+@dataclass(frozen=True, eq=False)
+class DetectionColumns:
+    """N detections as columns (see the module docstring)."""
+
+    boxes: FloatArray
+    scores: FloatArray
+    initial_scores: FloatArray
+    class_ids: IndexArray
+    tiles: FloatArray
+    ranks: IndexArray
+    skeleton_ids: IndexArray
+    position_starts: OffsetArray
+    positions: FloatArray
+    classes: TextColumn
+    top_classes: IndexArray
+    property_ids: IndexArray
+    class_names: tuple[str, ...] = ()
+    skeleton_keys: tuple[str, ...] = ()
+    property_texts: tuple[str, ...] = ()
+    extras: dict[int, str] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        count = len(self.scores)
+        for name in _ROW_ARRAYS:
+            if len(getattr(self, name)) != count:
+                raise ValueError(f"{name} has {len(getattr(self, name))} rows, expected {count}")
+        if len(self.classes) != count or len(self.position_starts) != count + 1:
+            raise ValueError("classes and position_starts must have a row per detection")
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    @classmethod
+    def empty(cls) -> DetectionColumns:
+        return cls.concat([])
+
+    @property
+    def position_counts(self) -> OffsetArray:
+        counts: OffsetArray = np.diff(self.position_starts)
+        return counts
+
+    def take(self, indices: Sequence[int] | IndexArray) -> DetectionColumns:
+        """The detections at ``indices``, in that order."""
+        chosen = np.asarray(indices, np.intp).reshape(-1)
+        counts = self.position_counts[chosen]
+        starts = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        gather = np.arange(int(starts[-1]), dtype=np.int64) + np.repeat(
+            self.position_starts[chosen] - starts[:-1], counts
+        )
+        moved = {int(row): int(old) for row, old in enumerate(chosen.tolist()) if old in self.extras}
+        return dataclasses.replace(
+            self,
+            **{name: getattr(self, name)[chosen] for name in _ROW_ARRAYS},
+            position_starts=starts,
+            positions=self.positions[gather],
+            classes=self.classes.take(chosen),
+            extras={row: self.extras[old] for row, old in moved.items()},
+        )
+
+    def with_scores(self, scores: FloatArray) -> DetectionColumns:
+        """The same detections with new top-class scores (as Soft-NMS decays them)."""
+        return dataclasses.replace(self, scores=np.asarray(scores, np.float64))
+
+    @classmethod
+    def concat(cls, parts: Iterable[DetectionColumns]) -> DetectionColumns:
+        """The detections of ``parts`` in order; their tables merged (each text once)."""
+        parts = list(parts)
+        arrays: dict[str, Any] = {}
+        tables: dict[str, tuple[str, ...]] = {}
+        for ids, table in (
+            ("class_ids", "class_names"),
+            ("skeleton_ids", "skeleton_keys"),
+            ("property_ids", "property_texts"),
+        ):
+            merged = tuple(dict.fromkeys(text for part in parts for text in getattr(part, table)))
+            position = {text: index for index, text in enumerate(merged)}
+            # Index -1 (no class) reads the appended -1.
+            arrays[ids] = np.concatenate(
+                [np.empty(0, np.intp)]
+                + [
+                    np.array([position[text] for text in getattr(part, table)] + [-1], np.intp)[
+                        getattr(part, ids)
+                    ]
+                    for part in parts
+                ]
+            )
+            tables[table] = merged
+        for name, shape in (("boxes", (0, 4)), ("tiles", (0, 2))):
+            arrays[name] = np.concatenate([np.empty(shape)] + [getattr(part, name) for part in parts])
+        for name in ("scores", "initial_scores"):
+            arrays[name] = np.concatenate([np.empty(0)] + [getattr(part, name) for part in parts])
+        for name in ("ranks", "top_classes"):
+            arrays[name] = np.concatenate([np.empty(0, np.intp)] + [getattr(part, name) for part in parts])
+        counts = np.concatenate([np.empty(0, np.int64)] + [part.position_counts for part in parts])
+        rows = np.cumsum([0] + [len(part) for part in parts])
+        return cls(
+            **arrays,
+            position_starts=np.concatenate(([0], np.cumsum(counts))).astype(np.int64),
+            positions=np.concatenate([np.empty((0, 2))] + [part.positions for part in parts]),
+            classes=TextColumn.concat(part.classes for part in parts),
+            class_names=tables["class_names"],
+            skeleton_keys=tables["skeleton_keys"],
+            property_texts=tables["property_texts"],
+            extras={
+                int(shift) + row: text
+                for part, shift in zip(parts, rows, strict=False)
+                for row, text in part.extras.items()
+            },
+        )
+
+    def order_keys(self) -> npt.NDArray[np.float64]:
+        """(N, 3) the order rule's key of each detection: tile row, tile column, rank."""
+        return np.column_stack((self.tiles[:, 1], self.tiles[:, 0], self.ranks.astype(np.float64)))
+
+
+class ColumnsBuilder:
+    """The detections of one tile, added one at a time as its answer is read, then frozen."""
+
+    def __init__(self, origin: tuple[float, float]) -> None:
+        self._origin = origin
+        self._boxes: list[Sequence[float]] = []
+        self._scores: list[float] = []
+        self._class_ids: list[int] = []
+        self._top: list[int] = []
+        self._skeleton_ids: list[int] = []
+        self._counts: list[int] = []
+        self._xy: list[float] = []
+        self._classes: list[str] = []
+        self._property_ids: list[int] = []
+        self._extras: dict[int, str] = {}
+        self._tables: tuple[dict[str, int], dict[str, int], dict[str, int]] = ({}, {}, {})
+
+    def add(
+        self,
+        skeleton_key: str,
+        xy: list[float],
+        extras: str | None,
+        box: Sequence[float],
+        top: tuple[int, str, float] | None,
+        classes: str,
+        properties: str,
+    ) -> None:
+        """One detection: its geometry (skeleton, x, y interleaved in tile pixels, the JSON of the
+        further coordinates if any), box in tile pixels, top class (position, IRI, score), the
+        JSON of its classes and of its other properties."""
+        names, skeletons, texts = self._tables
+        row = len(self._scores)
+        self._boxes.append(box)
+        if top is None:
+            self._top.append(-1)
+            self._class_ids.append(-1)
+            self._scores.append(0.0)
+        else:
+            self._top.append(top[0])
+            self._class_ids.append(names.setdefault(top[1], len(names)))
+            self._scores.append(float(top[2]))
+        self._skeleton_ids.append(skeletons.setdefault(skeleton_key, len(skeletons)))
+        self._counts.append(len(xy) // 2)
+        self._xy.extend(xy)
+        self._classes.append(classes)
+        self._property_ids.append(texts.setdefault(properties, len(texts)))
+        if extras is not None:
+            self._extras[row] = extras
+
+    def build(self) -> DetectionColumns:
+        count = len(self._scores)
+        names, skeletons, texts = self._tables
+        scores = np.array(self._scores, np.float64)
+        offset = np.array([*self._origin, *self._origin], np.float64)
+        return DetectionColumns(
+            boxes=np.array(self._boxes, np.float64).reshape(-1, 4) + offset,
+            scores=scores,
+            initial_scores=scores.copy(),
+            class_ids=np.array(self._class_ids, np.intp),
+            tiles=np.tile(np.array(self._origin, np.float64), (count, 1)),
+            ranks=np.arange(count, dtype=np.intp),
+            skeleton_ids=np.array(self._skeleton_ids, np.intp),
+            position_starts=np.concatenate(([0], np.cumsum(self._counts, dtype=np.int64))).astype(np.int64),
+            positions=np.array(self._xy, np.float64).reshape(-1, 2),
+            classes=TextColumn.of(self._classes),
+            top_classes=np.array(self._top, np.intp),
+            property_ids=np.array(self._property_ids, np.intp),
+            class_names=tuple(names),
+            skeleton_keys=tuple(skeletons),
+            property_texts=tuple(texts),
+            extras=self._extras,
+        )

@@ -1,0 +1,160 @@
+"""A model's answer read into columns: geometry and boxes move by the tile origin, the top class
+gives the score, columns combine and select, and what the output writes of them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+
+from model_runner.api import ModelResponseError
+from model_runner.api.tile_detections import parse_tile_detections
+from model_runner.features.detection_columns import DetectionColumns
+from model_runner.features.feature_json import full_image_positions, render_features
+from model_runner.features.output import OutputContext
+
+ORIGIN = (1000.0, 2000.0)
+CONTEXT = OutputContext(job_id="j", image_id="i", inference_time="2026-01-01T00:00:00Z")
+
+
+def feature(geometry: dict[str, Any], *classes: tuple[str, float], **properties: Any) -> dict[str, Any]:
+    """A model's feature with its pixel geometry, classes and other properties."""
+    return {
+        "type": "Feature",
+        "geometry": None,
+        "properties": {
+            "imageGeometry": geometry,
+            "featureClasses": [{"iri": iri, "score": score} for iri, score in classes],
+            **properties,
+        },
+    }
+
+
+def read(features: list[dict[str, Any]], origin: tuple[float, float] = (0.0, 0.0)) -> DetectionColumns:
+    return parse_tile_detections({"type": "FeatureCollection", "features": features}, origin)
+
+
+def written(columns: DetectionColumns) -> list[dict[str, Any]]:
+    """The output features of ``columns`` (an image without georeferencing: in pixels)."""
+    features = render_features(columns, full_image_positions(columns), None, CONTEXT)
+    return [json.loads(text) for text in features.texts()]
+
+
+@pytest.mark.parametrize(
+    ("geometry", "expected"),
+    [
+        ({"type": "Point", "coordinates": [5, 7]}, [1005, 2007]),
+        ({"type": "Point", "coordinates": [5, 7, 12.5]}, [1005, 2007, 12.5]),
+        ({"type": "LineString", "coordinates": [[0, 0], [10, 20]]}, [[1000, 2000], [1010, 2020]]),
+        (
+            {"type": "Polygon", "coordinates": [[[0, 0], [4, 0], [4, 3], [0, 0]]]},
+            [[[1000, 2000], [1004, 2000], [1004, 2003], [1000, 2000]]],
+        ),
+        (
+            {
+                "type": "MultiPolygon",
+                "coordinates": [
+                    [[[0, 0], [1, 0], [1, 1], [0, 0]]],
+                    [[[8, 8], [9, 8], [9, 9], [8, 8]], [[8.5, 8.2], [8.8, 8.2], [8.8, 8.5], [8.5, 8.2]]],
+                ],
+            },
+            [
+                [[[1000, 2000], [1001, 2000], [1001, 2001], [1000, 2000]]],
+                [
+                    [[1008, 2008], [1009, 2008], [1009, 2009], [1008, 2008]],
+                    [[1008.5, 2008.2], [1008.8, 2008.2], [1008.8, 2008.5], [1008.5, 2008.2]],
+                ],
+            ],
+        ),
+    ],
+)
+def test_geometry_moves_from_tile_to_image_pixels(geometry: dict[str, Any], expected: list[Any]) -> None:
+    (output,) = written(read([feature(geometry, ("car", 0.9))], ORIGIN))
+
+    assert output["properties"]["imageGeometry"] == {"type": geometry["type"], "coordinates": expected}
+
+
+def test_box_moves_with_the_tile_and_defaults_to_geometry_bounds() -> None:
+    polygon = {"type": "Polygon", "coordinates": [[[2, 3], [12, 3], [12, 9], [2, 3]]]}
+    given = feature(polygon, ("ship", 0.5), imageBBox=[1, 2, 13, 10])
+    derived = feature(polygon, ("ship", 0.5))
+
+    columns = read([given, derived], ORIGIN)
+
+    assert columns.boxes.tolist() == [[1001, 2002, 1013, 2010], [1002, 2003, 1012, 2009]]
+    assert [output["properties"]["imageBBox"] for output in written(columns)] == [
+        [1001, 2002, 1013, 2010],
+        [1002, 2003, 1012, 2009],
+    ]
+
+
+def test_top_class_gives_score_and_class_and_other_classes_and_properties_are_kept() -> None:
+    detections = [
+        feature({"type": "Point", "coordinates": [0, 0]}, ("car", 0.2), ("truck", 0.7), model="m1"),
+        feature({"type": "Point", "coordinates": [1, 1]}, ("truck", 0.4), ("car", 0.4)),
+        feature({"type": "Point", "coordinates": [2, 2]}),
+    ]
+
+    columns = read(detections)
+    outputs = written(columns)
+
+    assert columns.scores.tolist() == [0.7, 0.4, 0.0]
+    assert [columns.class_names[i] if i >= 0 else None for i in columns.class_ids] == ["truck", "truck", None]
+    assert outputs[0]["properties"]["featureClasses"] == [
+        {"iri": "car", "score": 0.2},
+        {"iri": "truck", "score": 0.7},
+    ]
+    assert outputs[0]["properties"]["model"] == "m1"
+    assert "model" not in outputs[1]["properties"]
+    assert outputs[2]["properties"]["featureClasses"] == []
+
+
+def test_concat_merges_class_tables_and_take_selects_in_order() -> None:
+    point = {"type": "Point", "coordinates": [0, 0]}
+    left = read([feature(point, ("car", 0.1)), feature(point, ("ship", 0.2))])
+    right = read([feature(point, ("ship", 0.3)), feature(point), feature(point, ("plane", 0.4))], (512, 0))
+
+    both = DetectionColumns.concat([left, DetectionColumns.empty(), right])
+    names = [both.class_names[i] if i >= 0 else None for i in both.class_ids]
+    picked = written(both.take([4, 0]))
+
+    assert names == ["car", "ship", "ship", None, "plane"]
+    assert both.scores.tolist() == [0.1, 0.2, 0.3, 0.0, 0.4]
+    assert [output["properties"]["imageGeometry"]["coordinates"] for output in picked] == [[512, 0], [0, 0]]
+    assert [output["properties"]["featureClasses"][0]["iri"] for output in picked] == ["plane", "car"]
+
+
+def test_rescored_top_class_reports_new_score_and_keeps_the_original() -> None:
+    columns = read([feature({"type": "Point", "coordinates": [0, 0]}, ("car", 0.3), ("truck", 0.8))])
+
+    (output,) = written(columns.with_scores(np.array([0.25])))
+
+    assert output["properties"]["featureClasses"] == [
+        {"iri": "car", "score": 0.3},
+        {"iri": "truck", "score": 0.25, "originalScore": 0.8},
+    ]
+
+
+@pytest.mark.parametrize(
+    "geometry",
+    [
+        {"type": "Circle", "coordinates": [0, 0]},
+        {"type": "Point", "coordinates": [0]},
+        {"type": "Point", "coordinates": ["1", 2]},
+        {"type": "Point", "coordinates": [float("nan"), 2]},
+        {"type": "LineString", "coordinates": [0, 1]},
+        {"type": "Polygon", "coordinates": []},
+        {"type": "GeometryCollection", "geometries": "none"},
+    ],
+)
+def test_malformed_geometry_is_refused_with_a_reason(geometry: dict[str, Any]) -> None:
+    with pytest.raises(ModelResponseError, match="imageGeometry"):
+        read([feature(geometry, ("car", 0.5))])
+
+
+@pytest.mark.parametrize("bbox", [(5.0, 0.0, 1.0, 1.0), (0.0, 0.0, float("inf"), 1.0)])
+def test_malformed_box_is_refused(bbox: tuple[float, float, float, float]) -> None:
+    with pytest.raises(ModelResponseError, match="imageBBox"):
+        read([feature({"type": "Point", "coordinates": [0, 0]}, imageBBox=list(bbox))])
