@@ -82,8 +82,9 @@ def test_two_worker_processes_share_the_regions_and_process_each_once(
 
 
 def assumed_roles(stack: LocalStack, role_arn: str) -> int:
-    """How many times moto's STS answered AssumeRole for ``role_arn`` (moto's state dump)."""
-    with urllib.request.urlopen(f"{stack.endpoint_url}/moto-api/data.json", timeout=10) as answer:
+    """How many times moto's STS answered AssumeRole for ``role_arn`` (moto's state dump: every
+    resource of the session's stack, megabytes by the end of the tier, so a long timeout)."""
+    with urllib.request.urlopen(f"{stack.endpoint_url}/moto-api/data.json", timeout=60) as answer:
         state = json.load(answer)
     return sum(role.get("role_arn") == role_arn for role in state.get("sts", {}).get("AssumedRole", []))
 
