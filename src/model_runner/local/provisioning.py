@@ -112,10 +112,11 @@ def _keys_of(keyed: TableSpec | IndexSpec) -> list[Key]:
 
 
 def _key_schema(keyed: TableSpec | IndexSpec) -> list[Any]:
-    roles: list[Literal["HASH", "RANGE"]] = ["HASH", "RANGE"]
+    """The partition key is HASH, the sort key (if any) RANGE."""
+    roles: tuple[Literal["HASH", "RANGE"], ...] = ("HASH", "RANGE")
     return [
         {"AttributeName": key.name, "KeyType": role}
-        for key, role in zip(_keys_of(keyed), roles[: len(_keys_of(keyed))], strict=True)
+        for key, role in zip(_keys_of(keyed), roles, strict=False)
     ]
 
 
