@@ -4,10 +4,10 @@ the fakes that handler unit tests use keep the adapters' promises."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import boto3
 import pytest
+from dynamodb_tables import make_table, table_spec
 from manual_clock import ManualClock
 from moto import mock_aws
 
@@ -16,8 +16,6 @@ from model_runner.aws.job_table import JobTable
 from model_runner.aws.region_schedule import RegionScheduleTable
 from model_runner.aws.region_table import RegionTable
 from model_runner.handlers.ports import DetectionWorkspace, JobStore, RegionSchedule, RegionStore
-from model_runner.local.provisioning import create_table
-from model_runner.resources import RESOURCES, TableSpec
 from model_runner.testing import (
     InMemoryJobStore,
     InMemoryRegionSchedule,
@@ -34,16 +32,6 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
         yield
-
-
-def make_table(spec: TableSpec) -> Any:
-    client = boto3.client("dynamodb", region_name="us-east-1")
-    create_table(client, spec)
-    return client
-
-
-def table_spec(setting: str) -> TableSpec:
-    return next(spec for spec in RESOURCES.tables if spec.setting == setting)
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import dataclasses
 
 import boto3
 import pytest
+from dynamodb_tables import make_table, table_spec
 
-from conftest import make_table, table_spec
 from model_runner.aws.job_table import JobTable
 from model_runner.local.provisioning import create_table
 

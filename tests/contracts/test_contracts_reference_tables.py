@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
+from dynamodb_tables import make_table, table_spec
 
-from conftest import make_table, table_spec
 from model_runner.aws.job_table import JobTable
 from model_runner.aws.region_table import RegionTable
 from model_runner.status import ImageDetails, RegionDetails, Status

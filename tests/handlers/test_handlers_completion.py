@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import IMAGE_URL, drain_regions, image_request, pair
+from handler_requests import IMAGE_URL, drain_regions, image_request, pair
+
 from model_runner.api import RegionRequest
 from model_runner.events import JobCompleted, JobFailed
 from model_runner.status import Status

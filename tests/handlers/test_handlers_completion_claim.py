@@ -9,8 +9,8 @@ import threading
 import time
 
 import pytest
+from handler_requests import IMAGE_URL, image_request, pair
 
-from conftest import IMAGE_URL, image_request, pair
 from model_runner.api import RegionRequest
 from model_runner.events import JobCompleted
 from model_runner.handlers import RegionRequestHandler

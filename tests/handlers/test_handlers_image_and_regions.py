@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 
 import pytest
+from handler_requests import IMAGE_URL, drain_regions, image_request, pair
 from osgeo import gdal
 
-from conftest import IMAGE_URL, drain_regions, image_request, pair
 from model_runner.api import RegionRequest
 from model_runner.events import JobCompleted, JobFailed, JobStarted, RegionCompleted, TileFailed
 from model_runner.handlers import RegionRequestHandler, WorkInterruptedError

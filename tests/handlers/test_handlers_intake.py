@@ -9,8 +9,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
+from handler_requests import IMAGE_URL, drain_regions, image_request, pair
 
-from conftest import IMAGE_URL, drain_regions, image_request, pair
 from model_runner.errors import ResourceNotFoundError
 from model_runner.events import JobCompleted, JobFailed, RequestIgnored
 from model_runner.handlers.image_completion import ImageCompletion

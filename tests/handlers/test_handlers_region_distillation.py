@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from handler_requests import IMAGE_URL, image_request
 from test_handlers_completion import run_job
 
-from conftest import IMAGE_URL, image_request
 from model_runner.api import RegionRequest
 from model_runner.features.distillation import surviving
 from model_runner.features.written_detections import WrittenDetections

@@ -7,7 +7,8 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from conftest import IMAGE_URL, image_request, pair
+from handler_requests import IMAGE_URL, image_request, pair
+
 from model_runner.api import RegionRequest
 from model_runner.events import JobCompleted
 from model_runner.status import Status

@@ -7,8 +7,8 @@ import threading
 
 import numpy as np
 import pytest
+from handler_requests import IMAGE_URL
 
-from conftest import IMAGE_URL
 from model_runner.errors import ImageUnavailableError
 from model_runner.handlers.ports import Image
 from model_runner.handlers.tile_reads import BandedReads, ReadArrangement, bands_of

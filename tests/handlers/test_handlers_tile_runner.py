@@ -7,8 +7,8 @@ import threading
 import time
 
 import numpy as np
+from handler_requests import IMAGE_URL, image_request
 
-from conftest import IMAGE_URL, image_request
 from model_runner.api import RegionRequest
 from model_runner.handlers.feature_writer import FeatureWriter
 from model_runner.handlers.ports import Image
