@@ -12,7 +12,7 @@ from manual_clock import ManualClock
 
 from model_runner.api import ImageProcessor
 from model_runner.events import CapacityWait, EndpointThrottled, RegionAdmitted
-from model_runner.scheduling import LEASED_UNITS, Lease, NewWork, tile_concurrency
+from model_runner.scheduling import LEASED_CALLS, CallPermits, Lease, LeasedCalls, NewWork, tile_concurrency
 from model_runner.testing import InMemoryRegionSchedule, RecordedEvents, fake_settings
 from model_runner.testing.context import FixedCapacity
 from model_runner.worker.scheduler import ScheduledRegions
@@ -128,11 +128,11 @@ def test_a_job_alone_on_an_endpoint_smaller_than_a_region_runs_with_the_calls_it
     lease = setup.worker("a", workers=4).cycle(LEASE_S)
 
     assert lease is not None and lease.units == 1
-    token = LEASED_UNITS.set(lease.units)
+    token = LEASED_CALLS.set(LeasedCalls(CallPermits(lease.units), 1, lambda: None, lambda: None))
     try:
         assert tile_concurrency(4) == 1  # the region runs 1 call at a time, as leased
     finally:
-        LEASED_UNITS.reset(token)
+        LEASED_CALLS.reset(token)
     assert setup.worker("b").cycle(LEASE_S) is None  # the second region waits
 
 

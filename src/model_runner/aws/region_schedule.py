@@ -180,12 +180,22 @@ class RegionScheduleTable:
 
     # --- leases ------------------------------------------------------------------------------
     def claim(
-        self, row: WorkRow, owner: str, units: int, target: int, lease_s: float, now: float
+        self,
+        row: WorkRow,
+        owner: str,
+        units: int,
+        target: int,
+        lease_s: float,
+        now: float,
+        handover: Lease | None = None,
     ) -> Lease | ClaimOutcome:
         """Lease ``row`` for ``units`` if the key's target has room (or nothing runs there), or
-        take it over if its lease ran out; otherwise why not."""
+        take it over if its lease ran out; with ``handover``, its units pass to ``row`` in the same
+        transaction; otherwise why not."""
+        if handover is not None and handover.key != row.key:
+            raise ValueError(f"units of {handover.key} cannot pass to a row of {row.key}")
         takeover = row.owner is not None
-        delta = units - row.units if takeover else units
+        delta = (units - row.units if takeover else units) - (handover.units if handover else 0)
         row_update: dict[str, Any] = {
             "Update": {
                 "TableName": self.table_name,
@@ -220,8 +230,11 @@ class RegionScheduleTable:
             condition="attribute_not_exists(used) OR used <= :room OR used = :zero",
             names={"#round": "round"},
         )
+        actions = [counters, row_update]
+        if handover is not None:
+            actions.append(self._units_update(handover, 0))
         try:
-            self._transact(f"claim {row.item} of {row.key}", [counters, row_update])
+            self._transact(f"claim {row.item} of {row.key}", actions)
         except _CancelledError as cancelled:
             return ClaimOutcome.FULL if cancelled.failed == 0 else ClaimOutcome.TAKEN
         with aws_call(f"read {row.item} of {row.key}"):
@@ -280,26 +293,29 @@ class RegionScheduleTable:
         """Keep the row leased with no units, and give its units back; None when no longer held."""
         if lease.units == 0:
             return lease
-        row = {
+        counters = self._counters(lease.key, "ADD used :minus", {":minus": {"N": str(-lease.units)}})
+        try:
+            self._transact(f"give back the units of {lease.item}", [self._units_update(lease, 0), counters])
+        except _CancelledError:
+            return None
+        return dataclasses.replace(lease, units=0)
+
+    def _units_update(self, lease: Lease, units: int) -> dict[str, Any]:
+        """Set the units of ``lease``'s row, if ``lease.owner`` still holds it with ``lease.units``."""
+        return {
             "Update": {
                 "TableName": self.table_name,
                 "Key": _key(lease.key, lease.item),
-                "UpdateExpression": "SET units = :none",
+                "UpdateExpression": "SET units = :new",
                 "ConditionExpression": "#owner = :me AND units = :units",
                 "ExpressionAttributeNames": {"#owner": "owner"},
                 "ExpressionAttributeValues": {
                     ":me": {"S": lease.owner},
                     ":units": {"N": str(lease.units)},
-                    ":none": {"N": "0"},
+                    ":new": {"N": str(units)},
                 },
             }
         }
-        counters = self._counters(lease.key, "ADD used :minus", {":minus": {"N": str(-lease.units)}})
-        try:
-            self._transact(f"give back the units of {lease.item}", [row, counters])
-        except _CancelledError:
-            return None
-        return dataclasses.replace(lease, units=0)
 
     def finish(self, lease: Lease) -> bool:
         """Delete the done row and give its units back; False when the lease was no longer held."""

@@ -154,10 +154,20 @@ class RegionSchedule(Protocol):
         ...
 
     def claim(
-        self, row: WorkRow, owner: str, units: int, target: int, lease_s: float, now: float
+        self,
+        row: WorkRow,
+        owner: str,
+        units: int,
+        target: int,
+        lease_s: float,
+        now: float,
+        handover: Lease | None = None,
     ) -> Lease | ClaimOutcome:
         """Lease ``row`` (free, or its lease ran out) for ``units`` while the key's used units stay
-        within ``target`` or nothing else runs there; else TAKEN or FULL."""
+        within ``target`` or nothing else runs there; else TAKEN or FULL. With ``handover`` (a
+        lease of ``owner`` on the same key), its units pass to ``row`` in the same change (it keeps
+        its row with none left), so only ``units`` beyond them need room; TAKEN when ``handover``
+        is no longer held with those units."""
         ...
 
     def renew(self, lease: Lease, lease_s: float) -> bool:

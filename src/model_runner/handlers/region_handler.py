@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from model_runner.api import RegionRequest
@@ -29,7 +30,7 @@ from model_runner.handlers.table_details import region_details
 from model_runner.handlers.tile_reads import ReadArrangement
 from model_runner.handlers.tile_work import TileResults, run_tiles
 from model_runner.imagery import SensorModel, roi_to_pixel_polygon
-from model_runner.scheduling import model_calls_done, tile_concurrency
+from model_runner.scheduling import leased_calls, model_calls_done, tile_concurrency
 from model_runner.status import RegionRecord, Status, region_status
 from model_runner.tiling import Tile, tiles_meeting
 
@@ -145,6 +146,7 @@ class RegionRequestHandler:
                 region_request.image_processor, region_request.image_processor_parameters
             )
         )
+        leased = leased_calls()
         results = run_tiles(
             tiles,
             raster_dataset,
@@ -156,6 +158,8 @@ class RegionRequestHandler:
             on_failure=on_failure,
             on_outcome=self.context.progress,
             reads=ReadArrangement(*self.context.settings.read_arrangement),
+            permit=partial(leased.permits.call, leased.order) if leased is not None else None,
+            on_last_tiles=leased.last_tiles if leased is not None else None,
         )
         if results.total < len(tiles):
             raise WorkInterruptedError(

@@ -1,18 +1,20 @@
-"""The tiles of one region through the model: read and encode on one thread, call the model on N.
+"""The tiles of one region through the model: read and encode on one thread, call the model N at a time.
 
 Reading and encoding (GDAL) run on the executor's single producer thread, overlapping the model
 calls in flight; the pixels come in bands read ahead on one reader thread (``tile_reads``), and
-the image serializes its own reads, so the shared dataset is never used concurrently. Every tile
-ends as detections or as a failure with its reason: a tile that fails to read or encode is a
-failed tile too.
+the image serializes its own reads, so the shared dataset is never used concurrently. A call
+holds one of N permits only while the model answers: the thread then writes the answer's
+features without one, so the next call leaves at once (twice as many threads as permits). Every
+tile ends as detections or as a failure with its reason: a tile that fails to read or encode is
+a failed tile too.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
-from contextlib import closing
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, closing, nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,8 +29,13 @@ from model_runner.handlers.tile_reads import DEFAULT_READS, BandedReads, ReadArr
 from model_runner.imagery import content_type, encode_tile
 from model_runner.inference.bounded_executor import run_bounded
 from model_runner.inference.detectors import Detector
+from model_runner.scheduling import CallPermits
 from model_runner.status import TileBounds
 from model_runner.tiling import Tile
+
+LAST_ROUNDS = 4
+"""Rounds of calls a region has left when it says it is down to its last tiles: about the time its
+worker needs to start the next region (a scheduling cycle, the region's start, its first reads)."""
 
 
 @dataclass(frozen=True)
@@ -99,12 +106,18 @@ def run_tiles(
     on_failure: Callable[[str, str], None] | None = None,
     on_outcome: Callable[[], None] | None = None,
     reads: ReadArrangement = DEFAULT_READS,
+    permit: Callable[[], AbstractContextManager[None]] | None = None,
+    on_last_tiles: Callable[[], None] | None = None,
 ) -> TileResults:
-    """Send every tile of ``tiles`` to ``detector`` and gather the outcome of each; ``writer``
-    writes each tile's features as its answer comes back, on the thread that called the model.
+    """Send every tile of ``tiles`` to ``detector``, at most ``concurrency`` calls at once, and
+    gather the outcome of each; ``writer`` writes each tile's features as its answer comes back,
+    on the thread that called the model.
 
     ``on_outcome`` is called as each tile ends (the worker's measure of progress); ``reads`` says
-    how the tiles' pixels are read (see :mod:`model_runner.handlers.tile_reads`).
+    how the tiles' pixels are read (see :mod:`model_runner.handlers.tile_reads`); ``permit`` (one
+    of a scheduled region's permits, which the worker's previous region may share while its last
+    calls finish) is held around each call too; ``on_last_tiles`` is called once the tiles left
+    are down to ``LAST_ROUNDS`` rounds of ``concurrency`` calls (at once for a small region).
 
     Raises:
         ImageUnavailableError: the image could not be reached for a tile: the tiles still under
@@ -114,19 +127,31 @@ def run_tiles(
     mime = content_type(request.image_processor_tile_format)
     tiles = list(tiles)
     banded = BandedReads(image, tiles, reads)
+    own = CallPermits(concurrency)
 
     def prepare(tile: Tile) -> EncodedTile:
         return EncodedTile(tile, encode_for_model(image, tile, request, banded.read(tile)))
 
     def call(encoded: EncodedTile) -> tuple[WrittenDetections, float]:
-        started = time.perf_counter()
-        answer = detector.detect(encoded.body, mime)
-        latency_ms = (time.perf_counter() - started) * 1000
+        with own.call(), permit() if permit is not None else nullcontext():
+            started = time.perf_counter()
+            answer = detector.detect(encoded.body, mime)
+            latency_ms = (time.perf_counter() - started) * 1000
         return writer.tile(answer, encoded.tile), latency_ms
+
+    def sent_in_turn() -> Iterator[Tile]:
+        last_tiles = max(0, len(tiles) - LAST_ROUNDS * concurrency)
+        for index, tile in enumerate(tiles):
+            if index == last_tiles and on_last_tiles is not None:
+                on_last_tiles()
+            yield tile
 
     results = TileResults()
     unreachable: ImageUnavailableError | None = None
-    with banded, closing(run_bounded(tiles, prepare, call, concurrency=concurrency, stop=stop)) as outcomes:
+    calls = run_bounded(
+        sent_in_turn(), prepare, call, concurrency=2 * concurrency, stop=stop, ahead=2 * concurrency
+    )
+    with banded, closing(calls) as outcomes:
         for outcome in outcomes:
             if on_outcome is not None:
                 on_outcome()

@@ -5,8 +5,9 @@ Threading model (one run of :func:`run_bounded`):
 * one **producer** thread takes the next key from ``keys`` and runs ``prepare`` on it (for
   tiles: read and encode). It is the only thread that touches ``keys`` and ``prepare``, so they
   may use objects that are not thread-safe, such as an open GDAL dataset. Before each key it
-  takes one of ``2 * concurrency`` slots; a slot is given back when the caller receives that
-  key's outcome. So at most about 2N prepared items exist at once, however many keys there are;
+  takes one of ``ahead`` slots (``2 * concurrency`` unless given); a slot is given back when the
+  caller receives that key's outcome. So at most ``ahead`` prepared items exist at once, however
+  many keys there are;
 * a pool of ``concurrency`` **call** threads runs ``call`` on prepared items: at most N calls
   are in flight, while the producer prepares the next items;
 * the **caller's** thread iterates the returned generator and receives one :class:`Outcome`
@@ -70,6 +71,7 @@ def run_bounded(
     *,
     concurrency: int,
     stop: threading.Event | None = None,
+    ahead: int | None = None,
 ) -> Generator[Outcome[K, R], None, None]:
     """Yield the outcome of ``call(prepare(key))`` for each key, at most ``concurrency`` calls at once.
 
@@ -81,7 +83,7 @@ def run_bounded(
     """
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}")
-    return _Run(keys, prepare, call, concurrency, stop or threading.Event()).outcomes()
+    return _Run(keys, prepare, call, concurrency, stop or threading.Event(), ahead).outcomes()
 
 
 class _Run(Generic[K, P, R]):
@@ -94,12 +96,13 @@ class _Run(Generic[K, P, R]):
         call: Callable[[P], R],
         concurrency: int,
         stop: threading.Event,
+        ahead: int | None = None,
     ) -> None:
         self._keys, self._prepare, self._call = keys, prepare, call
         self._concurrency = concurrency
         self._stop = stop
         self._closing = threading.Event()
-        self._capacity = 2 * concurrency
+        self._capacity = max(1, ahead) if ahead is not None else 2 * concurrency
         self._slots = threading.Semaphore(self._capacity)
         self._delivered: queue.SimpleQueue[Outcome[K, R] | _Dropped | _ProductionEnded] = queue.SimpleQueue()
 

@@ -6,8 +6,10 @@ rules. See docs/scheduling.md.
 """
 
 from model_runner.scheduling.capacity import (
-    CALLS_DONE,
-    LEASED_UNITS,
+    LEASED_CALLS,
+    CallPermits,
+    LeasedCalls,
+    leased_calls,
     model_calls_done,
     region_units,
     target_capacity,
@@ -25,16 +27,18 @@ from model_runner.scheduling.work import (
 )
 
 __all__ = [
-    "CALLS_DONE",
-    "LEASED_UNITS",
+    "LEASED_CALLS",
     "SCHEDULED_ENDPOINT_TYPES",
+    "CallPermits",
     "ClaimOutcome",
     "EndpointLoad",
     "Lease",
+    "LeasedCalls",
     "NewWork",
     "WorkRow",
     "claimable",
     "has_room",
+    "leased_calls",
     "model_calls_done",
     "order_endpoints",
     "region_units",

@@ -1,10 +1,15 @@
-"""Capacity in units of concurrent model calls, and the units one region leases."""
+"""Capacity in units of concurrent model calls, the units one region leases, and the permits that
+keep a region's calls within them."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 
 def target_capacity(capacity: int, target_fraction: float) -> int:
@@ -20,24 +25,82 @@ def region_units(tile_workers: int, tiles: int, target: int) -> int:
     return max(1, min(tile_workers, tiles, target))
 
 
-LEASED_UNITS: ContextVar[int | None] = ContextVar("leased_units", default=None)
-"""The units the scheduler leased for the region being processed on this thread (None: the region
-was not scheduled): the region runs with no more calls in flight than it leased."""
+class CallPermits:
+    """At most ``units`` model calls at once under these permits.
+
+    A leased region's calls each hold a permit only while the model answers (writing the answer's
+    features holds none), so a call leaves as soon as a unit is free. When a worker hands a
+    region's units over to its next region while the first one's last calls are in flight, both
+    share the same permits: the calls under the units never outnumber them, and the calls of the
+    older region (the lower ``order``) go first, so it finishes as soon as it would have alone.
+    """
+
+    def __init__(self, units: int) -> None:
+        if units < 1:
+            raise ValueError(f"permits need at least 1 unit, got {units}")
+        self.units = units
+        self._in_flight = 0
+        self._waiting: Counter[int] = Counter()
+        self._changed = threading.Condition()
+
+    @contextmanager
+    def call(self, order: int = 0) -> Iterator[None]:
+        """Hold a permit for one model call: once one is free and no call of a lower ``order``
+        waits for one."""
+        with self._changed:
+            self._waiting[order] += 1
+            self._changed.wait_for(lambda: self._in_flight < self.units and min(self._waiting) == order)
+            self._waiting[order] -= 1
+            if not self._waiting[order]:
+                del self._waiting[order]
+            self._in_flight += 1
+            self._changed.notify_all()
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._in_flight -= 1
+                self._changed.notify_all()
+
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Wait until no call holds a permit (before the units go back); False on timeout."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._in_flight == 0, timeout_s)
+
+
+@dataclass(frozen=True)
+class LeasedCalls:
+    """What the scheduler gives the region processed on this thread: its permits, and whom to tell
+    when it is down to its last tiles and when its model calls are done."""
+
+    permits: CallPermits
+    order: int
+    """The region's place among those sharing ``permits`` (lower: older, its calls go first)."""
+    last_tiles: Callable[[], None]
+    """The region is down to its last rounds of calls: the worker may start its next region now
+    (which takes its units over and shares its permits, so it starts while these calls finish)."""
+    calls_done: Callable[[], None]
+    """The region's model calls are done: its units go back (recording needs no model capacity)."""
+
+
+LEASED_CALLS: ContextVar[LeasedCalls | None] = ContextVar("leased_calls", default=None)
+"""The lease of the region being processed on this thread (None: the region was not scheduled)."""
 
 
 def tile_concurrency(tile_workers: int) -> int:
     """Model calls in flight for the region on this thread: WORKERS, or fewer when it leased fewer."""
-    units = LEASED_UNITS.get()
-    return tile_workers if units is None else max(1, min(tile_workers, units))
+    leased = LEASED_CALLS.get()
+    return tile_workers if leased is None else max(1, min(tile_workers, leased.permits.units))
 
 
-CALLS_DONE: ContextVar[Callable[[], None] | None] = ContextVar("calls_done", default=None)
-"""What to do, for the region being processed on this thread, once its model calls are done (the
-scheduler gives its units back then: recording the outcome needs no model capacity)."""
+def leased_calls() -> LeasedCalls | None:
+    """The lease of the region processed on this thread (None: it was not scheduled); its
+    callbacks may be handed to other threads (a context variable is not)."""
+    return LEASED_CALLS.get()
 
 
 def model_calls_done() -> None:
     """Tell the scheduler (if the region was scheduled) that the region's model calls are done."""
-    done = CALLS_DONE.get()
-    if done is not None:
-        done()
+    leased = LEASED_CALLS.get()
+    if leased is not None:
+        leased.calls_done()

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 from model_runner.scheduling.work import EndpointLoad, WorkRow
 
 
 def order_endpoints(
-    loads: Sequence[EndpointLoad], targets: Mapping[str, int], rng: random.Random | None = None
+    loads: Sequence[EndpointLoad], target_of: Callable[[str], int], rng: random.Random | None = None
 ) -> list[EndpointLoad]:
     """The keys with waiting work, least loaded first (``used / target``); equals in random order,
-    so that workers looking at the same moment spread over them."""
+    so that workers looking at the same moment spread over them. An idle key's load is 0 whatever
+    its target, so its target is not asked for (measuring an endpoint may take calls)."""
     draw = rng or random
-    waiting = [load for load in loads if load.waiting > 0 and load.key in targets]
-    keyed = [(load.used / targets[load.key], draw.random(), load) for load in waiting]
+    waiting = [load for load in loads if load.waiting > 0]
+    keyed = [(load.used / target_of(load.key) if load.used else 0.0, draw.random(), load) for load in waiting]
     return [load for _, _, load in sorted(keyed, key=lambda entry: (entry[0], entry[1]))]
 
 

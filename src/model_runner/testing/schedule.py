@@ -56,17 +56,31 @@ class InMemoryRegionSchedule:
             return [rows[item].row for item in sorted(rows)[:limit]]
 
     def claim(
-        self, row: WorkRow, owner: str, units: int, target: int, lease_s: float, now: float
+        self,
+        row: WorkRow,
+        owner: str,
+        units: int,
+        target: int,
+        lease_s: float,
+        now: float,
+        handover: Lease | None = None,
     ) -> Lease | ClaimOutcome:
+        if handover is not None and handover.key != row.key:
+            raise ValueError(f"units of {handover.key} cannot pass to a row of {row.key}")
         with self._lock:
             counters = self._load(row.key)
             takeover = row.owner is not None
-            delta = units - row.units if takeover else units
+            delta = (units - row.units if takeover else units) - (handover.units if handover else 0)
             if not (counters.used == 0 or counters.used + delta <= target):
                 return ClaimOutcome.FULL
             work = self._work.get(row.key, {}).get(row.item)
             if work is None or not _claimable(work.row, row.owner, now):
                 return ClaimOutcome.TAKEN
+            giver = self._held(handover) if handover is not None else None
+            if handover is not None:
+                if giver is None or giver.row.units != handover.units:
+                    return ClaimOutcome.TAKEN
+                giver.row = dataclasses.replace(giver.row, units=0)
             work.row = dataclasses.replace(
                 work.row,
                 owner=owner,

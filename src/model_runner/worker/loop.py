@@ -52,6 +52,7 @@ from model_runner.worker.heartbeat import heartbeat
 from model_runner.worker.intake import RequestIntake
 from model_runner.worker.liveness import Liveness
 from model_runner.worker.memory import release_free_memory
+from model_runner.worker.overlapped_regions import OverlappedRegions
 from model_runner.worker.progress import ProgressMonitor
 from model_runner.worker.scheduler import ScheduledRegions
 from model_runner.worker.settlement import Settlement
@@ -106,7 +107,9 @@ class Worker:
         self.progress = progress or ProgressMonitor(settings.stall_timeout_s)
         self._settlement = Settlement(Backoff(max_attempts=5, base_s=0.5, cap_s=8.0, sleep=self._pause))
         self._receive_failures = 0
-        self._in_hand: tuple[WorkQueue, QueueMessage] | None = None
+        self._in_hand: dict[str, tuple[WorkQueue, QueueMessage]] = {}
+        self._in_hand_lock = threading.Lock()
+        self._overlapped = OverlappedRegions()
 
     def run(self) -> None:
         """Process messages until shutdown; nothing but a shutdown ends it."""
@@ -119,39 +122,75 @@ class Worker:
                     except Exception:
                         logger.exception("the worker loop failed; it goes on")
                         self._shutdown.wait(RECEIVE_BACKOFF.cap_s)
+                self._overlapped.join()
         finally:
             self._liveness.clear()  # a stopped worker is unhealthy at once
         logger.info("worker stopped")
 
     def poll_once(self) -> bool:
-        """Take and process one message, a region's if any is waiting; True when there was one."""
-        self.progress.mark()
-        self._liveness.touch()
-        visibility = self._settings.visibility_timeout_s
-        sources: list[tuple[WorkQueue, Callable[[QueueMessage], None], FailMessage, int]] = []
+        """Take and process one message, a region's if any is waiting; True when there was one.
+
+        With the scheduler, a waiting image is taken in first, without waiting (intake only adds
+        rows, and the cycle can weigh a job only once its rows are there: a small job must not wait
+        in the image queue behind regions); then the cycle may admit a region, which runs on its
+        own thread. While it sends its tiles the loop goes on taking images in, and runs the next
+        cycle as soon as its last tiles are on their way. While regions are in hand, only their
+        work counts as progress: a poll or another message does not keep a stuck region's lease."""
+        if not self._overlapped.in_hand():
+            self.progress.mark()
+            self._liveness.touch()
         if (scheduled := self._scheduled) is not None:
-            # Intake only adds rows to the schedule: taking new images first lets the cycle weigh
-            # every waiting job (a small job must not wait in the image queue behind regions).
-            sources.append((self._image_queue, self.handle_image_message, self._fail_image, 0))
-            sources.append(
-                (scheduled, partial(self.handle_scheduled_region, scheduled), self._fail_region, 0)
-            )
-        sources.append((self._region_queue, self.handle_region_message, self._fail_region, 0))
-        sources.append((self._image_queue, self.handle_image_message, self._fail_image, LONG_POLL))
-        for queue, handle, fail, wait in sources:
-            try:
-                messages = queue.receive(wait_s=self._wait_of(wait), visibility_s=visibility)
-            except ModelRunnerError as error:
-                self._receive_failed(queue, error)
+            took = self._take(self._image_queue, self.handle_image_message, self._fail_image, 0)
+            if took is None:
                 return False
-            self._receive_failures = 0
-            for message in messages:
-                self._process(queue, message, handle, fail)
-            if messages or self._shutdown.is_set():
-                return bool(messages)
+            if self._overlapped.sending():
+                if not took:
+                    self._overlapped.wait_for_next(min(POLL_WAIT_S, self._settings.queue_wait_s))
+                return took
+            admitted = self._admit(scheduled)
+            if admitted is None:
+                return False
+            if took or admitted or self._shutdown.is_set():
+                return took or admitted
+        for queue, handle, fail, wait in (
+            (self._region_queue, self.handle_region_message, self._fail_region, 0),
+            (self._image_queue, self.handle_image_message, self._fail_image, LONG_POLL),
+        ):
+            taken = self._take(queue, handle, fail, wait)
+            if taken is None:
+                return False
+            if taken and scheduled is not None and queue is self._image_queue:
+                self._admit(scheduled)  # the new job's first region starts at once on an idle worker
+            if taken or self._shutdown.is_set():
+                return bool(taken)
         if self._work_waits_for_capacity():
             self._shutdown.wait(self._settings.scheduler_poll_s)
         return False
+
+    def _admit(self, scheduled: ScheduledRegions) -> bool | None:
+        """Run a scheduling cycle and start the region it admits, unless a region of this worker
+        is still sending its tiles; as :meth:`_take`."""
+        if self._overlapped.sending():
+            return False
+        self._overlapped.make_room()
+        return self._take(scheduled, partial(self.handle_scheduled_region, scheduled), self._fail_region, 0)
+
+    def _take(
+        self, queue: WorkQueue, handle: Callable[[QueueMessage], None], fail: FailMessage, wait: int
+    ) -> bool | None:
+        """Receive from ``queue`` and process what came: whether a message came (None: the
+        receive failed, and the loop backs off)."""
+        try:
+            messages = queue.receive(
+                wait_s=self._wait_of(wait), visibility_s=self._settings.visibility_timeout_s
+            )
+        except ModelRunnerError as error:
+            self._receive_failed(queue, error)
+            return None
+        self._receive_failures = 0
+        for message in messages:
+            self._dispatch(queue, message, handle, fail)
+        return bool(messages)
 
     def _wait_of(self, wait: int) -> int:
         if wait != LONG_POLL:
@@ -164,15 +203,14 @@ class Worker:
         return self._scheduled is not None and self._scheduled.work_waiting
 
     def abandon(self) -> None:
-        """Give the message in hand back to its queue at once (a stop that cannot wait for it)."""
-        in_hand = self._in_hand
-        if in_hand is None:
-            return
-        queue, message = in_hand
-        try:
-            queue.release(message, 0)
-        except ModelRunnerError as error:
-            logger.warning("could not give back message %s: %s", message.message_id, error)
+        """Give the messages in hand back to their queues at once (a stop that cannot wait for them)."""
+        with self._in_hand_lock:
+            in_hand = list(self._in_hand.values())
+        for queue, message in in_hand:
+            try:
+                queue.release(message, 0)
+            except ModelRunnerError as error:
+                logger.warning("could not give back message %s: %s", message.message_id, error)
 
     def handle_image_message(self, message: QueueMessage) -> None:
         """Process an ImageRequest message; a bad request, or one naming locations or models the
@@ -224,6 +262,24 @@ class Worker:
         with scheduled.leased(message):
             self.handle_region_message(message)
 
+    def _dispatch(
+        self,
+        queue: WorkQueue,
+        message: QueueMessage,
+        handle: Callable[[QueueMessage], None],
+        fail: FailMessage,
+    ) -> None:
+        """Process ``message``; a scheduled region on its own thread."""
+        scheduled = self._scheduled
+        if scheduled is None or queue is not scheduled:
+            self._process(queue, message, handle, fail)
+            return
+        self._overlapped.start(
+            f"region-{message.message_id}",
+            partial(self._process, queue, message, handle, fail),
+            scheduled.next_may_start(message),
+        )
+
     def _process(
         self,
         queue: WorkQueue,
@@ -231,7 +287,8 @@ class Worker:
         handle: Callable[[QueueMessage], None],
         fail: FailMessage,
     ) -> None:
-        self._in_hand = (queue, message)
+        with self._in_hand_lock:
+            self._in_hand[message.receipt_handle] = (queue, message)
         try:
             error = self._run_handler(queue, message, handle)
             if error is None:
@@ -239,8 +296,10 @@ class Worker:
             else:
                 self._settle_failure(queue, message, error, fail)
         finally:
-            self._in_hand = None
-            self.progress.mark()
+            with self._in_hand_lock:
+                self._in_hand.pop(message.receipt_handle, None)
+            if queue is self._scheduled or not self._overlapped.in_hand():
+                self.progress.mark()
             release_free_memory()
 
     def _run_handler(

@@ -9,6 +9,7 @@ docs/scheduling.md for the design.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import random
@@ -16,6 +17,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import partial
 
 from model_runner.api import ImageProcessor
 from model_runner.aws.sqs import MessageGoneError, QueueMessage
@@ -24,11 +27,12 @@ from model_runner.errors import ModelRunnerError
 from model_runner.events import CapacityWait, EndpointThrottled, RegionAdmitted
 from model_runner.handlers.ports import EndpointCapacity, EventSink, RegionSchedule
 from model_runner.scheduling import (
-    CALLS_DONE,
-    LEASED_UNITS,
+    LEASED_CALLS,
+    CallPermits,
     ClaimOutcome,
     EndpointLoad,
     Lease,
+    LeasedCalls,
     WorkRow,
     claimable,
     has_room,
@@ -45,6 +49,22 @@ CLAIMS_PER_CYCLE = 4
 """Claims a cycle tries before it gives up (each lost one was won by another worker)."""
 WAIT_REPORT_S = 60.0
 """How often, at most, a worker reports that an image waits for an endpoint's capacity."""
+
+
+@dataclass
+class _Held:
+    """A lease this worker holds: the permits its region's calls take, whether the region has sent
+    its last tile (its units may then pass to this worker's next region), and when the loop may
+    start that next region."""
+
+    lease: Lease
+    permits: CallPermits
+    order: int
+    """Its place among the regions sharing ``permits`` (their calls go oldest first)."""
+    ending: bool = False
+    next_may_start: threading.Event = field(default_factory=threading.Event)
+    units_lock: threading.Lock = field(default_factory=threading.Lock)
+    """Held while the lease's units change (given back, or passed to the next region)."""
 
 
 class ScheduledRegions:
@@ -70,7 +90,9 @@ class ScheduledRegions:
         self._owner = owner
         self._clock = clock
         self._rng = rng or random.Random()
-        self._leases: dict[str, Lease] = {}
+        self._held: dict[str, _Held] = {}
+        self._handed_permits: dict[str, CallPermits] = {}
+        self._claimed = 0
         self._looked_for_expired: dict[str, float] = {}
         self._reported: dict[tuple[str, str], float] = {}
         self._lock = threading.Lock()
@@ -86,55 +108,74 @@ class ScheduledRegions:
             return []
         receipt = f"{lease.key}\n{lease.item}\n{lease.owner}"
         with self._lock:
-            self._leases[receipt] = lease
+            permits = self._handed_permits.pop(lease.item, None) or CallPermits(lease.units)
+            self._claimed += 1
+            self._held[receipt] = _Held(lease, permits, self._claimed)
         return [QueueMessage(self.url, lease.item, receipt, lease.body, lease.attempts)]
-
-    def units_of(self, message: QueueMessage) -> int:
-        """The units leased for ``message``."""
-        return self._lease(message).units
 
     @contextmanager
     def leased(self, message: QueueMessage) -> Iterator[None]:
-        """Process ``message`` with no more model calls in flight than its lease's units, and give
-        the units back as soon as its model calls are done."""
-        units = LEASED_UNITS.set(self.units_of(message))
-        done = CALLS_DONE.set(lambda: self.give_back_units(message))
+        """Process ``message`` with no more model calls in flight than its lease's units, give the
+        units back as soon as its model calls are done, and let the loop start the next region
+        once this one has sent its last tile (or ended)."""
+        held = self._held_of(message)
+        token = LEASED_CALLS.set(
+            LeasedCalls(
+                held.permits,
+                held.order,
+                last_tiles=lambda: self._last_tiles(held),
+                calls_done=lambda: self.give_back_units(message),
+            )
+        )
         try:
             yield
         finally:
-            CALLS_DONE.reset(done)
-            LEASED_UNITS.reset(units)
+            LEASED_CALLS.reset(token)
+            held.next_may_start.set()
+
+    def next_may_start(self, message: QueueMessage) -> threading.Event:
+        """Set once the region of ``message`` has sent its last tile, or ended."""
+        return self._held_of(message).next_may_start
 
     def give_back_units(self, message: QueueMessage) -> None:
         """The region's model calls are done: its units go back to its endpoint while the region's
         outcome is recorded (the row stays leased, so a crash still hands the region over)."""
         with self._lock:
-            lease = self._leases.get(message.receipt_handle)
-        if lease is None or lease.units == 0:
+            held = self._held.get(message.receipt_handle)
+        if held is None:
             return
-        try:
-            kept = self._schedule.give_back_units(lease)
-        except ModelRunnerError as error:
-            logger.warning("cannot give back the units of %s yet: %s", lease.item, error)
-            return
-        if kept is not None:
-            with self._lock:
-                self._leases[message.receipt_handle] = kept
+        with held.units_lock:
+            if held.lease.units == 0:
+                return
+            self._wait_for_calls(held)
+            try:
+                kept = self._schedule.give_back_units(held.lease)
+            except ModelRunnerError as error:
+                logger.warning("cannot give back the units of %s yet: %s", held.lease.item, error)
+                return
+            if kept is not None:
+                held.lease = kept
 
     def delete(self, message: QueueMessage) -> None:
         """The region is done: remove its row and give its units back."""
-        if not self._schedule.finish(self._take(message)):
-            raise MessageGoneError(f"the lease of {message.message_id} was taken over")
+        held = self._take(message)
+        with held.units_lock:
+            self._wait_for_calls(held)
+            if not self._schedule.finish(held.lease):
+                raise MessageGoneError(f"the lease of {message.message_id} was taken over")
 
     def extend(self, message: QueueMessage, visibility_s: int) -> None:
         """Renew the lease for ``visibility_s`` seconds from now."""
-        if not self._schedule.renew(self._lease(message), visibility_s):
+        if not self._schedule.renew(self._held_of(message).lease, visibility_s):
             raise MessageGoneError(f"the lease of {message.message_id} was taken over")
 
     def release(self, message: QueueMessage, delay_s: int = 0) -> None:
         """Give the row and its units back, claimable again after ``delay_s`` seconds."""
-        if not self._schedule.release(self._take(message), self._clock() + delay_s):
-            raise MessageGoneError(f"the lease of {message.message_id} was taken over")
+        held = self._take(message)
+        with held.units_lock:
+            self._wait_for_calls(held)
+            if not self._schedule.release(held.lease, self._clock() + delay_s):
+                raise MessageGoneError(f"the lease of {message.message_id} was taken over")
 
     def dead_letter(self, message: QueueMessage) -> bool:
         """A row that can never be processed: logged with its body, and removed."""
@@ -142,39 +183,75 @@ class ScheduledRegions:
         self.delete(message)
         return True
 
-    def _lease(self, message: QueueMessage) -> Lease:
+    def _held_of(self, message: QueueMessage) -> _Held:
         with self._lock:
-            return self._leases[message.receipt_handle]
+            return self._held[message.receipt_handle]
 
-    def _take(self, message: QueueMessage) -> Lease:
+    def _take(self, message: QueueMessage) -> _Held:
         with self._lock:
-            return self._leases.pop(message.receipt_handle)
+            return self._held.pop(message.receipt_handle)
+
+    def _last_tiles(self, held: _Held) -> None:
+        with self._lock:
+            held.ending = True
+        held.next_may_start.set()
+
+    def _wait_for_calls(self, held: _Held) -> None:
+        """Units go back only when no call under them is in flight: the permits may be shared with
+        the region that handed them over, whose last calls may still be under way."""
+        if held.lease.units > 0 and not held.permits.wait_idle(2 * self._settings.model_read_timeout_s):
+            logger.warning(
+                "the units of %s go back while a model call under them is in flight", held.lease.item
+            )
+
+    def _handing_over(self) -> dict[str, _Held]:
+        """Per key, a lease of this worker whose region sent its last tile and still holds units:
+        they may pass to the worker's next region of that key."""
+        with self._lock:
+            done = [held for held in self._held.values() if held.ending and held.lease.units > 0]
+        return {held.lease.key: held for held in done}
 
     # --- the cycle ---------------------------------------------------------------------------
     def cycle(self, lease_s: float) -> Lease | None:
-        """One scheduling decision: a claimed region, or None when nothing may start now."""
+        """One scheduling decision: a claimed region, or None when nothing may start now.
+
+        Units that one of this worker's regions is about to give back (it sent its last tile)
+        count as free for this worker: its next region of that key takes them over in the claim,
+        so the endpoint's calls go on without a gap."""
         now = self._clock()
-        loads = [load for load in self._schedule.loads() if load.pending > 0]
+        handing = self._handing_over()
+        real = {load.key: load for load in self._schedule.loads() if load.pending > 0}
+        loads = [_freed(load, handing.get(key)) for key, load in real.items()]
         self.work_waiting = any(load.waiting > 0 for load in loads)
-        targets = {load.key: self._target(load) for load in loads}
-        ordered = order_endpoints(loads, targets, self._rng)
+        targets: dict[str, int] = {}
+
+        def target_of(key: str) -> int:  # measured once per cycle, and only when needed
+            if key not in targets:
+                targets[key] = self._target(real[key])
+            return targets[key]
+
+        ordered = order_endpoints(loads, target_of, self._rng)
         ordered += [load for load in loads if load.waiting == 0 and load.leased > 0]
         claims = 0
         for load in ordered:
-            target = targets[load.key]
+            target = target_of(load.key)
             room = has_room(load, min(self._settings.tile_workers, target), target)
             look_for_expired = self._expiry_check_due(load.key, now, lease_s)
             if not room and load.waiting > 0:
                 self._throttled(load, target, now)
             if not room and not look_for_expired:
                 continue
+            source = handing.get(load.key)
             for row in self._schedule.rows(load.key, ROWS_PER_LOOK):
                 if not claimable(row, now):
                     continue
                 units = region_units(self._settings.tile_workers, row.tiles, target)
-                if row.owner is None and not has_room(load, units, target):
+                passing = source if source is not None and row.owner is None else None
+                if passing is not None and passing.lease.units != units:
+                    passing = None
+                if row.owner is None and passing is None and not has_room(real[load.key], units, target):
                     break  # in fair order: a later, smaller region does not jump ahead
-                outcome = self._schedule.claim(row, self._owner, units, target, lease_s, now)
+                outcome = self._claim(row, units, target, lease_s, now, passing)
                 if isinstance(outcome, Lease):
                     self._admitted(outcome, row, now)
                     self.work_waiting = False
@@ -185,6 +262,26 @@ class ScheduledRegions:
             if claims >= CLAIMS_PER_CYCLE:
                 return None
         return None
+
+    def _claim(
+        self, row: WorkRow, units: int, target: int, lease_s: float, now: float, source: _Held | None
+    ) -> Lease | ClaimOutcome:
+        """Claim ``row``; with ``source``, with its units (unless they are being given back now),
+        the new region then sharing its permits while its last calls finish."""
+        claim = partial(self._schedule.claim, row, self._owner, units, target, lease_s, now)
+        if source is None or not source.units_lock.acquire(blocking=False):
+            return claim()
+        try:
+            if source.lease.units != units:
+                return claim()
+            outcome = claim(handover=source.lease)
+            if isinstance(outcome, Lease):
+                source.lease = dataclasses.replace(source.lease, units=0)
+                with self._lock:
+                    self._handed_permits[outcome.item] = source.permits
+            return outcome
+        finally:
+            source.units_lock.release()
 
     def _target(self, load: EndpointLoad) -> int:
         processor, variant = _processor_of(load)
@@ -215,6 +312,11 @@ class ScheduledRegions:
             if row.owner is None and now - self._reported.get((load.key, row.image_id), 0.0) >= WAIT_REPORT_S:
                 self._reported[(load.key, row.image_id)] = now
                 self._events.emit(CapacityWait(row.job_id, row.image_id, load.key, load.used, target))
+
+
+def _freed(load: EndpointLoad, source: _Held | None) -> EndpointLoad:
+    """The key's load as this worker sees it: without the units it is about to pass on."""
+    return load if source is None else dataclasses.replace(load, used=load.used - source.lease.units)
 
 
 def _processor_of(load: EndpointLoad) -> tuple[ImageProcessor | None, str | None]:
