@@ -3,6 +3,9 @@ leases, claims are exclusive and bounded by the target, rows are added once, dea
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
 from manual_clock import ManualClock
 
 from model_runner.handlers.ports import RegionSchedule
@@ -153,3 +156,38 @@ def test_a_region_whose_calls_are_done_gives_its_units_back_and_keeps_its_row(
     assert schedule.give_back_units(lease) is None  # the units were already given back
     assert schedule.finish(kept)
     assert (load(schedule).used, load(schedule).leased, load(schedule).pending) == (4, 1, 1)
+
+
+def test_a_claim_takes_over_the_units_of_its_owners_lease_in_the_same_change(
+    schedule: RegionSchedule, clock: ManualClock
+) -> None:
+    schedule.add("ep", "job:img", regions("job", 3), PROCESSOR)
+    ending = claim_first(schedule, clock, "w", units=4, target=4)
+    assert isinstance(ending, Lease)
+    assert claim_first(schedule, clock, "other", units=4, target=4) is ClaimOutcome.FULL
+
+    row = next(row for row in schedule.rows("ep", 25) if row.owner is None)
+    following = schedule.claim(row, "w", 4, 4, 60.0, clock(), handover=ending)
+
+    assert isinstance(following, Lease) and following.units == 4
+    counters = load(schedule)
+    assert (counters.used, counters.leased, counters.pending) == (4, 2, 3)  # moved, not added
+    assert schedule.give_back_units(ending) is None  # its units are the following region's now
+    assert schedule.finish(dataclasses.replace(ending, units=0))
+    assert (load(schedule).used, load(schedule).leased) == (4, 1)
+    last = next(row for row in schedule.rows("ep", 25) if row.owner is None)
+    assert schedule.claim(last, "w", 4, 4, 60.0, clock(), handover=ending) is ClaimOutcome.TAKEN  # gone
+    assert schedule.finish(following)
+    assert (load(schedule).used, load(schedule).leased, load(schedule).pending) == (0, 0, 1)
+
+
+def test_units_pass_only_between_rows_of_one_key(schedule: RegionSchedule, clock: ManualClock) -> None:
+    schedule.add("ep", "job:img", regions("job", 1), PROCESSOR)
+    schedule.add("other", "job2:img", regions("job2", 1), PROCESSOR)
+    ending = claim_first(schedule, clock, "w")
+    assert isinstance(ending, Lease)
+    row = schedule.rows("other", 25)[0]
+
+    with pytest.raises(ValueError, match="cannot pass"):
+        schedule.claim(row, "w", 2, 4, 60.0, clock(), handover=ending)
+    assert load(schedule).used == 2 and load(schedule, "other").used == 0

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import partial
 
 import numpy as np
 from handler_requests import IMAGE_URL, image_request
 
 from model_runner.api import RegionRequest
+from model_runner.features.written_detections import WrittenDetections
 from model_runner.handlers.feature_writer import FeatureWriter
 from model_runner.handlers.ports import Image
-from model_runner.handlers.tile_work import run_tiles
+from model_runner.handlers.tile_work import LAST_ROUNDS, run_tiles
+from model_runner.scheduling import CallPermits
 from model_runner.testing import FakeContext, ScriptedDetector
 from model_runner.testing.models import one_box
-from model_runner.tiling import GridTilingStrategy, Window
+from model_runner.tiling import GridTilingStrategy, Tile, Window
 
 
 def region_of(fakes: FakeContext) -> tuple[RegionRequest, list]:  # type: ignore[type-arg]
@@ -102,3 +105,84 @@ def test_a_set_stop_event_stops_taking_tiles(fakes: FakeContext) -> None:
     )
 
     assert results.total < len(tiles)
+
+
+def test_a_call_holds_its_unit_only_while_the_model_answers_not_while_its_features_are_written(
+    fakes: FakeContext,
+) -> None:
+    """One unit: the next call leaves while the previous answer's features are being written."""
+    request, tiles = region_of(fakes)
+    image = fakes.images.get(IMAGE_URL)
+    events: list[tuple[str, float]] = []
+    lock = threading.Lock()
+
+    class SlowWriter(FeatureWriter):
+        def tile(self, answer: bytes, tile: Tile) -> WrittenDetections:
+            with lock:
+                events.append(("write", time.monotonic()))
+            time.sleep(0.01)
+            with lock:
+                events.append(("written", time.monotonic()))
+            return super().tile(answer, tile)
+
+    def answer(tile: bytes) -> object:
+        with lock:
+            events.append(("call", time.monotonic()))
+        return one_box()(tile)
+
+    slow = SlowWriter.of(image, request, 0.0, counterclockwise=False)
+    results = run_tiles(tiles[:6], image, request, ScriptedDetector(answer), slow, concurrency=1)
+
+    assert results.succeeded == 6
+    writing, overlapped = 0, 0
+    for kind, _ in sorted(events, key=lambda event: event[1]):
+        writing += {"write": 1, "written": -1}.get(kind, 0)
+        overlapped += kind == "call" and writing > 0
+    assert overlapped >= 3  # calls left while earlier tiles' features were written
+
+
+def test_regions_sharing_permits_stay_within_them_and_the_last_tiles_are_announced(
+    fakes: FakeContext,
+) -> None:
+    request, tiles = region_of(fakes)
+    image = fakes.images.get(IMAGE_URL)
+    permits = CallPermits(2)
+    in_flight, peak, lock = [0], [0], threading.Lock()
+    calls = {1: 0, 2: 0}
+    announced: dict[int, int] = {}
+
+    def region(order: int) -> None:
+        def slow(tile: bytes) -> object:
+            with lock:
+                calls[order] += 1
+                in_flight[0] += 1
+                peak[0] = max(peak[0], in_flight[0])
+            time.sleep(0.003)
+            with lock:
+                in_flight[0] -= 1
+            return one_box()(tile)
+
+        def last_tiles() -> None:
+            announced.setdefault(order, calls[order])
+
+        run_tiles(
+            tiles,
+            image,
+            request,
+            ScriptedDetector(slow),
+            writer(image, request),
+            concurrency=2,
+            permit=partial(permits.call, order),
+            on_last_tiles=last_tiles,
+        )
+
+    regions = [threading.Thread(target=region, args=(order,)) for order in (1, 2)]
+    for thread in regions:
+        thread.start()
+    for thread in regions:
+        thread.join(10)
+
+    assert peak[0] == 2  # two regions of 2 calls each, under 2 permits
+    assert calls == {1: len(tiles), 2: len(tiles)}
+    # each announced once, while 4 rounds of 2 calls were still to come
+    assert sorted(announced) == [1, 2] and max(announced.values()) <= len(tiles) - LAST_ROUNDS * 2

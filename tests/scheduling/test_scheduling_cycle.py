@@ -6,13 +6,22 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 from dataclasses import dataclass
 
 from manual_clock import ManualClock
 
 from model_runner.api import ImageProcessor
 from model_runner.events import CapacityWait, EndpointThrottled, RegionAdmitted
-from model_runner.scheduling import LEASED_CALLS, CallPermits, Lease, LeasedCalls, NewWork, tile_concurrency
+from model_runner.scheduling import (
+    LEASED_CALLS,
+    CallPermits,
+    Lease,
+    LeasedCalls,
+    NewWork,
+    leased_calls,
+    tile_concurrency,
+)
 from model_runner.testing import InMemoryRegionSchedule, RecordedEvents, fake_settings
 from model_runner.testing.context import FixedCapacity
 from model_runner.worker.scheduler import ScheduledRegions
@@ -183,3 +192,67 @@ def test_the_lease_is_the_message_renewed_by_the_heartbeat_and_settled_by_the_lo
     assert setup.worker("b").cycle(LEASE_S) is None  # renewed: not taken over, and the endpoint is full
     worker.release(message, 30)
     assert worker.receive(wait_s=0, visibility_s=60)[0].body == json.dumps({"job": "job", "i": 1})
+
+
+def test_a_region_down_to_its_last_tiles_hands_its_units_to_the_workers_next_region() -> None:
+    """On a full endpoint, the worker whose region is ending starts its next region at once, with
+    the same units and permits; no other worker can, and the units stay counted once."""
+    setup = bench(ep=4)
+    add_job(setup.schedule, "ep", "big", 3)
+    worker, other = setup.worker("a"), setup.worker("b")
+    [first] = worker.receive(wait_s=0, visibility_s=60)
+
+    with worker.leased(first):
+        ending = leased_calls()
+        assert ending is not None
+        assert worker.receive(wait_s=0, visibility_s=60) == []  # full, and not ending yet
+        ending.last_tiles()
+        assert worker.next_may_start(first).is_set()
+        assert other.cycle(LEASE_S) is None  # the endpoint is still full for everyone else
+        [second] = worker.receive(wait_s=0, visibility_s=60)
+    assert [(load.used, load.leased) for load in setup.schedule.loads()] == [(4, 2)]
+
+    with worker.leased(second):
+        following = leased_calls()
+        assert following is not None and following.permits is ending.permits
+        assert following.order > ending.order  # the ending region's last calls go first
+    worker.give_back_units(first)  # it has none left: nothing changes
+    worker.delete(first)
+    assert [(load.used, load.leased) for load in setup.schedule.loads()] == [(4, 1)]
+    worker.delete(second)
+    assert [(load.used, load.leased) for load in setup.schedule.loads()] == [(0, 0)]
+
+
+def test_units_go_back_only_once_no_call_under_them_is_in_flight() -> None:
+    setup = bench(ep=4)
+    add_job(setup.schedule, "ep", "big", 2)
+    worker = setup.worker("a")
+    [first] = worker.receive(wait_s=0, visibility_s=60)
+    with worker.leased(first):
+        ending = leased_calls()
+        assert ending is not None
+        ending.last_tiles()
+    [second] = worker.receive(wait_s=0, visibility_s=60)
+
+    last_call = ending.permits.call(ending.order)
+    last_call.__enter__()  # the first region's last call is still in flight
+    giving_back = threading.Thread(target=worker.give_back_units, args=(second,))
+    giving_back.start()
+    giving_back.join(0.2)
+    assert giving_back.is_alive() and setup.schedule.loads()[0].used == 4
+    last_call.__exit__(None, None, None)
+    giving_back.join(5)
+    assert setup.schedule.loads()[0].used == 0
+
+
+def test_a_region_that_is_not_ending_keeps_its_units_to_itself() -> None:
+    setup = bench(ep=8)
+    add_job(setup.schedule, "ep", "big", 3)
+    worker = setup.worker("a")
+    [first] = worker.receive(wait_s=0, visibility_s=60)
+    [second] = worker.receive(wait_s=0, visibility_s=60)  # room for two regions of 4
+
+    with worker.leased(first), worker.leased(second):
+        pass
+    assert [(load.used, load.leased) for load in setup.schedule.loads()] == [(8, 2)]
+    assert worker.receive(wait_s=0, visibility_s=60) == []  # full: nothing to take over
