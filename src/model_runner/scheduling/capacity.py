@@ -3,9 +3,10 @@ keep a region's calls within them."""
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -32,7 +33,8 @@ class CallPermits:
     features holds none), so a call leaves as soon as a unit is free. When a worker hands a
     region's units over to its next region while the first one's last calls are in flight, both
     share the same permits: the calls under the units never outnumber them, and the calls of the
-    older region (the lower ``order``) go first, so it finishes as soon as it would have alone.
+    older region (the lower ``order``) go first, so it finishes as soon as it would have alone. A
+    call that ends hands its permit straight to the first waiting call (one thread woken, not all).
     """
 
     def __init__(self, units: int) -> None:
@@ -40,32 +42,39 @@ class CallPermits:
             raise ValueError(f"permits need at least 1 unit, got {units}")
         self.units = units
         self._in_flight = 0
-        self._waiting: Counter[int] = Counter()
-        self._changed = threading.Condition()
+        self._waiting: list[tuple[int, int, threading.Event]] = []
+        self._arrivals = itertools.count()
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
 
     @contextmanager
     def call(self, order: int = 0) -> Iterator[None]:
-        """Hold a permit for one model call: once one is free and no call of a lower ``order``
-        waits for one."""
-        with self._changed:
-            self._waiting[order] += 1
-            self._changed.wait_for(lambda: self._in_flight < self.units and min(self._waiting) == order)
-            self._waiting[order] -= 1
-            if not self._waiting[order]:
-                del self._waiting[order]
-            self._in_flight += 1
-            self._changed.notify_all()
+        """Hold a permit for one model call: at once if one is free, else when it is this call's
+        turn (lowest ``order`` first, then first come)."""
+        turn: threading.Event | None = None
+        with self._lock:
+            if self._in_flight < self.units:
+                self._in_flight += 1
+            else:
+                turn = threading.Event()
+                heapq.heappush(self._waiting, (order, next(self._arrivals), turn))
+        if turn is not None:
+            turn.wait()  # the permit was handed over: the count of calls in flight did not change
         try:
             yield
         finally:
-            with self._changed:
-                self._in_flight -= 1
-                self._changed.notify_all()
+            with self._lock:
+                if self._waiting:
+                    heapq.heappop(self._waiting)[2].set()
+                else:
+                    self._in_flight -= 1
+                    if self._in_flight == 0:
+                        self._idle.notify_all()
 
     def wait_idle(self, timeout_s: float) -> bool:
         """Wait until no call holds a permit (before the units go back); False on timeout."""
-        with self._changed:
-            return self._changed.wait_for(lambda: self._in_flight == 0, timeout_s)
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout_s)
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,12 @@
 Regions come first, so images already started finish before new ones begin. With the scheduler on
 (docs/scheduling.md), a waiting image message is taken first (its intake only adds its regions to
 the schedule), then the region the cycle admits, then region messages (asynchronous endpoints),
-then the image queue's long poll. While a
-message is processed its visibility is extended (heartbeat) as long as its work makes progress, so
-a long region is never handed to a second worker and a stuck one is. What happens to a message
-whose processing raised:
+then the image queue's long poll. A scheduled region runs on its own thread
+(:mod:`model_runner.worker.overlapped_regions`): the loop takes images in while it sends its tiles
+and admits the next region once it is down to its last ones, while it finishes. While a message
+is processed its visibility is extended (heartbeat) as long as its work makes progress, so a long
+region is never handed to a second worker and a stuck one is. What happens to a message whose
+processing raised:
 
 * deferred (the worker is stopping, another worker is completing the image): given back, at once
   or after the delay the error asks for; never counted as a failure;
@@ -77,7 +79,8 @@ FailMessage = Callable[[QueueMessage, str], bool]
 
 
 class Worker:
-    """Polls both queues until ``shutdown`` is set; one message at a time."""
+    """Polls both queues until ``shutdown`` is set; one message at a time, but for scheduled
+    regions, which overlap (one sending its tiles, the others finishing)."""
 
     def __init__(
         self,

@@ -56,7 +56,7 @@ class OverlappedRegions:
         return any(thread.is_alive() for thread in self._threads)
 
     def sending(self) -> bool:
-        """Whether the latest region still has tiles to send (the next may not start yet)."""
+        """Whether the latest region is not yet down to its last tiles (the next may not start)."""
         return self._latest is not None and not self._latest.is_set()
 
     def wait_for_next(self, timeout_s: float) -> None:

@@ -3,7 +3,9 @@
 :class:`ScheduledRegions` is the scheduling table seen as a work queue by the loop: ``receive``
 runs one cycle (the least-loaded endpoint with waiting work and room, its first free row in fair
 order, claimed with its units in one transaction) and hands the claimed row over as a message whose
-lease is its visibility: the heartbeat renews it, settling finishes or releases it. See
+lease is its visibility: the heartbeat renews it, settling finishes or releases it. A region down
+to its last tiles passes its units to the worker's next region of its endpoint in that claim (the
+two share the permits, so the calls under the units never outnumber them). See
 docs/scheduling.md for the design.
 """
 
@@ -53,9 +55,9 @@ WAIT_REPORT_S = 60.0
 
 @dataclass
 class _Held:
-    """A lease this worker holds: the permits its region's calls take, whether the region has sent
-    its last tile (its units may then pass to this worker's next region), and when the loop may
-    start that next region."""
+    """A lease this worker holds: the permits its region's calls take, whether the region is down
+    to its last tiles (its units may then pass to this worker's next region of the key), and when
+    the loop may start that next region."""
 
     lease: Lease
     permits: CallPermits
@@ -117,7 +119,7 @@ class ScheduledRegions:
     def leased(self, message: QueueMessage) -> Iterator[None]:
         """Process ``message`` with no more model calls in flight than its lease's units, give the
         units back as soon as its model calls are done, and let the loop start the next region
-        once this one has sent its last tile (or ended)."""
+        once this one is down to its last tiles (or ended)."""
         held = self._held_of(message)
         token = LEASED_CALLS.set(
             LeasedCalls(
@@ -134,7 +136,7 @@ class ScheduledRegions:
             held.next_may_start.set()
 
     def next_may_start(self, message: QueueMessage) -> threading.Event:
-        """Set once the region of ``message`` has sent its last tile, or ended."""
+        """Set once the region of ``message`` is down to its last tiles, or ended."""
         return self._held_of(message).next_may_start
 
     def give_back_units(self, message: QueueMessage) -> None:
@@ -205,8 +207,8 @@ class ScheduledRegions:
             )
 
     def _handing_over(self) -> dict[str, _Held]:
-        """Per key, a lease of this worker whose region sent its last tile and still holds units:
-        they may pass to the worker's next region of that key."""
+        """Per key, a lease of this worker whose region is down to its last tiles and still holds
+        units: they may pass to the worker's next region of that key."""
         with self._lock:
             done = [held for held in self._held.values() if held.ending and held.lease.units > 0]
         return {held.lease.key: held for held in done}
@@ -215,9 +217,9 @@ class ScheduledRegions:
     def cycle(self, lease_s: float) -> Lease | None:
         """One scheduling decision: a claimed region, or None when nothing may start now.
 
-        Units that one of this worker's regions is about to give back (it sent its last tile)
-        count as free for this worker: its next region of that key takes them over in the claim,
-        so the endpoint's calls go on without a gap."""
+        Units that one of this worker's regions is about to give back (it is down to its last
+        tiles) count as free for this worker: its next region of that key takes them over in the
+        claim and shares its permits, so the endpoint's calls go on without a gap."""
         now = self._clock()
         handing = self._handing_over()
         real = {load.key: load for load in self._schedule.loads() if load.pending > 0}
