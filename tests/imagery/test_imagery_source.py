@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,6 +157,39 @@ def test_path_options_apply_to_their_prefix_only_and_last_until_the_last_holder(
         assert gdal.GetConfigOption(OPTION) is None
         PATH_OPTION_SCOPES.release(prefix)
         assert gdal.GetPathSpecificOption(prefix, OPTION) == "SECOND"
+    finally:
+        PATH_OPTION_SCOPES.release(prefix)
+    assert gdal.GetPathSpecificOption(prefix, OPTION) is None
+
+
+def test_renewing_a_held_prefixs_options_never_leaves_a_reader_without_them() -> None:
+    """Regions of one image overlap on a worker (one records while the next reads): each use of
+    the image renews its options, and a read at that moment must still find them."""
+    prefix = "/vsis3/scoped-bucket/b/image.tif"
+    PATH_OPTION_SCOPES.acquire(prefix, {OPTION: "ONE", OPTION + "_OTHER": "X"})
+    done = threading.Event()
+    missing = []
+
+    def read() -> None:
+        while not done.is_set():
+            if gdal.GetPathSpecificOption(prefix, OPTION) is None:
+                missing.append(1)
+
+    switching = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns as often as they can
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for index in range(3000):
+            PATH_OPTION_SCOPES.renew(prefix, {OPTION: "ONE" if index % 2 else "TWO"})
+    finally:
+        done.set()
+        reader.join(5)
+        sys.setswitchinterval(switching)
+    try:
+        assert missing == []
+        assert gdal.GetPathSpecificOption(prefix, OPTION) == "ONE"  # the last renewal
+        assert gdal.GetPathSpecificOption(prefix, OPTION + "_OTHER") is None  # dropped, not kept
     finally:
         PATH_OPTION_SCOPES.release(prefix)
     assert gdal.GetPathSpecificOption(prefix, OPTION) is None

@@ -3,7 +3,10 @@
 GDAL reads ``AWS_*`` options per path prefix (``gdal.SetPathSpecificOption``, GDAL >= 3.6), so
 the credentials of one image never leak to another image or to the rest of the process. Options
 for a prefix are reference-counted: they stay while any open image of that path needs them and
-are cleared when the last one closes.
+are cleared when the last one closes. Replacing them (another open of the path, refreshed
+credentials) changes only what differs, key by key, and never clears them first: other threads may
+be reading that path at the same moment, and a read that found them cleared would go to AWS's own
+endpoint without credentials.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ class PathOptionScopes:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._holders: dict[str, int] = {}
+        self._options: dict[str, dict[str, str]] = {}
 
     def acquire(self, prefix: str, options: Mapping[str, str]) -> None:
         """Set ``options`` for ``prefix`` (replacing earlier ones) and count one more holder."""
@@ -78,13 +82,21 @@ class PathOptionScopes:
                 self._holders[prefix] = remaining
                 return
             self._holders.pop(prefix, None)
+            self._options.pop(prefix, None)
             gdal.ClearPathSpecificOptions(prefix)
 
-    @staticmethod
-    def _apply(prefix: str, options: Mapping[str, str]) -> None:
-        gdal.ClearPathSpecificOptions(prefix)
+    def _apply(self, prefix: str, options: Mapping[str, str]) -> None:
+        """Make ``options`` the prefix's, without a moment where a set option is missing."""
+        current = self._options.get(prefix)
+        if current is None:  # nobody holds the prefix: nothing reads with its options
+            gdal.ClearPathSpecificOptions(prefix)
+            current = {}
         for key, value in options.items():
-            gdal.SetPathSpecificOption(prefix, key, value)
+            if current.get(key) != value:
+                gdal.SetPathSpecificOption(prefix, key, value)
+        for key in current.keys() - options.keys():
+            gdal.SetPathSpecificOption(prefix, key, None)
+        self._options[prefix] = dict(options)
 
 
 PATH_OPTION_SCOPES = PathOptionScopes()
