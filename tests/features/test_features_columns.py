@@ -158,3 +158,20 @@ def test_malformed_geometry_is_refused_with_a_reason(geometry: dict[str, Any]) -
 def test_malformed_box_is_refused(bbox: tuple[float, float, float, float]) -> None:
     with pytest.raises(ModelResponseError, match="imageBBox"):
         read([feature({"type": "Point", "coordinates": [0, 0]}, imageBBox=list(bbox))])
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [[0, 1, 2, 3, 4, 5], [5, 4, 3, 2, 1, 0], [1, 2, 4, 5], [0, 0, 1, 1], [3], [], [2, 3, 0, 1, 5]],
+)
+def test_taking_rows_gives_their_texts_and_features_in_that_order(rows: list[int]) -> None:
+    box = {"type": "Polygon", "coordinates": [[[0, 0], [5, 0], [5, 5], [0, 0]]]}
+    columns = read([feature(box, (f"class-{index}", 0.5), note="x" * index) for index in range(6)], ORIGIN)
+    features = render_features(columns, full_image_positions(columns), None, CONTEXT)
+    chosen = np.array(rows, np.intp)
+
+    taken = columns.take(chosen)
+
+    assert taken.classes.texts() == [columns.classes.texts()[row] for row in rows]
+    everything = list(features.texts())
+    assert list(features.take(chosen).texts()) == [everything[row] for row in rows]

@@ -10,6 +10,9 @@ import numpy as np
 from handler_requests import IMAGE_URL, image_request
 
 from model_runner.api import RegionRequest
+from model_runner.features.detection_columns import DetectionColumns
+from model_runner.features.encoded_features import EncodedFeatures
+from model_runner.features.feature_json import UnwritablePropertiesError
 from model_runner.handlers.feature_writer import FeatureWriter
 from model_runner.handlers.ports import Image
 from model_runner.handlers.tile_work import run_tiles
@@ -36,9 +39,8 @@ def test_every_tile_gives_detections_in_full_image_pixels(fakes: FakeContext) ->
     results = run_tiles(tiles, image, request, fakes.detector, writer(image, request), concurrency=3)
 
     assert results.succeeded == len(tiles) == 30 and results.failures == []
-    origins = sorted(
-        (float(batch.columns.boxes[0][0]), float(batch.columns.boxes[0][1])) for batch in results.batches
-    )
+    boxes = np.concatenate([batch.columns.boxes for batch in results.batches])
+    origins = sorted((float(x), float(y)) for x, y in boxes[:, :2].tolist())
     assert origins == sorted((float(tile.window.x), float(tile.window.y)) for tile in tiles)
     assert len(results.model_latencies_ms) == 30
 
@@ -102,3 +104,50 @@ def test_a_set_stop_event_stops_taking_tiles(fakes: FakeContext) -> None:
     )
 
     assert results.total < len(tiles)
+
+
+class CountingWriter(FeatureWriter):
+    """A writer that counts its writes, or fails each with ``error``."""
+
+    def __init__(self, base: FeatureWriter, error: Exception | None = None) -> None:
+        super().__init__(base.model, base.context, counterclockwise=False)
+        self.writes = 0
+        self.error = error
+
+    def write(self, columns: DetectionColumns) -> tuple[EncodedFeatures, np.ndarray]:  # type: ignore[type-arg]
+        self.writes += 1
+        if self.error is not None:
+            raise self.error
+        return super().write(columns)
+
+
+def test_features_of_many_tiles_are_written_at_once(fakes: FakeContext) -> None:
+    request, tiles = region_of(fakes)
+    image = fakes.images.get(IMAGE_URL)
+    counting = CountingWriter(writer(image, request))
+
+    results = run_tiles(tiles, image, request, fakes.detector, counting, concurrency=3)
+
+    assert results.succeeded == 30 and counting.writes < 30
+    assert sum(len(batch.features) for batch in results.batches) == 30
+
+
+def test_tiles_whose_features_cannot_be_written_fail_with_the_reason(fakes: FakeContext) -> None:
+    request, tiles = region_of(fakes)
+    image = fakes.images.get(IMAGE_URL)
+    failing = CountingWriter(writer(image, request), UnwritablePropertiesError("featureProperties: NaN"))
+    failed: list[str] = []
+
+    results = run_tiles(
+        tiles,
+        image,
+        request,
+        fakes.detector,
+        failing,
+        concurrency=3,
+        on_failure=lambda tile, reason: failed.append(tile),
+    )
+
+    assert results.succeeded == 0 and len(results.failures) == 30
+    assert sorted(failed) == sorted(tile.id for tile in tiles)
+    assert all(reason.endswith(": featureProperties: NaN") for _, reason in results.failures)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 
 from model_runner.errors import ModelRunnerError, QueueAction
 from model_runner.features.array_types import FloatArray
@@ -167,16 +168,20 @@ def _assembled(
 
 
 def number_texts(values: FloatArray) -> list[str]:
-    """Each value written as Python writes a float (so as JSON), each distinct value formatted once
-    (told apart by their bits, so -0.0 stays -0.0)."""
+    """Each value written as Python writes a float (so as JSON). orjson formats the whole array at
+    once, exactly as ``repr`` does between 1e-4 and 1e16 (and zero); the few values outside that
+    range (written with an exponent, which orjson spells differently) and non-finite ones are
+    written by ``repr``."""
     if not len(values):
         return []
-    distinct, inverse = np.unique(
-        np.ascontiguousarray(values, np.float64).view(np.int64), return_inverse=True
-    )
-    texts = np.array(str(distinct.view(np.float64).tolist())[1:-1].split(", "), dtype=object)
-    found: list[str] = texts[inverse.reshape(-1)].tolist()
-    return found
+    flat = np.ascontiguousarray(values, np.float64).reshape(-1)
+    texts = orjson.dumps(flat, option=orjson.OPT_SERIALIZE_NUMPY).decode()[1:-1].split(",")
+    magnitude = np.abs(flat)
+    with np.errstate(invalid="ignore"):
+        odd = ~((magnitude >= 1e-4) & (magnitude < 1e16)) & (flat != 0)
+    for index in np.flatnonzero(odd).tolist():
+        texts[index] = repr(float(flat[index]))
+    return texts
 
 
 def _split(texts: list[str], sizes: Sequence[int]) -> list[list[str]]:

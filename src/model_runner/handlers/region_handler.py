@@ -183,7 +183,6 @@ class RegionRequestHandler:
         window = region_request.window
         succeeded = results.succeeded
         ordered = in_order(results.batches)
-        results.batches.clear()  # the ordered copy is what the region stores: never both held
         store_region(
             self.context.workspace,
             image_id,
