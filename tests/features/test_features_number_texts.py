@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model_runner.api.model_response import loads
-from model_runner.features.feature_json import number_texts
+from model_runner.features.feature_json import number_texts, reference_digits
 
 EDGES = [
     0.0,
@@ -64,3 +64,13 @@ def test_answers_read_as_json_reads_them(body: bytes) -> None:
 
     assert json.dumps(read) == json.dumps(expected)
     assert [type(value) for value in read.values()] == [type(value) for value in expected.values()]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=50))
+def test_pixel_coordinates_keep_15_significant_digits(values: list[float]) -> None:
+    values = values + EDGES + [259.4297 + 1074, 0.1 + 0.2, -(0.1 + 0.2)]
+
+    kept = reference_digits(np.array(values, np.float64)).tolist()
+
+    assert [repr(value) for value in kept] == [repr(float(format(value, ".15g"))) for value in values]

@@ -79,10 +79,24 @@ def full_image_positions(columns: DetectionColumns) -> FloatArray:
 def reference_digits(values: FloatArray) -> FloatArray:
     """``values`` each kept to 15 significant digits, as the reference writes pixel coordinates
     (through its GEOS GeoJSON writer): a tile's 259.4297 moved by 1074 pixels is written
-    1333.4297, not 1333.4297000000001. Formatted in one go."""
-    flat = values.ravel().tolist()
-    text = ("%.15g " * len(flat)) % tuple(flat)
-    return np.fromiter(map(float, text.split()), np.float64, len(flat)).reshape(values.shape)
+    1333.4297, not 1333.4297000000001.
+
+    A value whose shortest text (orjson's, for the whole array at once) has at most 15 digits is
+    kept as it is: its 15-digit rounding reads back as itself. Only the longer ones are rounded,
+    through ``%.15g``."""
+    flat = np.ascontiguousarray(values, np.float64).reshape(-1)
+    texts = orjson.dumps(flat, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1].split(b",") if len(flat) else []
+    lengths = np.fromiter(map(len, texts), np.intp, len(texts)) - (flat < 0)
+    long = np.flatnonzero(lengths > _SHORT_TEXT)
+    kept = flat.copy()
+    if len(long):
+        rounded = ("%.15g " * len(long)) % tuple(flat[long].tolist())
+        kept[long] = np.fromiter(map(float, rounded.split()), np.float64, len(long))
+    return kept.reshape(values.shape)
+
+
+_SHORT_TEXT = 16
+"""Characters of a number's text (sign aside) that hold at most 15 digits: digits and a point."""
 
 
 def render_features(
