@@ -191,7 +191,7 @@ class RegionRequestHandler:
             ordered,
             other_tiles(self.context.tiling, region_request.region()),
             algorithm.options() if algorithm is not None else None,
-            self.feature_writer(region_request, image),
+            results.writer or self.feature_writer(region_request, image),
         )
         self.context.progress()
         reasons = [reason for _, reason in results.failures]

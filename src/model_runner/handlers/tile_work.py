@@ -55,6 +55,8 @@ class TileResults:
     """Duration of each successful model call."""
     failed_bounds: list[TileBounds] = field(default_factory=list)
     """Each failed tile as the reference's tables give it: ((row, column), (width, height))."""
+    writer: FeatureWriter | None = None
+    """What wrote the features (the region writes again with it those Soft-NMS decays)."""
 
     def fail(self, tile: Tile, reason: str) -> None:
         """Record a failed tile and why."""
@@ -128,7 +130,7 @@ def run_tiles(
         latency_ms = (time.perf_counter() - started) * 1000
         return tile_detections(answer, encoded.tile), latency_ms
 
-    results = TileResults()
+    results = TileResults(writer=writer)
 
     def failed(tile: Tile, error: BaseException | None) -> None:
         reason = f"tile {tile.window.key}: {failure_reason(error)}"

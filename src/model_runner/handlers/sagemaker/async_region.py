@@ -167,7 +167,7 @@ class AsyncRegionRun:
                 ledger.fail(self.region_key, key, reason)
 
     def _results(self, records: Mapping[str, TileRecord]) -> TileResults:
-        results = TileResults()
+        results = TileResults(writer=self._writer)
         writes = TileWrites(
             self._writer, results.add, lambda tile, error: self._failed(results, tile, failure_reason(error))
         )
