@@ -77,7 +77,15 @@ def test_bench_reports_pipeline_and_bare_loop_rates_measured_in_one_run(tmp_path
 
     assert status == 0
     assert figures["tiles"] == figures["raw_tiles"] == figures["s3_tiles"] == 9  # 1024 px, 512, 32: 3 x 3
-    for key in ("seconds", "tiles_per_s", "cpu_s", "peak_rss_mib", "raw_tiles_per_s", "pipeline_to_raw"):
+    for key in (
+        "seconds",
+        "warm_up_seconds",
+        "tiles_per_s",
+        "cpu_s",
+        "peak_rss_mib",
+        "raw_tiles_per_s",
+        "pipeline_to_raw",
+    ):
         assert figures[key] > 0, key
     assert figures["s3_status"] == "SUCCESS" and figures["s3_latency_ms"] == 20
     assert figures["s3_tiles_per_s"] > 0 and figures["s3_to_local"] > 0

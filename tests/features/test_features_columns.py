@@ -8,11 +8,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from model_runner.api import ModelResponseError
 from model_runner.api.tile_detections import parse_tile_detections
 from model_runner.features.detection_columns import DetectionColumns
-from model_runner.features.feature_json import full_image_positions, render_features
+from model_runner.features.feature_json import compact_json, full_image_positions, render_features
 from model_runner.features.output import OutputContext
 
 ORIGIN = (1000.0, 2000.0)
@@ -158,3 +160,55 @@ def test_malformed_geometry_is_refused_with_a_reason(geometry: dict[str, Any]) -
 def test_malformed_box_is_refused(bbox: tuple[float, float, float, float]) -> None:
     with pytest.raises(ModelResponseError, match="imageBBox"):
         read([feature({"type": "Point", "coordinates": [0, 0]}, imageBBox=list(bbox))])
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [[0, 1, 2, 3, 4, 5], [5, 4, 3, 2, 1, 0], [1, 2, 4, 5], [0, 0, 1, 1], [3], [], [2, 3, 0, 1, 5]],
+)
+def test_taking_rows_gives_their_texts_and_features_in_that_order(rows: list[int]) -> None:
+    box = {"type": "Polygon", "coordinates": [[[0, 0], [5, 0], [5, 5], [0, 0]]]}
+    columns = read([feature(box, (f"class-{index}", 0.5), note="x" * index) for index in range(6)], ORIGIN)
+    features = render_features(columns, full_image_positions(columns), None, CONTEXT)
+    chosen = np.array(rows, np.intp)
+
+    taken = columns.take(chosen)
+
+    assert taken.classes.texts() == [columns.classes.texts()[row] for row in rows]
+    everything = list(features.texts())
+    assert list(features.take(chosen).texts()) == [everything[row] for row in rows]
+
+
+NAMES = st.text('abc\u00e9"\\\n', max_size=5)
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(NAMES, children, max_size=3) | st.text()
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.dictionaries(NAMES, JSON_VALUES, max_size=3), min_size=1, max_size=4))
+def test_other_properties_are_kept_as_json_writes_them(properties: list[dict[str, Any]]) -> None:
+    point = {"type": "Point", "coordinates": [0, 0]}
+    answers = [feature(point, ("car", 0.5), **extra) for extra in properties * 2]  # each set twice
+
+    columns = read(answers)
+
+    texts = [columns.property_texts[index] for index in columns.property_ids.tolist()]
+    assert texts == [compact_json(extra) for extra in properties * 2]
+
+
+@pytest.mark.parametrize("number", [float("nan"), float("inf"), -float("inf")])
+def test_properties_json_cannot_carry_fail_the_feature(number: float) -> None:
+    point = {"type": "Point", "coordinates": [0, 0]}
+
+    with pytest.raises(
+        ModelResponseError, match=r"features\[1\]\.properties: holds a number JSON cannot carry"
+    ):
+        read([feature(point, ("car", 0.5), note=None), feature(point, ("car", 0.5), note=number)])

@@ -19,7 +19,7 @@ from test_handlers_completion import run_job
 from model_runner.api import RegionRequest
 from model_runner.features.distillation import surviving
 from model_runner.features.written_detections import WrittenDetections
-from model_runner.handlers.feature_writer import FeatureWriter
+from model_runner.handlers.feature_writer import FeatureWriter, tile_detections
 from model_runner.handlers.region_features import final_features
 from model_runner.handlers.tile_work import encode_for_model
 from model_runner.testing import FakeContext, ScriptedDetector
@@ -75,7 +75,7 @@ def whole_image_output(fakes: FakeContext, regions: list[RegionRequest]) -> list
         own = fakes.context.tiling.tiles(region.region())
         for tile in sorted(own, key=lambda tile: (tile.window.y, tile.window.x)):
             answer = json.dumps(crowded(encode_for_model(image, tile, region))).encode()
-            tiles.append(writer.tile(answer, tile))
+            tiles.append(writer.written(tile_detections(answer, tile)))
         region_ends.append(sum(len(part) for part in tiles))
     detections = WrittenDetections.concat(tiles)
     columns = detections.columns

@@ -8,11 +8,15 @@ import time
 from functools import partial
 
 import numpy as np
+import pytest
 from handler_requests import IMAGE_URL, image_request
 
 from model_runner.api import RegionRequest
-from model_runner.features.written_detections import WrittenDetections
-from model_runner.handlers.feature_writer import FeatureWriter
+from model_runner.features.detection_columns import DetectionColumns
+from model_runner.features.encoded_features import EncodedFeatures
+from model_runner.features.feature_json import UnwritablePropertiesError
+from model_runner.handlers import tile_work
+from model_runner.handlers.feature_writer import FeatureWriter, tile_detections
 from model_runner.handlers.ports import Image
 from model_runner.handlers.tile_work import LAST_ROUNDS, run_tiles
 from model_runner.scheduling import CallPermits
@@ -39,9 +43,8 @@ def test_every_tile_gives_detections_in_full_image_pixels(fakes: FakeContext) ->
     results = run_tiles(tiles, image, request, fakes.detector, writer(image, request), concurrency=3)
 
     assert results.succeeded == len(tiles) == 30 and results.failures == []
-    origins = sorted(
-        (float(batch.columns.boxes[0][0]), float(batch.columns.boxes[0][1])) for batch in results.batches
-    )
+    boxes = np.concatenate([batch.columns.boxes for batch in results.batches])
+    origins = sorted((float(x), float(y)) for x, y in boxes[:, :2].tolist())
     assert origins == sorted((float(tile.window.x), float(tile.window.y)) for tile in tiles)
     assert len(results.model_latencies_ms) == 30
 
@@ -107,38 +110,86 @@ def test_a_set_stop_event_stops_taking_tiles(fakes: FakeContext) -> None:
     assert results.total < len(tiles)
 
 
-def test_a_call_holds_its_unit_only_while_the_model_answers_not_while_its_features_are_written(
-    fakes: FakeContext,
+class CountingWriter(FeatureWriter):
+    """A writer that counts its writes, or fails each with ``error``."""
+
+    def __init__(self, base: FeatureWriter, error: Exception | None = None) -> None:
+        super().__init__(base.model, base.context, counterclockwise=False)
+        self.writes = 0
+        self.error = error
+
+    def write(self, columns: DetectionColumns) -> tuple[EncodedFeatures, np.ndarray]:  # type: ignore[type-arg]
+        self.writes += 1
+        if self.error is not None:
+            raise self.error
+        return super().write(columns)
+
+
+def test_features_of_many_tiles_are_written_at_once(fakes: FakeContext) -> None:
+    request, tiles = region_of(fakes)
+    image = fakes.images.get(IMAGE_URL)
+    counting = CountingWriter(writer(image, request))
+
+    results = run_tiles(tiles, image, request, fakes.detector, counting, concurrency=3)
+
+    assert results.succeeded == 30 and counting.writes < 30
+    assert sum(len(batch.features) for batch in results.batches) == 30
+
+
+def test_tiles_whose_features_cannot_be_written_fail_with_the_reason(fakes: FakeContext) -> None:
+    request, tiles = region_of(fakes)
+    image = fakes.images.get(IMAGE_URL)
+    failing = CountingWriter(writer(image, request), UnwritablePropertiesError("featureProperties: NaN"))
+    failed: list[str] = []
+
+    results = run_tiles(
+        tiles,
+        image,
+        request,
+        fakes.detector,
+        failing,
+        concurrency=3,
+        on_failure=lambda tile, reason: failed.append(tile),
+    )
+
+    assert results.succeeded == 0 and len(results.failures) == 30
+    assert sorted(failed) == sorted(tile.id for tile in tiles)
+    assert all(reason.endswith(": featureProperties: NaN") for _, reason in results.failures)
+
+
+def test_a_call_holds_its_unit_only_while_the_model_answers_not_while_its_answer_is_read(
+    fakes: FakeContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """One unit: the next call leaves while the previous answer's features are being written."""
+    """One unit: the next call leaves while the previous answer is being read."""
     request, tiles = region_of(fakes)
     image = fakes.images.get(IMAGE_URL)
     events: list[tuple[str, float]] = []
     lock = threading.Lock()
 
-    class SlowWriter(FeatureWriter):
-        def tile(self, answer: bytes, tile: Tile) -> WrittenDetections:
-            with lock:
-                events.append(("write", time.monotonic()))
-            time.sleep(0.01)
-            with lock:
-                events.append(("written", time.monotonic()))
-            return super().tile(answer, tile)
+    def slow_reading(answer: bytes, tile: Tile) -> DetectionColumns:
+        with lock:
+            events.append(("read", time.monotonic()))
+        time.sleep(0.01)
+        with lock:
+            events.append(("done", time.monotonic()))
+        return tile_detections(answer, tile)
 
     def answer(tile: bytes) -> object:
         with lock:
             events.append(("call", time.monotonic()))
         return one_box()(tile)
 
-    slow = SlowWriter.of(image, request, 0.0, counterclockwise=False)
-    results = run_tiles(tiles[:6], image, request, ScriptedDetector(answer), slow, concurrency=1)
+    monkeypatch.setattr(tile_work, "tile_detections", slow_reading)
+    results = run_tiles(
+        tiles[:6], image, request, ScriptedDetector(answer), writer(image, request), concurrency=1
+    )
 
     assert results.succeeded == 6
-    writing, overlapped = 0, 0
+    reading, overlapped = 0, 0
     for kind, _ in sorted(events, key=lambda event: event[1]):
-        writing += {"write": 1, "written": -1}.get(kind, 0)
-        overlapped += kind == "call" and writing > 0
-    assert overlapped >= 3  # calls left while earlier tiles' features were written
+        reading += {"read": 1, "done": -1}.get(kind, 0)
+        overlapped += kind == "call" and reading > 0
+    assert overlapped >= 3  # calls left while earlier answers were read
 
 
 def test_regions_sharing_permits_stay_within_them_and_the_last_tiles_are_announced(

@@ -17,6 +17,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from model_runner.errors import ModelRunnerError
 from model_runner.features import FeatureClass, InvalidFeatureError, PixelFeature
 from model_runner.features.pixel_geometry import COORDINATE_GEOMETRY_TYPES, Box, Geometry, checked_box
@@ -78,7 +80,7 @@ def _decode(body: bytes | str | Mapping[str, Any]) -> Mapping[str, Any]:
         collection = body
     else:
         try:
-            collection = json.loads(body)
+            collection = loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise ModelResponseError("the model's answer is not JSON") from None
     if not isinstance(collection, Mapping) or collection.get("type") != "FeatureCollection":
@@ -86,6 +88,16 @@ def _decode(body: bytes | str | Mapping[str, Any]) -> Mapping[str, Any]:
             f"the model's answer is not a GeoJSON FeatureCollection (got {_kind(collection)})"
         )
     return collection
+
+
+def loads(body: bytes | str) -> Any:
+    """JSON read as :func:`json.loads` reads it, by orjson (several times faster on a dense tile's
+    answer); what orjson refuses but json accepts (NaN, integers beyond 64 bits, lone surrogates)
+    is read by json, so no answer reads differently."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return json.loads(body)
 
 
 def _kind(collection: object) -> str:

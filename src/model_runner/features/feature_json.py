@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 
 from model_runner.errors import ModelRunnerError, QueueAction
 from model_runner.features.array_types import FloatArray
@@ -78,10 +79,24 @@ def full_image_positions(columns: DetectionColumns) -> FloatArray:
 def reference_digits(values: FloatArray) -> FloatArray:
     """``values`` each kept to 15 significant digits, as the reference writes pixel coordinates
     (through its GEOS GeoJSON writer): a tile's 259.4297 moved by 1074 pixels is written
-    1333.4297, not 1333.4297000000001. Formatted in one go."""
-    flat = values.ravel().tolist()
-    text = ("%.15g " * len(flat)) % tuple(flat)
-    return np.fromiter(map(float, text.split()), np.float64, len(flat)).reshape(values.shape)
+    1333.4297, not 1333.4297000000001.
+
+    A value whose shortest text (orjson's, for the whole array at once) has at most 15 digits is
+    kept as it is: its 15-digit rounding reads back as itself. Only the longer ones are rounded,
+    through ``%.15g``."""
+    flat = np.ascontiguousarray(values, np.float64).reshape(-1)
+    texts = orjson.dumps(flat, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1].split(b",") if len(flat) else []
+    lengths = np.fromiter(map(len, texts), np.intp, len(texts)) - (flat < 0)
+    long = np.flatnonzero(lengths > _SHORT_TEXT)
+    kept = flat.copy()
+    if len(long):
+        rounded = ("%.15g " * len(long)) % tuple(flat[long].tolist())
+        kept[long] = np.fromiter(map(float, rounded.split()), np.float64, len(long))
+    return kept.reshape(values.shape)
+
+
+_SHORT_TEXT = 16
+"""Characters of a number's text (sign aside) that hold at most 15 digits: digits and a point."""
 
 
 def render_features(
@@ -167,16 +182,20 @@ def _assembled(
 
 
 def number_texts(values: FloatArray) -> list[str]:
-    """Each value written as Python writes a float (so as JSON), each distinct value formatted once
-    (told apart by their bits, so -0.0 stays -0.0)."""
+    """Each value written as Python writes a float (so as JSON). orjson formats the whole array at
+    once, exactly as ``repr`` does between 1e-4 and 1e16 (and zero); the few values outside that
+    range (written with an exponent, which orjson spells differently) and non-finite ones are
+    written by ``repr``."""
     if not len(values):
         return []
-    distinct, inverse = np.unique(
-        np.ascontiguousarray(values, np.float64).view(np.int64), return_inverse=True
-    )
-    texts = np.array(str(distinct.view(np.float64).tolist())[1:-1].split(", "), dtype=object)
-    found: list[str] = texts[inverse.reshape(-1)].tolist()
-    return found
+    flat = np.ascontiguousarray(values, np.float64).reshape(-1)
+    texts = orjson.dumps(flat, option=orjson.OPT_SERIALIZE_NUMPY).decode()[1:-1].split(",")
+    magnitude = np.abs(flat)
+    with np.errstate(invalid="ignore"):
+        odd = ~((magnitude >= 1e-4) & (magnitude < 1e16)) & (flat != 0)
+    for index in np.flatnonzero(odd).tolist():
+        texts[index] = repr(float(flat[index]))
+    return texts
 
 
 def _split(texts: list[str], sizes: Sequence[int]) -> list[list[str]]:

@@ -60,8 +60,18 @@ class TextColumn:
 
 
 def gathered(data: bytes, starts: OffsetArray, ends: OffsetArray, separator: bytes = b"") -> bytes:
-    """The slices ``data[starts[i]:ends[i]]`` joined by ``separator``: one copy of the bytes kept
-    (an index per byte would take eight times the texts' size)."""
+    """The slices ``data[starts[i]:ends[i]]`` joined by ``separator`` (at most one byte): one copy
+    of the bytes kept (an index per byte would take eight times the texts' size). Slices that
+    follow each other in ``data`` (with the separator between them) are copied as one run, so
+    taking the texts of consecutive rows costs one slice, not one per row."""
+    if len(separator) > 1:
+        raise ValueError("gathered joins with one byte at most")
+    if len(starts) > 1:
+        joined = starts[1:] == ends[:-1] + len(separator)
+        if separator and joined.any():
+            joined[joined] = np.frombuffer(data, np.uint8)[ends[:-1][joined]] == separator[0]
+        starts = starts[np.concatenate(([True], ~joined))]
+        ends = ends[np.concatenate((~joined, [True]))]
     view = memoryview(data)
     pairs = zip(starts.tolist(), ends.tolist(), strict=True)
     return separator.join([view[start:end] for start, end in pairs])

@@ -44,7 +44,7 @@ class WrittenDetections:
         )
 
     def take(self, rows: IndexArray) -> WrittenDetections:
-        """The detections at ``rows`` (ascending) with their features."""
+        """The detections at ``rows``, in that order, with their features."""
         featured = np.cumsum(self.located) - 1  # each located detection's position among the features
         located = self.located[rows]
         return WrittenDetections(

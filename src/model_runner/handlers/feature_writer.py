@@ -1,12 +1,15 @@
 """Detections turned into an image's output features: geolocated in one batch, written as JSON.
 
-A tile's answer is read into columns and its features written as soon as it comes back, on the
-thread that called the model (overlapping the other calls in flight), so a region's end only picks
-the features its distillation keeps; the few whose score Soft-NMS decayed are written again.
+A tile's answer is read into columns on the thread that called the model; the features of several
+tiles are then written at once (:class:`TileWrites`), while the other calls are in flight, so a
+region's end only picks the features its distillation keeps (the few whose score Soft-NMS decayed
+are written again). A write costs about half a millisecond whatever its size: batching tiles
+keeps a region of one-box tiles from paying it per tile.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import numpy as np
@@ -26,6 +29,20 @@ from model_runner.imagery.geolocation import locate_positions
 from model_runner.tiling import Tile
 
 BoolArray = npt.NDArray[np.bool_]
+
+WRITE_BATCH_DETECTIONS = 2_000
+"""Detections gathered before they are written: a batch holds a few tiles of a dense scene."""
+WRITE_BATCH_TILES = 64
+"""Tiles gathered at most before they are written: a batch of sparse tiles stays small too."""
+
+
+def tile_detections(answer: bytes, tile: Tile) -> DetectionColumns:
+    """A model's answer for ``tile``, read into columns in full-image pixels.
+
+    Raises:
+        ModelResponseError: the answer is not a FeatureCollection of the model contract.
+    """
+    return parse_tile_detections(answer, (float(tile.window.x), float(tile.window.y)))
 
 
 class FeatureWriter:
@@ -51,13 +68,8 @@ class FeatureWriter:
         )
         return cls(image.sensor_model(), context, counterclockwise=counterclockwise)
 
-    def tile(self, answer: bytes, tile: Tile) -> WrittenDetections:
-        """A model's answer for ``tile``, read and written.
-
-        Raises:
-            ModelResponseError: the answer is not a FeatureCollection of the model contract.
-        """
-        columns = parse_tile_detections(answer, (float(tile.window.x), float(tile.window.y)))
+    def written(self, columns: DetectionColumns) -> WrittenDetections:
+        """``columns`` with their output features."""
         features, located = self.write(columns)
         return WrittenDetections(columns, features, located)
 
@@ -71,3 +83,46 @@ class FeatureWriter:
             self.model, pixels, block_starts, kinds, geometry_blocks, counterclockwise=self._counterclockwise
         )
         return render_features(columns, pixels, geolocated, self.context), geolocated.located
+
+
+class TileWrites:
+    """Tiles' detections gathered and written a batch at a time (see the module docstring).
+
+    Each batch goes to ``written`` as one :class:`WrittenDetections` (its tiles in the order they
+    were added); a batch that cannot be written fails each of its tiles through ``failed``.
+    """
+
+    def __init__(
+        self,
+        writer: FeatureWriter,
+        written: Callable[[WrittenDetections, int], None],
+        failed: Callable[[Tile, BaseException], None],
+    ) -> None:
+        self._writer = writer
+        self._written = written
+        self._failed = failed
+        self._tiles: list[Tile] = []
+        self._parts: list[DetectionColumns] = []
+        self._detections = 0
+
+    def add(self, tile: Tile, columns: DetectionColumns) -> None:
+        """Gather ``tile``'s detections; write the batch once it is big enough."""
+        self._tiles.append(tile)
+        self._parts.append(columns)
+        self._detections += len(columns)
+        if self._detections >= WRITE_BATCH_DETECTIONS or len(self._tiles) >= WRITE_BATCH_TILES:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what is gathered."""
+        if not self._tiles:
+            return
+        tiles, parts = self._tiles, self._parts
+        self._tiles, self._parts, self._detections = [], [], 0
+        try:
+            batch = self._writer.written(DetectionColumns.concat(parts))
+        except Exception as error:  # as a failed model call: the batch's tiles fail, the region goes on
+            for tile in tiles:
+                self._failed(tile, error)
+            return
+        self._written(batch, len(tiles))

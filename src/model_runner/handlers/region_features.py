@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -90,13 +89,14 @@ class RegionManifest:
         return cls(**values)
 
 
-def in_order(tiles: Sequence[WrittenDetections]) -> WrittenDetections:
-    """The detections of a region's tiles in the output's order: tiles row by row."""
-    ordered = sorted(
-        (tile for tile in tiles if len(tile)),
-        key=lambda tile: (float(tile.columns.tiles[0, 1]), float(tile.columns.tiles[0, 0])),
-    )
-    return WrittenDetections.concat(ordered)
+def in_order(batches: list[WrittenDetections]) -> WrittenDetections:
+    """The detections of a region's batches of tiles in the output's order: tiles row by row, each
+    tile's detections in the model's order. Empties ``batches``: the ordered copy is all that is
+    held of them afterwards."""
+    gathered = WrittenDetections.concat(batches)
+    batches.clear()
+    origins = gathered.columns.tiles
+    return gathered.take(np.lexsort((origins[:, 0], origins[:, 1])).astype(np.intp))  # stable
 
 
 def store_region(

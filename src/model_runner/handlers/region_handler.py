@@ -187,7 +187,6 @@ class RegionRequestHandler:
         window = region_request.window
         succeeded = results.succeeded
         ordered = in_order(results.batches)
-        results.batches.clear()  # the ordered copy is what the region stores: never both held
         store_region(
             self.context.workspace,
             image_id,
@@ -196,7 +195,7 @@ class RegionRequestHandler:
             ordered,
             other_tiles(self.context.tiling, region_request.region()),
             algorithm.options() if algorithm is not None else None,
-            self.feature_writer(region_request, image),
+            results.writer or self.feature_writer(region_request, image),
         )
         self.context.progress()
         reasons = [reason for _, reason in results.failures]

@@ -3,10 +3,10 @@
 Reading and encoding (GDAL) run on the executor's single producer thread, overlapping the model
 calls in flight; the pixels come in bands read ahead on one reader thread (``tile_reads``), and
 the image serializes its own reads, so the shared dataset is never used concurrently. A call
-holds one of N permits only while the model answers: the thread then writes the answer's
-features without one, so the next call leaves at once (twice as many threads as permits). Every
-tile ends as detections or as a failure with its reason: a tile that fails to read or encode is
-a failed tile too.
+holds one of N permits only while the model answers: the thread then reads the answer without
+one, so the next call leaves at once (twice as many threads as permits). The features of several
+tiles are written at once (``feature_writer.TileWrites``). Every tile ends as detections or as a
+failure with its reason: a tile that fails to read, encode or write is a failed tile too.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from numpy.typing import NDArray
 
 from model_runner.api import RegionRequest
 from model_runner.errors import ImageUnavailableError, ModelRunnerError
+from model_runner.features.detection_columns import DetectionColumns
 from model_runner.features.written_detections import WrittenDetections
-from model_runner.handlers.feature_writer import FeatureWriter
+from model_runner.handlers.feature_writer import FeatureWriter, TileWrites, tile_detections
 from model_runner.handlers.ports import Image
 from model_runner.handlers.tile_reads import DEFAULT_READS, BandedReads, ReadArrangement
 from model_runner.imagery import content_type, encode_tile
@@ -48,16 +49,20 @@ class EncodedTile:
 
 @dataclass
 class TileResults:
-    """What the tiles of a region gave: detections (with their features written) per successful
-    tile, reasons per failed one."""
+    """What the tiles of a region gave: the detections of the successful tiles (with their features
+    written), in batches of one or more tiles; reasons per failed tile."""
 
     batches: list[WrittenDetections] = field(default_factory=list)
+    succeeded: int = 0
+    """Tiles whose detections came back."""
     failures: list[tuple[str, str]] = field(default_factory=list)
     """(tile id, reason) of every failed tile."""
     model_latencies_ms: list[float] = field(default_factory=list)
     """Duration of each successful model call."""
     failed_bounds: list[TileBounds] = field(default_factory=list)
     """Each failed tile as the reference's tables give it: ((row, column), (width, height))."""
+    writer: FeatureWriter | None = None
+    """What wrote the features (the region writes again with it those Soft-NMS decays)."""
 
     def fail(self, tile: Tile, reason: str) -> None:
         """Record a failed tile and why."""
@@ -65,10 +70,10 @@ class TileResults:
         window = tile.window
         self.failed_bounds.append(((window.y, window.x), (window.width, window.height)))
 
-    @property
-    def succeeded(self) -> int:
-        """Tiles whose detections came back."""
-        return len(self.batches)
+    def add(self, batch: WrittenDetections, tiles: int) -> None:
+        """Record the detections of ``tiles`` successful tiles."""
+        self.batches.append(batch)
+        self.succeeded += tiles
 
     @property
     def total(self) -> int:
@@ -110,8 +115,8 @@ def run_tiles(
     on_last_tiles: Callable[[], None] | None = None,
 ) -> TileResults:
     """Send every tile of ``tiles`` to ``detector``, at most ``concurrency`` calls at once, and
-    gather the outcome of each; ``writer`` writes each tile's features as its answer comes back,
-    on the thread that called the model.
+    gather the outcome of each; ``writer`` writes the tiles' features a few tiles at a time as
+    their answers come back.
 
     ``on_outcome`` is called as each tile ends (the worker's measure of progress); ``reads`` says
     how the tiles' pixels are read (see :mod:`model_runner.handlers.tile_reads`); ``permit`` (one
@@ -132,12 +137,12 @@ def run_tiles(
     def prepare(tile: Tile) -> EncodedTile:
         return EncodedTile(tile, encode_for_model(image, tile, request, banded.read(tile)))
 
-    def call(encoded: EncodedTile) -> tuple[WrittenDetections, float]:
+    def call(encoded: EncodedTile) -> tuple[DetectionColumns, float]:
         with own.call(), permit() if permit is not None else nullcontext():
             started = time.perf_counter()
             answer = detector.detect(encoded.body, mime)
             latency_ms = (time.perf_counter() - started) * 1000
-        return writer.tile(answer, encoded.tile), latency_ms
+        return tile_detections(answer, encoded.tile), latency_ms
 
     def sent_in_turn() -> Iterator[Tile]:
         last_tiles = max(0, len(tiles) - LAST_ROUNDS * concurrency)
@@ -146,7 +151,15 @@ def run_tiles(
                 on_last_tiles()
             yield tile
 
-    results = TileResults()
+    results = TileResults(writer=writer)
+
+    def failed(tile: Tile, error: BaseException | None) -> None:
+        reason = f"tile {tile.window.key}: {failure_reason(error)}"
+        results.fail(tile, reason)
+        if on_failure is not None:
+            on_failure(tile.id, reason)
+
+    writes = TileWrites(writer, results.add, failed)
     unreachable: ImageUnavailableError | None = None
     calls = run_bounded(
         sent_in_turn(), prepare, call, concurrency=2 * concurrency, stop=stop, ahead=2 * concurrency
@@ -159,14 +172,12 @@ def run_tiles(
                 unreachable = outcome.error
                 break
             if outcome.result is not None:
-                batch, latency_ms = outcome.result
-                results.batches.append(batch)
+                columns, latency_ms = outcome.result
                 results.model_latencies_ms.append(latency_ms)
-                continue
-            reason = f"tile {outcome.key.window.key}: {failure_reason(outcome.error)}"
-            results.fail(outcome.key, reason)
-            if on_failure is not None:
-                on_failure(outcome.key.id, reason)
+                writes.add(outcome.key, columns)
+            else:
+                failed(outcome.key, outcome.error)
+    writes.flush()
     if unreachable is not None:
         raise unreachable
     return results

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from model_runner.api import ModelResponseError, RegionRequest
 from model_runner.aws.tile_ledger import TileRecord, TileState
-from model_runner.handlers.feature_writer import FeatureWriter
+from model_runner.handlers.feature_writer import FeatureWriter, TileWrites, tile_detections
 from model_runner.handlers.ports import Image
 from model_runner.handlers.sagemaker.async_inference import AsyncInference, inference_id, region_key
 from model_runner.handlers.tile_work import TileResults, encode_for_model, failure_reason
@@ -167,17 +167,21 @@ class AsyncRegionRun:
                 ledger.fail(self.region_key, key, reason)
 
     def _results(self, records: Mapping[str, TileRecord]) -> TileResults:
-        results = TileResults()
+        results = TileResults(writer=self._writer)
+        writes = TileWrites(
+            self._writer, results.add, lambda tile, error: self._failed(results, tile, failure_reason(error))
+        )
         for key in sorted(records):
             record, tile = records[key], self._tiles[key]
             if record.state is TileState.COMPLETED and record.output_location:
                 answer = self._inference.objects.read(record.output_location)
                 try:
-                    results.batches.append(self._writer.tile(answer, tile))
+                    writes.add(tile, tile_detections(answer, tile))
                 except ModelResponseError as error:
                     self._failed(results, tile, str(error))
             else:
                 self._failed(results, tile, record.reason or "the endpoint's answer cannot be found")
+        writes.flush()
         return results
 
     def _failed(self, results: TileResults, tile: Tile, reason: str) -> None:
