@@ -4,6 +4,10 @@ Each feature is checked as :func:`~model_runner.api.parse_model_response` checks
 reasons name the same keys); what the output needs of it is kept as text and numbers in a
 :class:`~model_runner.features.DetectionColumns`. Its properties must be JSON the output can
 carry: a NaN or an infinity among them fails the tile, naming the feature.
+
+A dense tile holds thousands of features, most of one usual form (an ``imageGeometry``,
+``featureClasses`` of plain IRIs and scores): those are read without the copies and objects of the
+checked way; any other feature, or one with a fault, takes the checked way, which names it.
 """
 
 from __future__ import annotations
