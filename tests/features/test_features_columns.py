@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model_runner.api import ModelResponseError
+from model_runner.api import ModelResponseError, tile_detections
 from model_runner.api.tile_detections import parse_tile_detections
 from model_runner.features.detection_columns import DetectionColumns
 from model_runner.features.feature_json import compact_json, full_image_positions, render_features
@@ -212,3 +213,81 @@ def test_properties_json_cannot_carry_fail_the_feature(number: float) -> None:
         ModelResponseError, match=r"features\[1\]\.properties: holds a number JSON cannot carry"
     ):
         read([feature(point, ("car", 0.5), note=None), feature(point, ("car", 0.5), note=number)])
+
+
+NUMBER = st.integers(-5, 600) | st.floats(-5, 600) | st.sampled_from([True, "1", None, float("nan")])
+POSITION = st.lists(NUMBER, min_size=0, max_size=3)
+RING = st.lists(POSITION, min_size=0, max_size=5)
+GEOMETRY = st.fixed_dictionaries(
+    {
+        "type": st.sampled_from(["Polygon", "Point", "LineString", "MultiPolygon", "Circle"]),
+        "coordinates": st.one_of(
+            POSITION, RING, st.lists(RING, max_size=2), st.lists(st.lists(RING, max_size=2))
+        ),
+    }
+)
+COORDINATE = st.integers(0, 512) | st.floats(0, 512)
+PLAIN_RING = st.lists(st.lists(COORDINATE, min_size=2, max_size=2), min_size=1, max_size=5)
+USUAL_GEOMETRY = st.fixed_dictionaries(
+    {"type": st.just("Polygon"), "coordinates": st.lists(PLAIN_RING, min_size=1, max_size=2)}
+) | st.fixed_dictionaries(
+    {"type": st.just("Point"), "coordinates": st.lists(COORDINATE, min_size=2, max_size=2)}
+)
+BOX = st.tuples(COORDINATE, COORDINATE, COORDINATE, COORDINATE).map(
+    lambda box: [min(box[0], box[2]), min(box[1], box[3]), max(box[0], box[2]), max(box[1], box[3])]
+)
+CLASS = st.fixed_dictionaries({"iri": st.sampled_from(["car", "ship", 7]), "score": NUMBER})
+USUAL_CLASS = st.fixed_dictionaries(
+    {
+        "iri": st.sampled_from(["car", "ship"]),
+        "score": st.floats(0, 1) | st.sampled_from([float("inf"), True]),
+    }
+)
+PROPERTIES = st.fixed_dictionaries(
+    {},
+    optional={
+        "imageGeometry": USUAL_GEOMETRY | GEOMETRY | st.none(),
+        "imageBBox": BOX | st.lists(NUMBER, min_size=3, max_size=5) | st.none(),
+        "featureClasses": st.lists(USUAL_CLASS, max_size=3)
+        | st.lists(CLASS, max_size=3)
+        | st.none()
+        | st.just("car"),
+        "bounds_imcoords": st.lists(NUMBER, min_size=4, max_size=4),
+        "detection": st.fixed_dictionaries({"pixelCoordinates": RING}) | st.just("x"),
+        "feature_types": st.dictionaries(st.sampled_from(["car", "ship"]), NUMBER, max_size=2),
+        "inferenceTime": st.just("then"),
+        "note": st.text(max_size=3),
+    },
+)
+
+
+USUAL_PROPERTIES = st.fixed_dictionaries(
+    {"imageGeometry": USUAL_GEOMETRY, "featureClasses": st.lists(USUAL_CLASS, max_size=3)},
+    optional={
+        "imageBBox": BOX | st.none() | st.just([5, 5, 1, 1]) | st.just([1, 2, 3]),
+        "inferenceTime": st.just("then"),
+        "note": st.text(max_size=3),
+    },
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries({"type": st.just("Feature"), "properties": USUAL_PROPERTIES | PROPERTIES}),
+        max_size=4,
+    )
+)
+def test_usual_features_read_quickly_as_the_checked_way_reads_them(features: list[dict[str, Any]]) -> None:
+    def outcome() -> object:
+        try:
+            columns = read(features, ORIGIN)
+        except ModelResponseError as error:
+            return str(error)
+        return written(columns), columns.scores.tolist(), columns.property_texts, columns.class_names
+
+    quick = outcome()
+    with mock.patch.object(tile_detections, "_usual_parts", lambda feature: None):
+        checked = outcome()
+
+    assert quick == checked

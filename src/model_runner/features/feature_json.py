@@ -341,8 +341,10 @@ def class_counts(columns: DetectionColumns, context: OutputContext) -> Counter[s
         items = extra["featureClasses"] if isinstance(extra["featureClasses"], list) else []
         named = [str(item["iri"]) for item in items if isinstance(item, dict) and "iri" in item]
         return Counter({iri: count * len(columns) for iri, count in Counter(named).items()})
-    found = _IRI.findall(columns.classes.data.decode())
-    return Counter(json.loads(iri) for iri in found)
+    counts: Counter[str] = Counter()
+    for iri, count in Counter(_IRI.findall(columns.classes.data.decode())).items():  # each IRI read once
+        counts[json.loads(iri)] += count
+    return counts
 
 
 def _as_dict(
