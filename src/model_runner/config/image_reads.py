@@ -40,6 +40,17 @@ class ImageReadSettings(BaseSettings):
         "3 bytes a pixel is 15 MiB).",
     )
 
+    image_read_strips: int = Field(
+        default=2,
+        ge=1,
+        le=8,
+        validation_alias="IMAGE_READ_STRIPS",
+        description="Column strips a band of an image on S3 or HTTPS is cut into, on the image's "
+        "block edges, and read at once, each on a GDAL handle of its own: the requests' latencies "
+        "overlap and the bytes arrive over as many connections. 1 reads a band in one piece. Files "
+        "on disk are always read in one piece.",
+    )
+
     @property
     def read_arrangement(self) -> tuple[int, int]:
         """(bands read ahead, bytes of a band at most)."""

@@ -40,8 +40,10 @@ class ImageCache:
         capacity: int = 4,
         elevation: ElevationModel | None = None,
         s3_endpoint: str | None = None,
+        read_strips: int = 1,
     ) -> None:
         self._credentials = credentials
+        self._read_strips = read_strips
         self._s3_endpoint = s3_endpoint or credentials.endpoint_url
         """Images are read from this endpoint when one is given, else from the clients' own."""
         self._locations = locations
@@ -77,6 +79,7 @@ class ImageCache:
                 s3_endpoint=self._s3_endpoint,
                 source_prefixes=self._locations.source_prefixes,
                 elevation=self._elevation,
+                strips=self._read_strips,
             )
             self.opened += 1
             self._open[key] = source

@@ -32,6 +32,7 @@ from model_runner.imagery.gdal_runtime import captured_messages, unreachable_rea
 from model_runner.imagery.nitf_metadata import nitf_source_metadata
 from model_runner.imagery.pixel_scaling import ValueRange
 from model_runner.imagery.sensor_model import SensorModel
+from model_runner.imagery.strip_reads import NETWORK_PREFIXES, StripReads
 from model_runner.security import display_url
 
 OVERVIEW_AVERAGE_MAX_FACTOR = 16
@@ -82,9 +83,11 @@ def open_image(
     s3_endpoint: str | None = None,
     source_prefixes: tuple[str, ...] = (),
     elevation: ElevationModel | None = None,
+    strips: int = 1,
 ) -> ImageSource:
     """Open the raster at ``url`` once; ``credentials`` and ``s3_endpoint`` apply to S3 URLs only;
-    ``elevation`` is the terrain its sensor model uses.
+    ``elevation`` is the terrain its sensor model uses; a network image's wide windows are read
+    as up to ``strips`` strips at once (:mod:`~model_runner.imagery.strip_reads`).
 
     Every file GDAL will read (the image, a VRT's sources) is checked to lie in the image's own
     bucket, https host or folder, or under ``source_prefixes`` (``s3://bucket/prefix``), before
@@ -113,7 +116,10 @@ def open_image(
         for file in scoped:
             PATH_OPTION_SCOPES.release(file)
         raise
-    return ImageSource(url, dataset, tuple(scoped), s3_endpoint, files, elevation)
+    source = ImageSource(url, dataset, tuple(scoped), s3_endpoint, files, elevation)
+    if strips > 1 and path.startswith(NETWORK_PREFIXES):
+        source.read_in_strips(path, strips)
+    return source
 
 
 def _open_checked(
@@ -197,6 +203,17 @@ class ImageSource:
         self._elevation = elevation
         self._sensor_model: SensorModel | None = None
         self._sensor_model_built = False
+        self._strips: StripReads | None = None
+
+    def read_in_strips(self, path: str, strips: int) -> None:
+        """Read wide windows as up to ``strips`` column strips at once, the others than the first
+        on handles of their own, opened from ``path`` (already checked) when first needed."""
+
+        def open_handle() -> gdal.Dataset:
+            return gdal.OpenEx(path, gdal.OF_RASTER | gdal.OF_READONLY, allowed_drivers=list(IMAGE_DRIVERS))
+
+        block_width = self._open_dataset().GetRasterBand(1).GetBlockSize()[0]
+        self._strips = StripReads(open_handle, strips, block_width)
 
     def read(self, window: PixelWindow) -> NDArray[np.generic]:
         """All bands of ``window`` as an array of shape (bands, rows, columns).
@@ -211,24 +228,49 @@ class ImageSource:
         if window.x + window.width > self.width or window.y + window.height > self.height:
             raise ValueError(f"window {window} reaches outside the {self.width}x{self.height} image")
         out = np.empty((self.band_count, window.height, window.width), dtype=self.dtype)
-        with captured_messages() as messages:
-            try:
-                with self._lock:
-                    self._open_dataset().ReadAsArray(
-                        window.x, window.y, window.width, window.height, buf_obj=out
-                    )
-            except RuntimeError as error:
-                unreachable = unreachable_reason(messages)
-                if unreachable is None:
-                    raise ImageReadError(
-                        f"cannot read {window} of image {display_url(self.url)}: {error}"
-                    ) from None
-                for file in self.files:  # forget what the failed read cached: the retry asks again
-                    gdal.VSICurlPartialClearCache(file)
-                raise ImageUnavailableError(
-                    f"cannot reach image {display_url(self.url)} now: {unreachable}"
-                ) from None
+        pieces = (
+            [(window.x, window.width)]
+            if self._strips is None
+            else self._strips.pieces(window.x, window.width)
+        )
+        strips = [
+            self._strips.submit(index, self._piece_reader(window, piece, out))
+            for index, piece in enumerate(pieces[1:], start=1)
+            if self._strips is not None
+        ]
+        try:
+            with self._lock:
+                self._piece_reader(window, pieces[0], out)(self._open_dataset())
+        finally:
+            for strip in strips:  # every strip waited for; the first failure raised
+                strip.result()
         return out
+
+    def _piece_reader(
+        self, window: PixelWindow, piece: tuple[int, int], out: NDArray[np.generic]
+    ) -> Callable[[gdal.Dataset], None]:
+        """What reads the columns ``piece`` (x, width) of ``window`` into their part of ``out``
+        through a dataset, with GDAL's failures as our errors."""
+        x, width = piece
+
+        def read(dataset: gdal.Dataset) -> None:
+            part = out[:, :, x - window.x : x - window.x + width]
+            with captured_messages() as messages:
+                try:
+                    dataset.ReadAsArray(x, window.y, width, window.height, buf_obj=part)
+                except RuntimeError as error:
+                    unreachable = unreachable_reason(messages)
+                    if unreachable is None:
+                        raise ImageReadError(
+                            f"cannot read {window} of image {display_url(self.url)}: {error}"
+                        ) from None
+                    for file in self.files:  # forget what the failed read cached: the retry asks again
+                        gdal.VSICurlPartialClearCache(file)
+                    raise ImageUnavailableError(
+                        f"cannot reach image {display_url(self.url)} now: {unreachable}"
+                    ) from None
+
+        return read
 
     def read_overview(self, width: int, height: int, bands: Sequence[int]) -> NDArray[np.generic]:
         """Bands ``bands`` (1-based) of the whole image resampled to ``width`` x ``height`` (from
@@ -294,6 +336,8 @@ class ImageSource:
             if self._dataset is None:
                 return
             self._dataset = None
+        if self._strips is not None:
+            self._strips.close()
         for path in self._scoped_paths:
             PATH_OPTION_SCOPES.release(path)
 

@@ -122,6 +122,7 @@ def build_worker(
         intake.locations,
         elevation=_elevation_model(settings, clients),
         s3_endpoint=settings.image_s3_endpoint_url,
+        read_strips=settings.image_read_strips,
     )
     events = EventBus()
     progress = ProgressMonitor(settings.stall_timeout_s)

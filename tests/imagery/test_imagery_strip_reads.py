@@ -1,0 +1,90 @@
+"""Wide windows of an image on S3 read as column strips at once: the same pixels as one read,
+cut on the image's block edges."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from model_runner.errors import ImageUnavailableError
+from model_runner.imagery import open_image
+from model_runner.imagery.credentials import S3Credentials
+from model_runner.imagery.strip_reads import StripReads
+from model_runner.local.bench_image import IMAGES_BUCKET, make_image
+from model_runner.local.object_server import ObjectServer
+from model_runner.tiling import Window
+
+
+def strip_reads(strips: int, block_width: int = 256) -> StripReads:
+    return StripReads(lambda: None, strips, block_width)  # type: ignore[arg-type,return-value]
+
+
+def test_a_band_is_cut_into_strips_on_block_edges() -> None:
+    reads = strip_reads(2)
+
+    assert reads.pieces(0, 8192) == [(0, 4096), (4096, 4096)]
+    assert reads.pieces(100, 1000) == [(100, 412), (512, 588)]  # five block columns: cut after two
+    assert reads.pieces(10, 200) == [(10, 200)]  # within one block: one piece
+    reads.close()
+
+
+@given(st.integers(0, 5000), st.integers(1, 9000), st.integers(2, 6), st.sampled_from([1, 128, 256, 512]))
+def test_strips_cover_the_window_in_order_each_on_block_edges(
+    x: int, width: int, strips: int, block: int
+) -> None:
+    reads = strip_reads(strips, block)
+
+    pieces = reads.pieces(x, width)
+
+    assert 1 <= len(pieces) <= strips
+    assert pieces[0][0] == x and sum(piece_width for _, piece_width in pieces) == width
+    assert all(left + size == following for (left, size), (following, _) in pairwise(pieces))
+    assert all(size > 0 for _, size in pieces) and all(left % block == 0 for left, _ in pieces[1:])
+    reads.close()
+
+
+@pytest.fixture(scope="module")
+def image_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("strips")
+    make_image(folder, 2048)
+    return folder
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("strips", [2, 3])
+def test_an_image_on_s3_read_in_strips_gives_the_pixels_of_one_read(image_folder: Path, strips: int) -> None:
+    windows = [Window(0, 0, 2048, 544), Window(300, 700, 1500, 300), Window(10, 10, 100, 100)]
+    with open_image(str(image_folder / "bench-2048.tif")) as local:
+        expected = [local.read(window) for window in windows]
+
+    with (
+        ObjectServer(image_folder, IMAGES_BUCKET) as server,
+        open_image(
+            f"s3://{IMAGES_BUCKET}/bench-2048.tif",
+            credentials=S3Credentials("a", "b"),
+            s3_endpoint=server.url,
+            strips=strips,
+        ) as image,
+    ):
+        for window, pixels in zip(windows, expected, strict=True):
+            np.testing.assert_array_equal(image.read(window), pixels)
+
+
+@pytest.mark.e2e
+def test_a_strip_that_cannot_be_reached_makes_the_image_unavailable(image_folder: Path) -> None:
+    server = ObjectServer(image_folder, IMAGES_BUCKET)
+    image = open_image(
+        f"s3://{IMAGES_BUCKET}/bench-2048.tif",
+        credentials=S3Credentials("a", "b"),
+        s3_endpoint=server.url,
+        strips=2,
+    )
+    server.close()
+
+    with image, pytest.raises(ImageUnavailableError, match="cannot reach image"):
+        image.read(Window(0, 1024, 2048, 512))
