@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import pytest
+from worker_env import WORKER_ENV
 
 from model_runner.aws.sqs import MessageGoneError, QueueMessage
 from model_runner.backoff import Backoff
@@ -17,16 +18,7 @@ from model_runner.events import EventBus
 from model_runner.registry import UnservedEndpointError
 from model_runner.worker.loop import Worker
 
-ENV = {
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "IMAGE_QUEUE": "https://sqs/images",
-    "REGION_QUEUE": "https://sqs/regions",
-    "JOB_TABLE": "jobs",
-    "REGION_REQUEST_TABLE": "regions",
-    "ENDPOINT_TABLE": "endpoints",
-    "WORKSPACE_BUCKET": "workspace",
-    "QUEUE_WAIT_SECONDS": "1",
-}
+ENV = WORKER_ENV
 REQUEST = {
     "jobId": "job-1",
     "imageUrls": ["s3://b/one.tif", "s3://b/two.tif"],

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from handler_requests import IMAGE_URL, image_request
+from worker_env import WORKER_ENV
 
 from model_runner.api import ImageProcessor, RegionRequest
 from model_runner.aws.sqs import QueueMessage
@@ -24,17 +25,7 @@ from model_runner.worker.loop import Worker
 from model_runner.worker.overlapped_regions import OverlappedRegions
 from model_runner.worker.scheduler import ScheduledRegions
 
-ENV = {
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "IMAGE_QUEUE": "https://sqs/images",
-    "REGION_QUEUE": "https://sqs/regions",
-    "JOB_TABLE": "jobs",
-    "REGION_REQUEST_TABLE": "regions",
-    "ENDPOINT_TABLE": "endpoints",
-    "WORKSPACE_BUCKET": "workspace",
-    "QUEUE_WAIT_SECONDS": "1",
-    "SCHEDULER_THROTTLING_ENABLED": "true",
-}
+ENV = {**WORKER_ENV, "SCHEDULER_THROTTLING_ENABLED": "true"}
 ENDPOINT = "https://model.test/invocations"
 
 
