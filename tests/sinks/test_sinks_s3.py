@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from hashlib import sha256
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from model_runner.features.encoded_features import EncodedFeatures
 from model_runner.sinks import ImageMetadata, S3Sink, SinkError, object_key
-from model_runner.sinks.s3 import MIN_PART_SIZE
+from model_runner.sinks.s3 import MIN_PART_SIZE, PARTS_IN_FLIGHT
 from model_runner.testing import FeatureList
 
 BUCKET = "mr-results"
@@ -164,3 +167,51 @@ def test_feature_that_is_not_valid_json_is_a_sink_error_naming_it(bucket: Any) -
 def test_part_size_below_the_s3_minimum_is_refused(s3: Any) -> None:
     with pytest.raises(ValueError, match="at least 5242880"):
         S3Sink(s3, BUCKET, part_size=MIN_PART_SIZE - 1)
+
+
+def test_parts_going_up_at_once_make_the_object_in_order(bucket: Any, make_features: Features) -> None:
+    class SlowFirstPart:
+        """Part 1 answers last, after the parts sent with it."""
+
+        def __init__(self, client: Any) -> None:
+            self.client = client
+            self.in_flight = 0
+            self.most_in_flight = 0
+            self.lock = threading.Lock()
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.client, name)
+
+        def upload_part(self, **kwargs: Any) -> Any:
+            with self.lock:
+                self.in_flight += 1
+                self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            time.sleep(0.6 if kwargs["PartNumber"] == 1 else 0.2)
+            try:
+                return self.client.upload_part(**kwargs)
+            finally:
+                with self.lock:
+                    self.in_flight -= 1
+
+    class Chunked:
+        """Features in chunks of about 5.5 MB, as regions store them: a part each."""
+
+        def __init__(self, features: list[dict[str, Any]]) -> None:
+            self.lists = [
+                FeatureList(features[start : start + 1100]) for start in range(0, len(features), 1100)
+            ]
+            self.count = len(features)
+            self.class_counts = {"car": len(features)}
+
+        def chunks(self) -> Iterator[EncodedFeatures]:
+            return (chunk for features in self.lists for chunk in features.chunks())
+
+    features = make_features(5500, pad=5000)  # about 28 MB: five parts of 5.5 MB
+    client = SlowFirstPart(bucket)
+
+    S3Sink(client, BUCKET, "", part_size=MIN_PART_SIZE).write(  # type: ignore[arg-type]
+        "job-3", "image-a", Chunked(features)
+    )
+
+    assert client.most_in_flight == PARTS_IN_FLIGHT
+    assert read_json(bucket, "job-3/image-a.geojson")["features"] == features

@@ -17,7 +17,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import chain
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
@@ -36,6 +38,8 @@ _LOG = logging.getLogger(__name__)
 MIB = 1024 * 1024
 MIN_PART_SIZE = 5 * MIB
 """S3's smallest part of a multipart upload (all but the last)."""
+PARTS_IN_FLIGHT = 3
+"""Parts of a multipart upload going up at once (each at most a part's size held)."""
 CONTENT_TYPE = "application/geo+json"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=+-]")
 MAX_SEGMENT_CHARS = 120
@@ -62,8 +66,9 @@ class S3Sink:
     """Writes each image's features as one GeoJSON object in ``bucket`` under ``prefix``.
 
     Output smaller than ``part_size`` is one PutObject; larger output is a multipart upload of
-    parts of at least ``part_size``, streamed from the feature source and aborted if anything fails,
-    so memory stays near one part (and one chunk of the source).
+    parts of at least ``part_size``, streamed from the feature source (up to :data:`PARTS_IN_FLIGHT`
+    going up at once) and aborted if anything fails, so memory stays near that many parts (and one
+    chunk of the source).
     """
 
     def __init__(self, client: S3Client, bucket: str, prefix: str = "", part_size: int = 8 * MIB) -> None:
@@ -108,16 +113,20 @@ class S3Sink:
         return SinkReport(self.description, features.count, f"s3://{self._bucket}/{key}")
 
     def _upload_parts(self, key: str, parts: Iterator[bytes]) -> None:
+        """A multipart upload of ``parts``, up to :data:`PARTS_IN_FLIGHT` of them going up at once
+        while the next is made (in order: a part is made only when one of those is done)."""
         upload_id = self._client.create_multipart_upload(
             Bucket=self._bucket, Key=key, ContentType=CONTENT_TYPE
         )["UploadId"]
         try:
-            etags = [
-                self._client.upload_part(
-                    Bucket=self._bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body
-                )["ETag"]
-                for number, body in enumerate(parts, start=1)
-            ]
+            etags: list[str] = []
+            with ThreadPoolExecutor(PARTS_IN_FLIGHT, thread_name_prefix="s3-part") as uploads:
+                in_flight: deque[Future[str]] = deque()
+                for number, body in enumerate(parts, start=1):
+                    if len(in_flight) == PARTS_IN_FLIGHT:
+                        etags.append(in_flight.popleft().result())
+                    in_flight.append(uploads.submit(self._upload_part, key, upload_id, number, body))
+                etags.extend(upload.result() for upload in in_flight)
             self._client.complete_multipart_upload(
                 Bucket=self._bucket,
                 Key=key,
@@ -129,6 +138,11 @@ class S3Sink:
         except BaseException:
             self._abort(key, upload_id)
             raise
+
+    def _upload_part(self, key: str, upload_id: str, number: int, body: bytes) -> str:
+        return self._client.upload_part(
+            Bucket=self._bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body
+        )["ETag"]
 
     def _abort(self, key: str, upload_id: str) -> None:
         try:
