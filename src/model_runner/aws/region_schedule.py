@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from model_runner.aws.schedule_items import ROW_FIELDS, item_key, number_of, transaction_chunks, work_row
 from model_runner.aws.service_errors import ConditionFailedError, all_pages, aws_call, error_code
 from model_runner.resources import TTL_ATTRIBUTE
 from model_runner.scheduling import ClaimOutcome, EndpointLoad, Lease, NewWork, WorkRow, work_item
@@ -29,10 +30,6 @@ from model_runner.scheduling.work import WORK_PREFIX
 
 ENDPOINTS = "#endpoints"
 IMAGE_PREFIX = "i#"
-TRANSACTION_ROWS = 25
-TRANSACTION_BYTES = 3 * 1024 * 1024
-"""Rows added per transaction: DynamoDB takes 100 actions and 4 MB at most."""
-_ROW_FIELDS = "#item, job_id, image_id, tiles, enqueued, attempts, #owner, lease_expires, units, not_before"
 
 
 class RegionScheduleTable:
@@ -59,7 +56,7 @@ class RegionScheduleTable:
             for region in work
         ]
         added = 0
-        for chunk in _chunks(rows):
+        for chunk in transaction_chunks(rows):
             try:
                 self._transact(
                     f"add {len(chunk)} regions of {image_id} to {key}", self._puts(key, chunk, processor)
@@ -80,7 +77,7 @@ class RegionScheduleTable:
         """The rank and arrival of the image's first row, fixed when it first comes."""
         with aws_call(f"read the counters of {key} in {self.table_name}"):
             counters = self._client.get_item(
-                TableName=self.table_name, Key=_key(ENDPOINTS, key), ConsistentRead=True
+                TableName=self.table_name, Key=item_key(ENDPOINTS, key), ConsistentRead=True
             ).get("Item", {})
         start = {
             "endpoint": {"S": key},
@@ -100,7 +97,7 @@ class RegionScheduleTable:
         except ConditionFailedError:
             with aws_call(f"read image {image_id} at {key}"):
                 start = self._client.get_item(
-                    TableName=self.table_name, Key=_key(key, IMAGE_PREFIX + image_id), ConsistentRead=True
+                    TableName=self.table_name, Key=item_key(key, IMAGE_PREFIX + image_id), ConsistentRead=True
                 )["Item"]
         return int(start["base"]["N"]), int(start["arrival"]["N"])
 
@@ -155,10 +152,10 @@ class RegionScheduleTable:
                 loads.append(
                     EndpointLoad(
                         key=item["item"]["S"],
-                        pending=_number(item, "pending"),
-                        leased=_number(item, "leased"),
-                        used=_number(item, "used"),
-                        round=_number(item, "round"),
+                        pending=number_of(item, "pending"),
+                        leased=number_of(item, "leased"),
+                        used=number_of(item, "used"),
+                        round=number_of(item, "round"),
                         processor=item.get("processor", {}).get("S", ""),
                     )
                 )
@@ -172,11 +169,11 @@ class RegionScheduleTable:
                 KeyConditionExpression="endpoint = :key AND begins_with(#item, :work)",
                 ExpressionAttributeValues={":key": {"S": key}, ":work": {"S": WORK_PREFIX}},
                 ExpressionAttributeNames={"#item": "item", "#owner": "owner"},
-                ProjectionExpression=_ROW_FIELDS,
+                ProjectionExpression=ROW_FIELDS,
                 ConsistentRead=True,
                 Limit=limit,
             )
-        return [_work_row(key, item) for item in page.get("Items", [])]
+        return [work_row(key, item) for item in page.get("Items", [])]
 
     # --- leases ------------------------------------------------------------------------------
     def claim(
@@ -199,7 +196,7 @@ class RegionScheduleTable:
         row_update: dict[str, Any] = {
             "Update": {
                 "TableName": self.table_name,
-                "Key": _key(row.key, row.item),
+                "Key": item_key(row.key, row.item),
                 "UpdateExpression": "SET #owner = :me, lease_expires = :expires, units = :units "
                 "ADD attempts :one REMOVE not_before",
                 "ConditionExpression": "#owner = :old AND lease_expires < :now"
@@ -239,7 +236,7 @@ class RegionScheduleTable:
             return ClaimOutcome.FULL if cancelled.failed == 0 else ClaimOutcome.TAKEN
         with aws_call(f"read {row.item} of {row.key}"):
             item = self._client.get_item(
-                TableName=self.table_name, Key=_key(row.key, row.item), ConsistentRead=True
+                TableName=self.table_name, Key=item_key(row.key, row.item), ConsistentRead=True
             ).get("Item")
         if item is None or item.get("owner", {}).get("S") != owner:  # finished or taken at once
             return ClaimOutcome.TAKEN
@@ -248,7 +245,7 @@ class RegionScheduleTable:
             item=row.item,
             owner=owner,
             units=units,
-            attempts=_number(item, "attempts"),
+            attempts=number_of(item, "attempts"),
             body=item["body"]["S"],
             job_id=row.job_id,
             image_id=row.image_id,
@@ -261,7 +258,7 @@ class RegionScheduleTable:
             with aws_call(f"renew the lease of {lease.item}"):
                 self._client.update_item(
                     TableName=self.table_name,
-                    Key=_key(lease.key, lease.item),
+                    Key=item_key(lease.key, lease.item),
                     UpdateExpression="SET lease_expires = :expires",
                     ConditionExpression="#owner = :me",
                     ExpressionAttributeNames={"#owner": "owner"},
@@ -280,7 +277,7 @@ class RegionScheduleTable:
         row = {
             "Update": {
                 "TableName": self.table_name,
-                "Key": _key(lease.key, lease.item),
+                "Key": item_key(lease.key, lease.item),
                 "UpdateExpression": "SET not_before = :later REMOVE #owner, lease_expires, units",
                 "ConditionExpression": "#owner = :me",
                 "ExpressionAttributeNames": {"#owner": "owner"},
@@ -305,7 +302,7 @@ class RegionScheduleTable:
         return {
             "Update": {
                 "TableName": self.table_name,
-                "Key": _key(lease.key, lease.item),
+                "Key": item_key(lease.key, lease.item),
                 "UpdateExpression": "SET units = :new",
                 "ConditionExpression": "#owner = :me AND units = :units",
                 "ExpressionAttributeNames": {"#owner": "owner"},
@@ -322,7 +319,7 @@ class RegionScheduleTable:
         row = {
             "Delete": {
                 "TableName": self.table_name,
-                "Key": _key(lease.key, lease.item),
+                "Key": item_key(lease.key, lease.item),
                 "ConditionExpression": "#owner = :me",
                 "ExpressionAttributeNames": {"#owner": "owner"},
                 "ExpressionAttributeValues": {":me": {"S": lease.owner}},
@@ -354,7 +351,7 @@ class RegionScheduleTable:
     ) -> dict[str, Any]:
         action: dict[str, Any] = {
             "TableName": self.table_name,
-            "Key": _key(ENDPOINTS, key),
+            "Key": item_key(ENDPOINTS, key),
             "UpdateExpression": update,
             "ExpressionAttributeValues": values,
         }
@@ -385,41 +382,3 @@ class _CancelledError(Exception):
     def __init__(self, what: str, failed: int) -> None:
         super().__init__(what)
         self.failed = failed
-
-
-def _chunks(rows: Sequence[tuple[str, dict[str, Any]]]) -> Iterator[list[tuple[str, dict[str, Any]]]]:
-    chunk: list[tuple[str, dict[str, Any]]] = []
-    size = 0
-    for row in rows:
-        length = len(row[1]["body"]["S"]) + 512
-        if chunk and (len(chunk) == TRANSACTION_ROWS or size + length > TRANSACTION_BYTES):
-            yield chunk
-            chunk, size = [], 0
-        chunk.append(row)
-        size += length
-    if chunk:
-        yield chunk
-
-
-def _key(endpoint: str, item: str) -> dict[str, Any]:
-    return {"endpoint": {"S": endpoint}, "item": {"S": item}}
-
-
-def _number(item: dict[str, Any], name: str) -> int:
-    return int(float(item.get(name, {}).get("N", "0")))
-
-
-def _work_row(key: str, item: dict[str, Any]) -> WorkRow:
-    return WorkRow(
-        key=key,
-        item=item["item"]["S"],
-        job_id=item["job_id"]["S"],
-        image_id=item["image_id"]["S"],
-        tiles=_number(item, "tiles"),
-        enqueued=float(item["enqueued"]["N"]),
-        attempts=_number(item, "attempts"),
-        owner=item.get("owner", {}).get("S"),
-        lease_expires=float(item.get("lease_expires", {}).get("N", "0")),
-        units=_number(item, "units"),
-        not_before=float(item.get("not_before", {}).get("N", "0")),
-    )
