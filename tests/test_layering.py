@@ -17,7 +17,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 LAYERS: list[set[str]] = [
     {"model_runner.errors", "model_runner.config", "model_runner.config_reference", "model_runner.backoff",
-     "model_runner.resources", "model_runner.security", "model_runner.periodic",
+     "model_runner.resources", "model_runner.security", "model_runner.periodic", "model_runner.ordered_ahead",
      "model_runner.config_scheduling"},
     {"model_runner.tiling", "model_runner.features", "model_runner.status", "model_runner.events",
      "model_runner.scheduling"},

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import numpy.typing as npt
@@ -33,8 +35,14 @@ from model_runner.features.written_detections import WrittenDetections
 from model_runner.handlers.feature_writer import FeatureWriter
 from model_runner.handlers.ports import DetectionWorkspace
 from model_runner.handlers.region_features import MANIFEST, RegionManifest, final_features
+from model_runner.ordered_ahead import ordered_ahead
 
 BoolArray = npt.NDArray[np.bool_]
+
+READS_AHEAD = 8
+"""Regions' small objects (manifests, ids, deferred detections) read at once at the completion."""
+CHUNKS_AHEAD = 2
+"""Final chunks read ahead of the one being streamed (each about 5 MB at most)."""
 
 
 @dataclass
@@ -122,14 +130,21 @@ class ImageFeatures:
 
     def chunks(self) -> Iterator[EncodedFeatures]:
         """The features in output order, a chunk at a time; each call streams them anew."""
+        every_chunk = [
+            (region, index)
+            for region in self._regions
+            for index in range(len(region.manifest.chunk_last_keys))
+        ]
+        with closing(ordered_ahead(every_chunk, self._final_chunk, CHUNKS_AHEAD)) as final_chunks:
+            yield from self._merged_chunks(final_chunks)
+
+    def _merged_chunks(self, final_chunks: Iterator[EncodedFeatures]) -> Iterator[EncodedFeatures]:
+        """The regions' final chunks (``final_chunks``, in order) with their survivors merged in."""
         seen: dict[bytes, int] = {}
         for region in self._regions:
             pending = region.survivors(self._workspace, self._image_id, self._writer)
-            for index, last in enumerate(region.manifest.chunk_last_keys):
-                body = self._workspace.get(self._image_id, region.region_id, region.manifest.chunk(index))
-                if body is None:
-                    raise KeyError(f"region {region.region_id}: final chunk {index} is missing")
-                chunk, _ = unpack_features(body)
+            for last in region.manifest.chunk_last_keys:
+                chunk = next(final_chunks)
                 self._progress()
                 if len(region.excluded):
                     chunk = chunk.take(np.flatnonzero(~_among(chunk.keys, region.excluded)).astype(np.intp))
@@ -140,6 +155,13 @@ class ImageFeatures:
                 yield self._numbered(chunk, seen)
             if len(pending):
                 yield self._numbered(pending, seen)
+
+    def _final_chunk(self, at: tuple[_Region, int]) -> EncodedFeatures:
+        region, index = at
+        body = self._workspace.get(self._image_id, region.region_id, region.manifest.chunk(index))
+        if body is None:
+            raise KeyError(f"region {region.region_id}: final chunk {index} is missing")
+        return unpack_features(body)[0]
 
     def _numbered(self, chunk: EncodedFeatures, seen: dict[bytes, int]) -> EncodedFeatures:
         """``chunk`` with every repeated id after its first numbered ``-2``, ``-3``..."""
@@ -173,16 +195,10 @@ def image_features(
         PackedDataError: a workspace object is not what its region stored.
     """
     regions = []
-    for region_id in region_ids:
-        body = workspace.get(image_id, region_id, MANIFEST)
-        if body is None:  # the region failed as a whole: it left nothing
-            continue
-        manifest = RegionManifest.from_json(body)
-        deferred = workspace.get(image_id, region_id, manifest.deferred_name)
-        if deferred is None:
-            raise KeyError(f"region {region_id}: its deferred detections are missing")
-        regions.append(_Region.of(region_id, manifest, deferred))
-        progress()
+    for region in ordered_ahead(region_ids, partial(_region_left, workspace, image_id), READS_AHEAD):
+        if region is not None:  # None: the region failed as a whole, it left nothing
+            regions.append(region)
+            progress()
     regions.sort(key=lambda region: (region.manifest.window[1], region.manifest.window[0]))
     counts: Counter[str] = Counter()
     for region in regions:
@@ -191,6 +207,18 @@ def image_features(
     _distil_deferred(regions, options, writer, counts)
     repeated = _repeated_ids(workspace, image_id, regions)
     return ImageFeatures(workspace, image_id, regions, writer, repeated, counts, progress)
+
+
+def _region_left(workspace: DetectionWorkspace, image_id: str, region_id: str) -> _Region | None:
+    """What a region left for the completion: its manifest and deferred detections."""
+    body = workspace.get(image_id, region_id, MANIFEST)
+    if body is None:
+        return None
+    manifest = RegionManifest.from_json(body)
+    deferred = workspace.get(image_id, region_id, manifest.deferred_name)
+    if deferred is None:
+        raise KeyError(f"region {region_id}: its deferred detections are missing")
+    return _Region.of(region_id, manifest, deferred)
 
 
 def _take_back_stray_groups(
@@ -316,14 +344,20 @@ def _region_ids(
     workspace: DetectionWorkspace, image_id: str, regions: Sequence[_Region]
 ) -> Iterator[npt.NDArray[np.bytes_]]:
     """The ids of each region's output features: its final ones (less those taken back), then its
-    surviving deferred ones; one region's read at a time."""
-    for region in regions:
-        body = workspace.get(image_id, region.region_id, region.manifest.ids)
-        if body is None:
-            raise KeyError(f"region {region.region_id}: its feature ids are missing")
-        ids = unpack(body)[0]["ids"]
-        yield _without_excluded(workspace, image_id, region, ids) if len(region.excluded) else ids
+    surviving deferred ones; a few regions' read at a time."""
+    final_ids = partial(_final_ids, workspace, image_id)
+    for region, ids in zip(regions, ordered_ahead(regions, final_ids, READS_AHEAD), strict=True):
+        yield ids
         yield region.survivor_ids()
+
+
+def _final_ids(workspace: DetectionWorkspace, image_id: str, region: _Region) -> npt.NDArray[np.bytes_]:
+    """The ids of the region's final features, less those taken back."""
+    body = workspace.get(image_id, region.region_id, region.manifest.ids)
+    if body is None:
+        raise KeyError(f"region {region.region_id}: its feature ids are missing")
+    ids = unpack(body)[0]["ids"]
+    return _without_excluded(workspace, image_id, region, ids) if len(region.excluded) else ids
 
 
 def _digests(ids: npt.NDArray[np.bytes_]) -> npt.NDArray[np.uint64]:

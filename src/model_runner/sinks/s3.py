@@ -17,9 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import chain
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
@@ -27,6 +25,7 @@ from urllib.parse import urlparse
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from model_runner.ordered_ahead import ordered_ahead
 from model_runner.sinks.base import FeatureSource, ImageMetadata, SinkError, SinkReport, SinkUnavailableError
 from model_runner.sinks.geojson import feature_collection_parts
 
@@ -119,14 +118,12 @@ class S3Sink:
             Bucket=self._bucket, Key=key, ContentType=CONTENT_TYPE
         )["UploadId"]
         try:
-            etags: list[str] = []
-            with ThreadPoolExecutor(PARTS_IN_FLIGHT, thread_name_prefix="s3-part") as uploads:
-                in_flight: deque[Future[str]] = deque()
-                for number, body in enumerate(parts, start=1):
-                    if len(in_flight) == PARTS_IN_FLIGHT:
-                        etags.append(in_flight.popleft().result())
-                    in_flight.append(uploads.submit(self._upload_part, key, upload_id, number, body))
-                etags.extend(upload.result() for upload in in_flight)
+            numbered = enumerate(parts, start=1)
+            etags = list(
+                ordered_ahead(
+                    numbered, lambda part: self._upload_part(key, upload_id, *part), PARTS_IN_FLIGHT
+                )
+            )
             self._client.complete_multipart_upload(
                 Bucket=self._bucket,
                 Key=key,
