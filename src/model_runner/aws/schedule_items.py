@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from model_runner.aws.batches import batches
 from model_runner.scheduling import WorkRow
 
 TRANSACTION_ROWS = 25
@@ -20,17 +21,12 @@ def transaction_chunks(
 ) -> Iterator[list[tuple[str, dict[str, Any]]]]:
     """``rows`` (item name, item) in chunks of at most TRANSACTION_ROWS rows and about
     TRANSACTION_BYTES of bodies."""
-    chunk: list[tuple[str, dict[str, Any]]] = []
-    size = 0
-    for row in rows:
-        length = len(row[1]["body"]["S"]) + 512
-        if chunk and (len(chunk) == TRANSACTION_ROWS or size + length > TRANSACTION_BYTES):
-            yield chunk
-            chunk, size = [], 0
-        chunk.append(row)
-        size += length
-    if chunk:
-        yield chunk
+    return batches(
+        rows,
+        lambda row: len(row[1]["body"]["S"]) + 512,
+        most_items=TRANSACTION_ROWS,
+        most_bytes=TRANSACTION_BYTES,
+    )
 
 
 def item_key(endpoint: str, item: str) -> dict[str, Any]:

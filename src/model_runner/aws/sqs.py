@@ -10,6 +10,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from model_runner.aws.batches import batches
 from model_runner.aws.service_errors import aws_call, error_code
 from model_runner.backoff import Backoff
 from model_runner.errors import ModelRunnerError, QueueAction, ServiceError
@@ -121,7 +122,8 @@ class MessageQueue:
         Raises:
             MessageTooLargeError: a body is larger than SQS carries.
         """
-        for batch in _batches([json.dumps(body) for body in bodies]):
+        texts = [json.dumps(body) for body in bodies]
+        for batch in batches(texts, _message_bytes, most_items=_BATCH, most_bytes=MAX_BATCH_BYTES):
             entries = [{"Id": str(index), "MessageBody": text} for index, text in enumerate(batch)]
             for attempt in range(1, self._backoff.max_attempts + 1):
                 if attempt > 1:
@@ -150,19 +152,10 @@ class MessageQueue:
         return True
 
 
-def _batches(texts: Sequence[str]) -> Iterator[list[str]]:
-    batch: list[str] = []
-    size = 0
-    for text in texts:
-        length = len(text.encode())
-        if length > MAX_BATCH_BYTES:
-            raise MessageTooLargeError(
-                f"a message of {length} bytes is more than SQS carries ({MAX_BATCH_BYTES} bytes)"
-            )
-        if len(batch) == _BATCH or size + length > MAX_BATCH_BYTES:
-            yield batch
-            batch, size = [], 0
-        batch.append(text)
-        size += length
-    if batch:
-        yield batch
+def _message_bytes(text: str) -> int:
+    length = len(text.encode())
+    if length > MAX_BATCH_BYTES:
+        raise MessageTooLargeError(
+            f"a message of {length} bytes is more than SQS carries ({MAX_BATCH_BYTES} bytes)"
+        )
+    return length
