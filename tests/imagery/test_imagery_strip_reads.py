@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from model_runner.errors import ImageUnavailableError
+from model_runner.errors import ImageReadError, ImageUnavailableError
 from model_runner.imagery import open_image
 from model_runner.imagery.credentials import S3Credentials
 from model_runner.imagery.strip_reads import StripReads
@@ -88,3 +88,18 @@ def test_a_strip_that_cannot_be_reached_makes_the_image_unavailable(image_folder
 
     with image, pytest.raises(ImageUnavailableError, match="cannot reach image"):
         image.read(Window(0, 1024, 2048, 512))
+
+
+@pytest.mark.e2e
+def test_a_closed_image_on_s3_read_in_strips_is_an_image_read_error(image_folder: Path) -> None:
+    with ObjectServer(image_folder, IMAGES_BUCKET) as server:
+        image = open_image(
+            f"s3://{IMAGES_BUCKET}/bench-2048.tif",
+            credentials=S3Credentials("a", "b"),
+            s3_endpoint=server.url,
+            strips=2,
+        )
+        image.close()
+
+        with pytest.raises(ImageReadError, match="already closed"):
+            image.read(Window(0, 0, 2048, 512))

@@ -110,9 +110,7 @@ def _usual_parts(feature: object) -> Parts | None:
     ):
         return None
     try:
-        skeleton, xy, extras = flatten_geometry(
-            {"type": geometry.get("type"), "coordinates": geometry.get("coordinates")}
-        )
+        skeleton, xy, extras = flatten_geometry(geometry)
         checked = None if box is None else checked_box(box)
     except InvalidFeatureError:
         return None

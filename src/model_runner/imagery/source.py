@@ -118,7 +118,16 @@ def open_image(
         raise
     source = ImageSource(url, dataset, tuple(scoped), s3_endpoint, files, elevation)
     if strips > 1 and path.startswith(NETWORK_PREFIXES):
-        source.read_in_strips(path, strips)
+
+        def same_files(file: str) -> None:
+            if file not in files:
+                raise ImageScopeError(f"{file!r} was not among the image's files when it was opened")
+
+        def open_more() -> gdal.Dataset:
+            """A further handle, through the same checks, reading only the files checked at first."""
+            return _open_checked(path, url, scope, same_files)[0]
+
+        source.read_in_strips(open_more, strips)
     return source
 
 
@@ -205,15 +214,11 @@ class ImageSource:
         self._sensor_model_built = False
         self._strips: StripReads | None = None
 
-    def read_in_strips(self, path: str, strips: int) -> None:
+    def read_in_strips(self, open_more: Callable[[], gdal.Dataset], strips: int) -> None:
         """Read wide windows as up to ``strips`` column strips at once, the others than the first
-        on handles of their own, opened from ``path`` (already checked) when first needed."""
-
-        def open_handle() -> gdal.Dataset:
-            return gdal.OpenEx(path, gdal.OF_RASTER | gdal.OF_READONLY, allowed_drivers=list(IMAGE_DRIVERS))
-
+        on handles of their own, which ``open_more`` opens when first needed."""
         block_width = self._open_dataset().GetRasterBand(1).GetBlockSize()[0]
-        self._strips = StripReads(open_handle, strips, block_width)
+        self._strips = StripReads(open_more, strips, block_width)
 
     def read(self, window: PixelWindow) -> NDArray[np.generic]:
         """All bands of ``window`` as an array of shape (bands, rows, columns).
@@ -227,22 +232,20 @@ class ImageSource:
             raise ValueError(f"window {window} is empty or starts outside the image")
         if window.x + window.width > self.width or window.y + window.height > self.height:
             raise ValueError(f"window {window} reaches outside the {self.width}x{self.height} image")
+        self._open_dataset()  # a closed image reads nothing, not even a strip
         out = np.empty((self.band_count, window.height, window.width), dtype=self.dtype)
-        pieces = (
-            [(window.x, window.width)]
-            if self._strips is None
-            else self._strips.pieces(window.x, window.width)
-        )
-        strips = [
-            self._strips.submit(index, self._piece_reader(window, piece, out))
-            for index, piece in enumerate(pieces[1:], start=1)
-            if self._strips is not None
-        ]
+        first, others = (window.x, window.width), []
+        if self._strips is not None:
+            first, *rest = self._strips.pieces(window.x, window.width)
+            others = [
+                self._strips.submit(index, self._piece_reader(window, piece, out))
+                for index, piece in enumerate(rest, start=1)
+            ]
         try:
             with self._lock:
-                self._piece_reader(window, pieces[0], out)(self._open_dataset())
+                self._piece_reader(window, first, out)(self._open_dataset())
         finally:
-            for strip in strips:  # every strip waited for; the first failure raised
+            for strip in others:  # every strip waited for; the first failure raised
                 strip.result()
         return out
 
