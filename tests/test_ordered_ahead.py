@@ -3,11 +3,11 @@ once, keys taken only when a call may start, a failure raised where its result w
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 
 import pytest
+from in_flight import InFlight
 
 from model_runner.ordered_ahead import ordered_ahead
 
@@ -16,19 +16,13 @@ class Calls:
     """A call whose duration depends on its key, counting the calls under way."""
 
     def __init__(self) -> None:
-        self.under_way = 0
-        self.most = 0
-        self.lock = threading.Lock()
+        self.in_flight = InFlight()
 
     def __call__(self, key: int) -> int:
-        with self.lock:
-            self.under_way += 1
-            self.most = max(self.most, self.under_way)
-        time.sleep(0.03 if key % 3 == 0 else 0.005)  # some finish after later ones
+        with self.in_flight:
+            time.sleep(0.03 if key % 3 == 0 else 0.005)  # some finish after later ones
         if key == 7:
             raise OSError("object 7 is gone")
-        with self.lock:
-            self.under_way -= 1
         return key * 10
 
 
@@ -38,7 +32,7 @@ def test_results_come_in_the_keys_order_with_at_most_ahead_calls_under_way() -> 
     results = list(ordered_ahead(range(7), calls, 3))
 
     assert results == [0, 10, 20, 30, 40, 50, 60]
-    assert calls.most == 3
+    assert calls.in_flight.most == 3
 
 
 def test_a_key_is_taken_only_when_its_call_may_start() -> None:

@@ -10,6 +10,7 @@ from functools import partial
 import numpy as np
 import pytest
 from handler_requests import IMAGE_URL, image_request
+from in_flight import InFlight
 
 from model_runner.api import RegionRequest
 from model_runner.features.detection_columns import DetectionColumns
@@ -51,21 +52,17 @@ def test_every_tile_gives_detections_in_full_image_pixels(fakes: FakeContext) ->
 
 def test_calls_in_flight_never_exceed_the_concurrency(fakes: FakeContext) -> None:
     request, tiles = region_of(fakes)
-    in_flight, peak, lock = [0], [0], threading.Lock()
+    in_flight = InFlight()
 
     def slow(tile: bytes) -> object:
-        with lock:
-            in_flight[0] += 1
-            peak[0] = max(peak[0], in_flight[0])
-        time.sleep(0.005)
-        with lock:
-            in_flight[0] -= 1
+        with in_flight:
+            time.sleep(0.005)
         return one_box()(tile)
 
     image = fakes.images.get(IMAGE_URL)
     run_tiles(tiles, image, request, ScriptedDetector(slow), writer(image, request), concurrency=3)
 
-    assert peak[0] == 3
+    assert in_flight.most == 3
 
 
 def test_a_tile_that_cannot_be_read_is_a_failed_tile_with_its_reason(fakes: FakeContext) -> None:
@@ -198,7 +195,7 @@ def test_regions_sharing_permits_stay_within_them_and_the_last_tiles_are_announc
     request, tiles = region_of(fakes)
     image = fakes.images.get(IMAGE_URL)
     permits = CallPermits(2)
-    in_flight, peak, lock = [0], [0], threading.Lock()
+    in_flight, lock = InFlight(), threading.Lock()
     calls = {1: 0, 2: 0}
     announced: dict[int, int] = {}
 
@@ -206,11 +203,8 @@ def test_regions_sharing_permits_stay_within_them_and_the_last_tiles_are_announc
         def slow(tile: bytes) -> object:
             with lock:
                 calls[order] += 1
-                in_flight[0] += 1
-                peak[0] = max(peak[0], in_flight[0])
-            time.sleep(0.003)
-            with lock:
-                in_flight[0] -= 1
+            with in_flight:
+                time.sleep(0.003)
             return one_box()(tile)
 
         def last_tiles() -> None:
@@ -233,7 +227,7 @@ def test_regions_sharing_permits_stay_within_them_and_the_last_tiles_are_announc
     for thread in regions:
         thread.join(10)
 
-    assert peak[0] == 2  # two regions of 2 calls each, under 2 permits
+    assert in_flight.most == 2  # two regions of 2 calls each, under 2 permits
     assert calls == {1: len(tiles), 2: len(tiles)}
     # each announced once, while 4 rounds of 2 calls were still to come
     assert sorted(announced) == [1, 2] and max(announced.values()) <= len(tiles) - LAST_ROUNDS * 2

@@ -7,22 +7,18 @@ import threading
 import time
 
 import pytest
+from in_flight import InFlight
 
 from model_runner.scheduling import CallPermits
 
 
 def test_calls_under_shared_permits_never_outnumber_the_units() -> None:
     permits = CallPermits(3)
-    in_flight, peak, lock = [0], [0], threading.Lock()
+    in_flight = InFlight()
 
     def call(order: int) -> None:
-        with permits.call(order):
-            with lock:
-                in_flight[0] += 1
-                peak[0] = max(peak[0], in_flight[0])
+        with permits.call(order), in_flight:
             time.sleep(0.002)
-            with lock:
-                in_flight[0] -= 1
 
     threads = [threading.Thread(target=call, args=(index % 2,)) for index in range(24)]
     for thread in threads:
@@ -30,7 +26,7 @@ def test_calls_under_shared_permits_never_outnumber_the_units() -> None:
     for thread in threads:
         thread.join(5)
 
-    assert peak[0] == 3 and in_flight[0] == 0
+    assert in_flight.most == 3 and in_flight.now == 0
 
 
 def test_a_waiting_call_of_the_older_region_goes_before_the_newer_ones() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator
 from hashlib import sha256
@@ -13,6 +12,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from in_flight import InFlight
 
 from model_runner.features.encoded_features import EncodedFeatures
 from model_runner.sinks import ImageMetadata, S3Sink, SinkError, object_key
@@ -175,23 +175,15 @@ def test_parts_going_up_at_once_make_the_object_in_order(bucket: Any, make_featu
 
         def __init__(self, client: Any) -> None:
             self.client = client
-            self.in_flight = 0
-            self.most_in_flight = 0
-            self.lock = threading.Lock()
+            self.in_flight = InFlight()
 
         def __getattr__(self, name: str) -> Any:
             return getattr(self.client, name)
 
         def upload_part(self, **kwargs: Any) -> Any:
-            with self.lock:
-                self.in_flight += 1
-                self.most_in_flight = max(self.most_in_flight, self.in_flight)
-            time.sleep(0.6 if kwargs["PartNumber"] == 1 else 0.2)
-            try:
+            with self.in_flight:
+                time.sleep(0.6 if kwargs["PartNumber"] == 1 else 0.2)
                 return self.client.upload_part(**kwargs)
-            finally:
-                with self.lock:
-                    self.in_flight -= 1
 
     class Chunked:
         """Features in chunks of about 5.5 MB, as regions store them: a part each."""
@@ -213,5 +205,5 @@ def test_parts_going_up_at_once_make_the_object_in_order(bucket: Any, make_featu
         "job-3", "image-a", Chunked(features)
     )
 
-    assert client.most_in_flight == PARTS_IN_FLIGHT
+    assert client.in_flight.most == PARTS_IN_FLIGHT
     assert read_json(bucket, "job-3/image-a.geojson")["features"] == features

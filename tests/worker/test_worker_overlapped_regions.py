@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from handler_requests import IMAGE_URL, image_request
+from in_flight import InFlight
 from worker_env import WORKER_ENV
 
 from model_runner.api import ImageProcessor, RegionRequest
@@ -144,17 +145,11 @@ def image_request_body() -> dict[str, Any]:
 def test_no_more_regions_than_the_limit_are_in_hand() -> None:
     regions = OverlappedRegions(limit=2)
     release = threading.Event()
-    running = [0]
-    peak = [0]
-    lock = threading.Lock()
+    running = InFlight()
 
     def region() -> None:
-        with lock:
-            running[0] += 1
-            peak[0] = max(peak[0], running[0])
-        release.wait(5)
-        with lock:
-            running[0] -= 1
+        with running:
+            release.wait(5)
 
     threading.Timer(0.2, release.set).start()
     for index in range(4):
@@ -163,4 +158,4 @@ def test_no_more_regions_than_the_limit_are_in_hand() -> None:
         started.set()  # each may let the next start at once: only the limit holds them back
     regions.join()
 
-    assert peak[0] == 2 and not regions.in_hand()
+    assert running.most == 2 and not regions.in_hand()
