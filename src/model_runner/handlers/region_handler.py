@@ -1,9 +1,9 @@
 """The base region handler: one region's tiles through the model, its outcome recorded once.
 
-Each tile's features are written as its answer comes back; at the region's end, the detections no
-other region can touch are distilled and their features stored as final, the others deferred to
-the image's completion, which distils them with their neighbours' with the request's own
-parameters (see :mod:`model_runner.handlers.region_features`): the image's output is what one
+The tiles' features are written a few tiles at a time as their answers come back; at the region's
+end, the detections no other region can touch are distilled and their features stored as final,
+the others deferred to the image's completion, which distils them with their neighbours' with the
+request's own parameters (see :mod:`model_runner.handlers.region_features`): the image's output is what one
 distillation of the whole image gives. The region's terminal status is a conditional write, and
 its count in the image row another, so a redelivered region message changes nothing it already did.
 
@@ -223,9 +223,7 @@ class RegionRequestHandler:
                 model_latencies_ms=results.model_latencies_ms,
                 failed_tile_bounds=results.failed_bounds,
                 model_name=region_request.image_processor.name,
-                input_format=self.context.images.get(
-                    region_request.image_url, region_request.image_read_role
-                ).format_name,
+                input_format=image.format_name,
             )
         )
         self.release_region_resources(region_request)
