@@ -1,15 +1,17 @@
 """Calls kept under way ahead of their use: results in the keys' order, never more than asked at
-once, keys taken only when a call may start, a failure raised where its result would be."""
+once, keys taken only when a call may start, a failure raised where its result would be; one call
+ahead runs while its caller goes on."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 
 import pytest
 from in_flight import InFlight
 
-from model_runner.ordered_ahead import ordered_ahead
+from model_runner.ordered_ahead import call_ahead, ordered_ahead
 
 
 class Calls:
@@ -63,3 +65,23 @@ def test_a_failed_call_is_raised_where_its_result_would_be() -> None:
 def test_at_least_one_call_is_under_way() -> None:
     with pytest.raises(ValueError, match="ahead"):
         list(ordered_ahead([1], lambda key: key, 0))
+
+
+def test_a_call_ahead_runs_while_the_caller_goes_on_and_hands_over_its_result_or_its_failure() -> None:
+    begun, go_on = threading.Event(), threading.Event()
+
+    def call() -> str:
+        begun.set()
+        assert go_on.wait(5)
+        return threading.current_thread().name
+
+    future = call_ahead(call, "ahead-test")
+    assert begun.wait(5)  # under way before the caller asks for it
+    go_on.set()
+    assert future.result(5) == "ahead-test"
+
+    def gone() -> None:
+        raise OSError("object 7 is gone")
+
+    with pytest.raises(OSError, match="object 7 is gone"):
+        call_ahead(gone, "ahead-failing").result(5)

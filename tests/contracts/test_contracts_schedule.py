@@ -94,6 +94,23 @@ def test_a_released_row_waits_its_delay_and_keeps_its_attempts(
     assert isinstance(again, Lease) and again.attempts == 2
 
 
+def test_a_claim_on_a_view_of_the_row_older_than_its_last_attempt_is_taken(
+    schedule: RegionSchedule, clock: ManualClock
+) -> None:
+    """The lease counts the row's attempts without reading it again: a claimer that read the row
+    before another worker claimed it and gave it back loses, and claims it again as it is now."""
+    schedule.add("ep", "job:img", regions("job", 1), PROCESSOR)
+    seen = schedule.rows("ep", 25)[0]
+    other = schedule.claim(seen, "a", 2, 4, 60.0, clock())
+    assert isinstance(other, Lease) and schedule.release(other, clock())
+
+    assert schedule.claim(seen, "b", 2, 4, 60.0, clock()) is ClaimOutcome.TAKEN
+    assert (load(schedule).used, load(schedule).leased) == (0, 0)
+    again = schedule.claim(schedule.rows("ep", 25)[0], "b", 2, 4, 60.0, clock())
+    assert isinstance(again, Lease) and again.attempts == 2 and again.body == '{"region": 0}'
+    assert schedule.rows("ep", 25)[0].attempts == 2
+
+
 def test_a_dead_workers_lease_runs_out_and_its_units_move_to_the_next_owner(
     schedule: RegionSchedule, clock: ManualClock
 ) -> None:

@@ -1,8 +1,11 @@
 """Endpoint capacity from SageMaker's descriptions (in-process moto): serverless MaxConcurrency,
-instances times the concurrency tag or the default, per variant or summed, cached for its TTL."""
+instances times the concurrency tag or the default, per variant or summed, cached for its TTL and
+described by one caller at a time."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -82,3 +85,51 @@ def test_an_endpoint_is_described_once_per_ttl_not_per_call(sagemaker: Any) -> N
         assert estimator.concurrency(ImageProcessor(name="ep")) == 2
 
     assert clients.calls == 2  # DescribeEndpoint and ListTags, once
+
+
+class SlowSageMaker:
+    """The moto client, each DescribeEndpoint and ListTags taking a while, counted."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.asked: list[str] = []
+
+    def describe_endpoint(self, **arguments: Any) -> Any:
+        self.asked.append("DescribeEndpoint")
+        time.sleep(0.2)
+        return self.client.describe_endpoint(**arguments)
+
+    def list_tags(self, **arguments: Any) -> Any:
+        self.asked.append("ListTags")
+        time.sleep(0.2)
+        return self.client.list_tags(**arguments)
+
+
+def test_callers_asking_while_an_endpoint_is_described_take_that_answer(sagemaker: Any) -> None:
+    """The capacity learned ahead (while the image is taken in) and the cycle that needs it meanwhile
+    make one DescribeEndpoint and one ListTags, not one each."""
+    _create(
+        sagemaker,
+        "ep",
+        EmulatedEndpoint(
+            variants=(EmulatedVariant("AllTraffic", "http://m", instance_count=3),), instance_concurrency=5
+        ),
+    )
+    slow = SlowSageMaker(sagemaker)
+    estimator = EndpointCapacities(
+        EndpointVariants(CountingClients(slow)), instance_concurrency=2, http_concurrency=10
+    )
+    answers: list[int] = []
+    askers = [
+        threading.Thread(target=lambda: answers.append(estimator.concurrency(ImageProcessor(name="ep"))))
+        for _ in range(4)
+    ]
+
+    for asker in askers:
+        asker.start()
+        time.sleep(0.05)  # the later ones come while the first is describing, then listing tags
+    for asker in askers:
+        asker.join(10)
+
+    assert answers == [15] * 4
+    assert slow.asked == ["DescribeEndpoint", "ListTags"]

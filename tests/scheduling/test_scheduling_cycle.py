@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from manual_clock import ManualClock
 
-from model_runner.api import ImageProcessor
+from model_runner.api import ImageProcessor, ModelInvocationType
 from model_runner.events import CapacityWait, EndpointThrottled, RegionAdmitted
 from model_runner.scheduling import (
     LEASED_CALLS,
@@ -256,3 +256,34 @@ def test_a_region_that_is_not_ending_keeps_its_units_to_itself() -> None:
         pass
     assert [(load.used, load.leased) for load in setup.schedule.loads()] == [(8, 2)]
     assert worker.receive(wait_s=0, visibility_s=60) == []  # full: nothing to take over
+
+
+class AskedCapacity(FixedCapacity):
+    """Capacity that answers only once told to, and says on which threads it was asked."""
+
+    def __init__(self) -> None:
+        super().__init__(4)
+        self.asked: list[tuple[str, str]] = []
+        self.answer = threading.Event()
+
+    def concurrency(self, processor: ImageProcessor, variant: str | None = None) -> int:
+        self.asked.append((processor.name, threading.current_thread().name))
+        assert self.answer.wait(5)
+        return super().concurrency(processor, variant)
+
+
+def test_an_endpoints_capacity_is_learned_on_a_thread_of_its_own_while_its_image_is_taken_in() -> None:
+    capacity = AskedCapacity()
+    setup = Bench(InMemoryRegionSchedule(), ManualClock(), RecordedEvents(), capacity)
+    worker = setup.worker("a")
+    sagemaker = ImageProcessor(name="ep", type=ModelInvocationType.SM_ENDPOINT)
+
+    worker.measure_ahead(sagemaker, None)  # returns while SageMaker is still being asked
+    worker.measure_ahead(sagemaker, None)  # already being learned: not asked twice
+    worker.measure_ahead(ImageProcessor(name="queued", type=ModelInvocationType.SM_ENDPOINT_ASYNC), None)
+    capacity.answer.set()
+
+    for thread in threading.enumerate():
+        if thread.name.startswith("capacity-"):
+            thread.join(5)
+    assert capacity.asked == [("ep", "capacity-ep")]  # asynchronous endpoints are not scheduled

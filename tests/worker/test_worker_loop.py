@@ -434,3 +434,42 @@ def test_while_regions_wait_for_capacity_an_idle_worker_looks_again_soon_instead
     finally:
         WaitingSchedule.work_waiting = True
     assert images.waits[-1] == 1  # nothing waits: the long poll (QUEUE_WAIT_SECONDS=1) is back
+
+
+class MeasuringSchedule(FakeQueue):
+    """A schedule with nothing to claim, recording the endpoints whose capacity is learned ahead."""
+
+    work_waiting = False
+
+    def __init__(self, happened: list[Any]) -> None:
+        super().__init__()
+        self.happened = happened
+
+    def measure_ahead(self, processor: Any, variant: str | None) -> None:
+        self.happened.append(f"measure {processor.name} {variant}")
+
+
+def test_taking_an_image_in_starts_learning_its_endpoints_capacity_before_its_handler_runs(
+    tmp_path: Any,
+) -> None:
+    selector = Selector()
+    happened = selector.processed  # the handler's work and the scheduler's, in the order they began
+    request = {
+        **REQUEST,
+        "imageProcessor": {"name": "ep", "type": "SM_ENDPOINT"},
+        "imageProcessorParameters": {"TargetVariant": "blue"},
+    }
+    running = Worker(
+        load_settings({**ENV, "LIVENESS_FILE": str(tmp_path / "alive")}),
+        FakeQueue([message(request)]),  # type: ignore[arg-type]
+        FakeQueue(),  # type: ignore[arg-type]
+        selector,  # type: ignore[arg-type]
+        FakeCompletion(),  # type: ignore[arg-type]
+        EventBus(),
+        threading.Event(),
+        scheduled=MeasuringSchedule(happened),  # type: ignore[arg-type]
+    )
+
+    assert running.poll_once()
+
+    assert happened == ["measure ep blue", ("job-1", "sm_endpoint")]

@@ -18,18 +18,28 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from model_runner.aws.schedule_items import ROW_FIELDS, item_key, number_of, transaction_chunks, work_row
+from model_runner.aws.schedule_items import (
+    IMAGE_PREFIX,
+    ROW_FIELDS,
+    image_start,
+    item_key,
+    new_work,
+    number_of,
+    put_if_absent,
+    transaction_chunks,
+    work_row,
+)
 from model_runner.aws.service_errors import ConditionFailedError, all_pages, aws_call, error_code
-from model_runner.resources import TTL_ATTRIBUTE
+from model_runner.ordered_ahead import call_ahead
 from model_runner.scheduling import ClaimOutcome, EndpointLoad, Lease, NewWork, WorkRow, work_item
 from model_runner.scheduling.work import WORK_PREFIX
 
 ENDPOINTS = "#endpoints"
-IMAGE_PREFIX = "i#"
 
 
 class RegionScheduleTable:
@@ -45,25 +55,59 @@ class RegionScheduleTable:
 
     # --- adding work -------------------------------------------------------------------------
     def add(self, key: str, image_id: str, work: Sequence[NewWork], processor: str) -> int:
-        """Add the image's regions to ``key`` unless they are there; how many were added."""
-        base, arrival_ms = self._image_start(key, image_id)
+        """Add the image's regions to ``key`` unless they are there; how many were added.
+
+        The image's start (the rank and arrival of its first row, fixed when it first comes) goes
+        in with its first rows, in one transaction; a redelivered image finds its start there and
+        adds only the rows that are missing."""
+        with aws_call(f"read the counters of {key} in {self.table_name}"):
+            counters = self._client.get_item(
+                TableName=self.table_name, Key=item_key(ENDPOINTS, key), ConsistentRead=True
+            ).get("Item", {})
+        round_now = counters.get("round", {}).get("N", "0")
+        start = image_start(key, image_id, round_now, int(self._clock() * 1000), self._clock() + self._ttl_s)
+        try:
+            return self._add_rows(key, image_id, work, processor, start, with_start=True)
+        except _CancelledError:  # the image came before (its rows exist only after its start)
+            with aws_call(f"read image {image_id} at {key}"):
+                start = self._client.get_item(
+                    TableName=self.table_name, Key=item_key(key, IMAGE_PREFIX + image_id), ConsistentRead=True
+                )["Item"]
+            return self._add_rows(key, image_id, work, processor, start, with_start=False)
+
+    def _add_rows(
+        self,
+        key: str,
+        image_id: str,
+        work: Sequence[NewWork],
+        processor: str,
+        start: dict[str, Any],
+        *,
+        with_start: bool,
+    ) -> int:
+        """Add the rows of ``work`` placed by the image's ``start``; ``with_start``: put the start
+        in the first transaction, which is cancelled (raised) if the image has one already."""
+        base, arrival_ms = int(start["base"]["N"]), int(start["arrival"]["N"])
         now = self._clock()
         rows = [
             (
                 work_item(base + region.index, arrival_ms, image_id, region.region_id),
-                self._row(key, region, now, base + region.index, arrival_ms),
+                new_work(key, region, now, base + region.index, arrival_ms, now + self._ttl_s),
             )
             for region in work
         ]
         added = 0
         for chunk in transaction_chunks(rows):
+            actions = self._puts(key, chunk, processor)
+            if with_start:
+                actions.insert(0, put_if_absent(self.table_name, start))
             try:
-                self._transact(
-                    f"add {len(chunk)} regions of {image_id} to {key}", self._puts(key, chunk, processor)
-                )
+                self._transact(f"add {len(chunk)} regions of {image_id} to {key}", actions)
                 added += len(chunk)
-            except _CancelledError:  # a redelivery: some rows exist; add the others one by one
-                for row in chunk:
+            except _CancelledError:
+                if with_start:
+                    raise
+                for row in chunk:  # a redelivery: some rows exist; add the others one by one
                     try:
                         self._transact(
                             f"add a region of {image_id} to {key}", self._puts(key, [row], processor)
@@ -71,63 +115,13 @@ class RegionScheduleTable:
                         added += 1
                     except _CancelledError:
                         continue
+            with_start = False
         return added
-
-    def _image_start(self, key: str, image_id: str) -> tuple[int, int]:
-        """The rank and arrival of the image's first row, fixed when it first comes."""
-        with aws_call(f"read the counters of {key} in {self.table_name}"):
-            counters = self._client.get_item(
-                TableName=self.table_name, Key=item_key(ENDPOINTS, key), ConsistentRead=True
-            ).get("Item", {})
-        start = {
-            "endpoint": {"S": key},
-            "item": {"S": IMAGE_PREFIX + image_id},
-            "base": {"N": counters.get("round", {}).get("N", "0")},
-            "arrival": {"N": str(int(self._clock() * 1000))},
-            TTL_ATTRIBUTE: {"N": str(int(self._clock() + self._ttl_s))},
-        }
-        try:
-            with aws_call(f"start image {image_id} at {key}"):
-                self._client.put_item(
-                    TableName=self.table_name,
-                    Item=start,
-                    ConditionExpression="attribute_not_exists(#item)",
-                    ExpressionAttributeNames={"#item": "item"},
-                )
-        except ConditionFailedError:
-            with aws_call(f"read image {image_id} at {key}"):
-                start = self._client.get_item(
-                    TableName=self.table_name, Key=item_key(key, IMAGE_PREFIX + image_id), ConsistentRead=True
-                )["Item"]
-        return int(start["base"]["N"]), int(start["arrival"]["N"])
-
-    def _row(self, key: str, region: NewWork, now: float, rank: int, arrival_ms: int) -> dict[str, Any]:
-        return {
-            "endpoint": {"S": key},
-            "item": {"S": work_item(rank, arrival_ms, region.image_id, region.region_id)},
-            "body": {"S": region.body},
-            "job_id": {"S": region.job_id},
-            "image_id": {"S": region.image_id},
-            "tiles": {"N": str(region.tiles)},
-            "enqueued": {"N": repr(now)},
-            "attempts": {"N": "0"},
-            TTL_ATTRIBUTE: {"N": str(int(now + self._ttl_s))},
-        }
 
     def _puts(
         self, key: str, rows: Sequence[tuple[str, dict[str, Any]]], processor: str
     ) -> list[dict[str, Any]]:
-        actions: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self.table_name,
-                    "Item": row,
-                    "ConditionExpression": "attribute_not_exists(#item)",
-                    "ExpressionAttributeNames": {"#item": "item"},
-                }
-            }
-            for _, row in rows
-        ]
+        actions = [put_if_absent(self.table_name, row) for _, row in rows]
         actions.append(
             self._counters(
                 key,
@@ -188,7 +182,11 @@ class RegionScheduleTable:
     ) -> Lease | ClaimOutcome:
         """Lease ``row`` for ``units`` if the key's target has room (or nothing runs there), or
         take it over if its lease ran out; with ``handover``, its units pass to ``row`` in the same
-        transaction; otherwise why not."""
+        transaction; otherwise why not.
+
+        The row's body is read while the transaction runs (a body never changes), and the row must
+        still have the ``attempts`` it was read with (so the lease's count is ``row.attempts + 1``
+        without reading the row again): the claim costs the transaction's round trip only."""
         if handover is not None and handover.key != row.key:
             raise ValueError(f"units of {handover.key} cannot pass to a row of {row.key}")
         takeover = row.owner is not None
@@ -199,16 +197,20 @@ class RegionScheduleTable:
                 "Key": item_key(row.key, row.item),
                 "UpdateExpression": "SET #owner = :me, lease_expires = :expires, units = :units "
                 "ADD attempts :one REMOVE not_before",
-                "ConditionExpression": "#owner = :old AND lease_expires < :now"
-                if takeover
-                else "attribute_exists(#item) AND attribute_not_exists(#owner) "
-                "AND (attribute_not_exists(not_before) OR not_before <= :now)",
+                "ConditionExpression": "attempts = :seen AND "
+                + (
+                    "#owner = :old AND lease_expires < :now"
+                    if takeover
+                    else "attribute_exists(#item) AND attribute_not_exists(#owner) "
+                    "AND (attribute_not_exists(not_before) OR not_before <= :now)"
+                ),
                 "ExpressionAttributeNames": {"#owner": "owner", **({} if takeover else {"#item": "item"})},
                 "ExpressionAttributeValues": {
                     ":me": {"S": owner},
                     ":expires": {"N": repr(now + lease_s)},
                     ":units": {"N": str(units)},
                     ":one": {"N": "1"},
+                    ":seen": {"N": str(row.attempts)},
                     ":now": {"N": repr(now)},
                     **({":old": {"S": row.owner}} if row.owner is not None else {}),
                 },
@@ -230,27 +232,37 @@ class RegionScheduleTable:
         actions = [counters, row_update]
         if handover is not None:
             actions.append(self._units_update(handover, 0))
+        read_body = partial(self._body_of, row)
+        early = call_ahead(read_body, f"read-{row.item[:24]}")
         try:
             self._transact(f"claim {row.item} of {row.key}", actions)
         except _CancelledError as cancelled:
             return ClaimOutcome.FULL if cancelled.failed == 0 else ClaimOutcome.TAKEN
-        with aws_call(f"read {row.item} of {row.key}"):
-            item = self._client.get_item(
-                TableName=self.table_name, Key=item_key(row.key, row.item), ConsistentRead=True
-            ).get("Item")
-        if item is None or item.get("owner", {}).get("S") != owner:  # finished or taken at once
+        body = early.result() or read_body()  # again if the row was added back since (a redelivery)
+        if body is None:
             return ClaimOutcome.TAKEN
         return Lease(
             key=row.key,
             item=row.item,
             owner=owner,
             units=units,
-            attempts=number_of(item, "attempts"),
-            body=item["body"]["S"],
+            attempts=row.attempts + 1,
+            body=body,
             job_id=row.job_id,
             image_id=row.image_id,
             enqueued=row.enqueued,
         )
+
+    def _body_of(self, row: WorkRow) -> str | None:
+        """The body of ``row`` (None when it is gone)."""
+        with aws_call(f"read {row.item} of {row.key}"):
+            item = self._client.get_item(
+                TableName=self.table_name,
+                Key=item_key(row.key, row.item),
+                ProjectionExpression="body",
+                ConsistentRead=True,
+            ).get("Item")
+        return None if item is None else str(item["body"]["S"])
 
     def renew(self, lease: Lease, lease_s: float) -> bool:
         """Extend the lease by ``lease_s`` from now; False when it is no longer ``lease.owner``'s."""

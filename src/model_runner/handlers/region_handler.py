@@ -24,12 +24,14 @@ from model_runner.events import Progress, RegionCompleted, RegionStarted, TileFa
 from model_runner.handlers.context import HandlerContext
 from model_runner.handlers.feature_writer import FeatureWriter
 from model_runner.handlers.image_completion import ImageCompletion
+from model_runner.handlers.job_starts import JobStarts
 from model_runner.handlers.ports import Image
 from model_runner.handlers.region_features import in_order, other_tiles, store_region
 from model_runner.handlers.table_details import region_details
 from model_runner.handlers.tile_reads import ReadArrangement
 from model_runner.handlers.tile_work import TileResults, run_tiles
 from model_runner.imagery import SensorModel, roi_to_pixel_polygon
+from model_runner.ordered_ahead import call_ahead
 from model_runner.scheduling import leased_calls, model_calls_done, tile_concurrency
 from model_runner.status import RegionRecord, Status, region_status
 from model_runner.tiling import Tile, tiles_meeting
@@ -44,6 +46,7 @@ class RegionRequestHandler:
 
     def __init__(self, context: HandlerContext) -> None:
         self.context = context
+        self._job_starts = JobStarts(lambda image_id: self.context.jobs.get(image_id).started_at)
 
     @property
     def image_completion(self) -> ImageCompletion:
@@ -71,10 +74,8 @@ class RegionRequestHandler:
             return self._handle(region_request)
 
     def _handle(self, region_request: RegionRequest) -> RegionRecord:
-        image_id, region_id = region_request.image_id, region_request.region_id
         try:
-            image = self.context.images.get(region_request.image_url, region_request.image_read_role)
-            item = self.context.regions.start_region(image_id, region_id, region_details(region_request))
+            image, item = self._start(region_request)
             if not item.status.is_terminal:
                 item = self.process_region_request(region_request, item, image, image.sensor_model())
         except ModelRunnerError as error:
@@ -83,6 +84,21 @@ class RegionRequestHandler:
             return self.fail(region_request, str(error))
         self.count_region(region_request, item)
         return item
+
+    def _start(self, region_request: RegionRequest) -> tuple[Image, RegionRecord]:
+        """The region's image, and its row marked in progress: the row's update, the read of when
+        its image was accepted (for its features) and the opening of the image go on at once."""
+        image_id, region_id = region_request.image_id, region_request.region_id
+        self._job_starts.ahead(image_id)
+        started = call_ahead(
+            partial(self.context.regions.start_region, image_id, region_id, region_details(region_request)),
+            f"start-{region_id[-24:]}",
+        )
+        try:
+            image = self.context.images.get(region_request.image_url, region_request.image_read_role)
+        finally:
+            item = started.result()  # its failure, if any, comes first: the region is retried
+        return image, item
 
     def fail(self, region_request: RegionRequest, reason: str) -> RegionRecord:
         """Record a region that cannot be processed at all (its image unreadable, ...) as FAILED."""
@@ -169,7 +185,7 @@ class RegionRequestHandler:
 
     def feature_writer(self, region_request: RegionRequest, raster_dataset: Image) -> FeatureWriter:
         """The writer of the output features of the region's image."""
-        started_at = self.context.jobs.get(region_request.image_id).started_at
+        started_at = self._job_starts.started_at(region_request.image_id)
         return FeatureWriter.of(
             raster_dataset,
             region_request,

@@ -83,7 +83,10 @@ class EndpointVariants:
     """The production variants (name, weight) of endpoints, from DescribeEndpoint, cached for a TTL.
 
     A description that fails (no permission, throttled) is logged and cached as "no variants",
-    so calls go on with SageMaker's own routing instead of describing the endpoint per tile.
+    so calls go on with SageMaker's own routing instead of describing the endpoint per tile. An
+    endpoint is described (and its tags listed) by one caller at a time: a caller that comes
+    meanwhile (the scheduling cycle, while its capacity is being learned ahead) takes that answer
+    instead of asking again.
     """
 
     def __init__(
@@ -100,6 +103,7 @@ class EndpointVariants:
         self._clock = clock
         self._cache: dict[tuple[str, str | None], _Described] = {}
         self._tags: dict[tuple[str, str | None], tuple[int | None, float]] = {}
+        self._asking: dict[tuple[str, str | None], threading.Lock] = {}
         self._lock = threading.Lock()
 
     def choose(self, endpoint: str, role_arn: str | None) -> str | None:
@@ -117,13 +121,21 @@ class EndpointVariants:
         if described.capacities is None:
             return None
         key = (endpoint, role_arn)
+        tagged = self._tags_of(key, described)
+        if tagged is None:
+            with self._asking_about(key):
+                tagged = self._tags_of(key, described)
+                if tagged is None:
+                    tagged = (self._concurrency_tag(endpoint, role_arn, described.arn), described.expires)
+                    with self._lock:
+                        self._tags[key] = tagged
+        return EndpointDescription(described.capacities, tagged[0])
+
+    def _tags_of(self, key: tuple[str, str | None], described: _Described) -> tuple[int | None, float] | None:
+        """The tag listed with ``described`` (None when not listed yet)."""
         with self._lock:
             tagged = self._tags.get(key)
-        if tagged is None or tagged[1] != described.expires:
-            tagged = (self._concurrency_tag(endpoint, role_arn, described.arn), described.expires)
-            with self._lock:
-                self._tags[key] = tagged
-        return EndpointDescription(described.capacities, tagged[0])
+        return tagged if tagged is not None and tagged[1] == described.expires else None
 
     def forget(self, endpoint: str, role_arn: str | None) -> None:
         """Drop the cached description, so the next call describes the endpoint again."""
@@ -135,14 +147,28 @@ class EndpointVariants:
 
     def _described(self, endpoint: str, role_arn: str | None) -> _Described:
         key = (endpoint, role_arn)
+        cached = self._fresh(key)
+        if cached is not None:
+            return cached
+        with self._asking_about(key):
+            cached = self._fresh(key)
+            if cached is not None:
+                return cached
+            described = self._describe(endpoint, role_arn)
+            with self._lock:
+                self._cache[key] = described
+            return described
+
+    def _fresh(self, key: tuple[str, str | None]) -> _Described | None:
         with self._lock:
             cached = self._cache.get(key)
-        if cached is not None and cached.expires > self._clock():
-            return cached
-        described = self._describe(endpoint, role_arn)
+        return cached if cached is not None and cached.expires > self._clock() else None
+
+    def _asking_about(self, key: tuple[str, str | None]) -> threading.Lock:
+        """Held while the endpoint of ``key`` is described or its tags listed (each call bounded by
+        the client's timeouts)."""
         with self._lock:
-            self._cache[key] = described
-        return described
+            return self._asking.setdefault(key, threading.Lock())
 
     def _describe(self, endpoint: str, role_arn: str | None) -> _Described:
         expires = self._clock() + self._ttl_s

@@ -74,7 +74,7 @@ class InMemoryRegionSchedule:
             if not (counters.used == 0 or counters.used + delta <= target):
                 return ClaimOutcome.FULL
             work = self._work.get(row.key, {}).get(row.item)
-            if work is None or not _claimable(work.row, row.owner, now):
+            if work is None or not _claimable(work.row, row, now):
                 return ClaimOutcome.TAKEN
             giver = self._held(handover) if handover is not None else None
             if handover is not None:
@@ -162,8 +162,11 @@ class InMemoryRegionSchedule:
         return self.counters.get(key, EndpointLoad(key, 0, 0, 0, 0))
 
 
-def _claimable(current: WorkRow, seen_owner: str | None, now: float) -> bool:
-    """The claim's condition: the row is still as the claimer saw it, and free or expired."""
-    if seen_owner is None:
+def _claimable(current: WorkRow, seen: WorkRow, now: float) -> bool:
+    """The claim's condition: the row is still as the claimer saw it (its owner and its attempts),
+    and free or expired."""
+    if current.attempts != seen.attempts:
+        return False
+    if seen.owner is None:
         return current.owner is None and current.not_before <= now
-    return current.owner == seen_owner and current.lease_expires < now
+    return current.owner == seen.owner and current.lease_expires < now

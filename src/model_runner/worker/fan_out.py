@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from model_runner.api import RegionRequest
+from model_runner.api import JobOptions, RegionRequest
 from model_runner.errors import InvalidRequestError
 from model_runner.handlers.ports import RegionQueue, RegionSchedule
 from model_runner.scheduling import SCHEDULED_ENDPOINT_TYPES, NewWork
@@ -19,12 +19,18 @@ from model_runner.tiling import TilingStrategy
 TARGET_VARIANT = "TargetVariant"
 
 
-def scheduling_key(request: RegionRequest) -> str:
+def scheduling_key(request: JobOptions) -> str:
     """The key whose capacity the region leases: the endpoint, or its variant when the request
     names one (SageMaker routes such calls to that variant only)."""
-    variant = request.image_processor_parameters.get(TARGET_VARIANT)
+    variant = target_variant(request)
     name = request.image_processor.name
-    return f"{name}/{variant}" if isinstance(variant, str) and variant else name
+    return f"{name}/{variant}" if variant else name
+
+
+def target_variant(request: JobOptions) -> str | None:
+    """The variant the request's calls go to, if it names one."""
+    variant = request.image_processor_parameters.get(TARGET_VARIANT)
+    return variant if isinstance(variant, str) and variant else None
 
 
 class ScheduledFanOut:
@@ -64,7 +70,7 @@ class ScheduledFanOut:
             processors[key] = json.dumps(
                 {
                     "processor": request.image_processor.model_dump(by_alias=True, mode="json"),
-                    "variant": request.image_processor_parameters.get(TARGET_VARIANT),
+                    "variant": target_variant(request),
                 }
             )
         for (key, image_id), work in scheduled.items():

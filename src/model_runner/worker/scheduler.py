@@ -30,6 +30,7 @@ from model_runner.events import CapacityWait, EndpointThrottled, RegionAdmitted
 from model_runner.handlers.ports import EndpointCapacity, EventSink, RegionSchedule
 from model_runner.scheduling import (
     LEASED_CALLS,
+    SCHEDULED_ENDPOINT_TYPES,
     CallPermits,
     ClaimOutcome,
     EndpointLoad,
@@ -97,9 +98,34 @@ class ScheduledRegions:
         self._claimed = 0
         self._looked_for_expired: dict[str, float] = {}
         self._reported: dict[tuple[str, str], float] = {}
+        self._measuring: set[tuple[str, str | None, str | None]] = set()
         self._lock = threading.Lock()
         self.work_waiting = False
         """Whether the last cycle saw regions waiting for capacity it could not claim."""
+
+    def measure_ahead(self, processor: ImageProcessor, variant: str | None) -> None:
+        """Learn the capacity of ``processor``'s endpoint on a thread of its own while its image is
+        taken in, so the cycle that admits the image's first region finds it known
+        (DescribeEndpoint and ListTags, cached for CAPACITY_CACHE_SECONDS; a cycle that needs it
+        while it is being learned waits for that answer instead of asking again)."""
+        if processor.type.value not in SCHEDULED_ENDPOINT_TYPES:
+            return
+        key = (processor.name, processor.assumed_role, variant)
+        with self._lock:
+            if key in self._measuring:
+                return
+            self._measuring.add(key)
+
+        def measure() -> None:
+            try:
+                self._capacity.concurrency(processor, variant)
+            except Exception:  # the cycle measures it again, and reports what fails
+                logger.exception("could not learn the capacity of endpoint %s ahead", processor.name)
+            finally:
+                with self._lock:
+                    self._measuring.discard(key)
+
+        threading.Thread(target=measure, name=f"capacity-{processor.name}", daemon=True).start()
 
     # --- the loop's work queue ---------------------------------------------------------------
     def receive(self, *, wait_s: int, visibility_s: int, max_messages: int = 1) -> list[QueueMessage]:

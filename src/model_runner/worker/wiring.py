@@ -105,6 +105,8 @@ def build_worker(
     harden_gdal()
     clients = AwsClients(settings, max_pool_connections=settings.tile_workers + 8)
     dynamodb, sqs = clients.client("dynamodb"), clients.client("sqs")
+    if settings.scheduler_throttling_enabled:
+        clients.client("sagemaker")  # capacities are measured with it: built now, not in the first cycle
     policy = HttpCallPolicy.from_settings(settings)
     intake = RequestIntake.from_settings(settings)
     http_client = HttpModelClient(
