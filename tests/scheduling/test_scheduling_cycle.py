@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 import random
 import threading
+import time
 from dataclasses import dataclass
 
+from handler_requests import image_request
 from manual_clock import ManualClock
 
-from model_runner.api import ImageProcessor, ModelInvocationType
+from model_runner.api import ImageProcessor
 from model_runner.events import CapacityWait, EndpointThrottled, RegionAdmitted
 from model_runner.scheduling import (
     LEASED_CALLS,
@@ -272,18 +274,50 @@ class AskedCapacity(FixedCapacity):
         return super().concurrency(processor, variant)
 
 
+def join_capacity_threads() -> None:
+    for thread in threading.enumerate():
+        if thread.name.startswith("capacity-"):
+            thread.join(5)
+
+
 def test_an_endpoints_capacity_is_learned_on_a_thread_of_its_own_while_its_image_is_taken_in() -> None:
     capacity = AskedCapacity()
     setup = Bench(InMemoryRegionSchedule(), ManualClock(), RecordedEvents(), capacity)
     worker = setup.worker("a")
-    sagemaker = ImageProcessor(name="ep", type=ModelInvocationType.SM_ENDPOINT)
+    request = image_request(imageProcessor={"name": "ep", "type": "SM_ENDPOINT"})
+    queued = image_request(imageProcessor={"name": "queued", "type": "SM_ENDPOINT_ASYNC"})
 
-    worker.measure_ahead(sagemaker, None)  # returns while SageMaker is still being asked
-    worker.measure_ahead(sagemaker, None)  # already being learned: not asked twice
-    worker.measure_ahead(ImageProcessor(name="queued", type=ModelInvocationType.SM_ENDPOINT_ASYNC), None)
+    worker.measure_ahead(request)  # returns while SageMaker is still being asked
+    worker.measure_ahead(request)  # being learned: not asked twice
+    worker.measure_ahead(queued)  # asynchronous endpoints are not scheduled
     capacity.answer.set()
+    join_capacity_threads()
+    assert capacity.asked == [("ep", "capacity-ep")]
 
-    for thread in threading.enumerate():
-        if thread.name.startswith("capacity-"):
-            thread.join(5)
-    assert capacity.asked == [("ep", "capacity-ep")]  # asynchronous endpoints are not scheduled
+    setup.clock.advance(299)
+    worker.measure_ahead(request)  # learned within CAPACITY_CACHE_SECONDS: not asked
+    setup.clock.advance(2)
+    worker.measure_ahead(request)
+    join_capacity_threads()
+    assert capacity.asked == [("ep", "capacity-ep")] * 2
+
+
+def test_a_cycle_learns_the_capacity_of_every_endpoint_with_waiting_work_at_once() -> None:
+    """Measuring one endpoint after another would make the cycle wait for each in turn."""
+    capacity = AskedCapacity()
+    setup = Bench(InMemoryRegionSchedule(), ManualClock(), RecordedEvents(), capacity)
+    for endpoint in ("a", "b", "c"):
+        add_job(setup.schedule, endpoint, f"job-{endpoint}", 1)
+    worker = setup.worker("w")
+    cycle = threading.Thread(target=worker.cycle, args=(LEASE_S,))
+
+    cycle.start()
+    deadline = time.monotonic() + 5
+    while len(ahead := {name for name, thread in capacity.asked if thread.startswith("capacity-")}) < 3:
+        assert time.monotonic() < deadline, f"only {ahead} asked for while none answered"
+        time.sleep(0.01)
+    capacity.answer.set()
+    cycle.join(5)
+    join_capacity_threads()
+
+    assert sum(load.used for load in setup.schedule.loads()) == 4  # and the cycle admitted a region

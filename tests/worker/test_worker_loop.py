@@ -16,6 +16,7 @@ from model_runner.config import load_settings
 from model_runner.errors import DeferredError, ImageReadError, ResourceNotFoundError, ServiceError
 from model_runner.events import EventBus
 from model_runner.registry import UnservedEndpointError
+from model_runner.worker.fan_out import scheduling_key
 from model_runner.worker.loop import Worker
 
 ENV = WORKER_ENV
@@ -445,8 +446,8 @@ class MeasuringSchedule(FakeQueue):
         super().__init__()
         self.happened = happened
 
-    def measure_ahead(self, processor: Any, variant: str | None) -> None:
-        self.happened.append(f"measure {processor.name} {variant}")
+    def measure_ahead(self, request: Any) -> None:
+        self.happened.append(f"measure {scheduling_key(request)}")
 
 
 def test_taking_an_image_in_starts_learning_its_endpoints_capacity_before_its_handler_runs(
@@ -472,4 +473,4 @@ def test_taking_an_image_in_starts_learning_its_endpoints_capacity_before_its_ha
 
     assert running.poll_once()
 
-    assert happened == ["measure ep blue", ("job-1", "sm_endpoint")]
+    assert happened == ["measure ep/blue", ("job-1", "sm_endpoint")]

@@ -164,7 +164,9 @@ class RegionSchedule(Protocol):
         handover: Lease | None = None,
     ) -> Lease | ClaimOutcome:
         """Lease ``row`` (free, or its lease ran out) for ``units`` while the key's used units stay
-        within ``target`` or nothing else runs there; else TAKEN or FULL. With ``handover`` (a
+        within ``target`` or nothing else runs there; else TAKEN or FULL. TAKEN too when the row
+        changed hands since it was read (another owner, or other ``attempts``): the lease's
+        ``attempts`` is then ``row.attempts + 1``. With ``handover`` (a
         lease of ``owner`` on the same key), its units pass to ``row`` in the same change (it keeps
         its row with none left), so only ``units`` beyond them need room; TAKEN when ``handover``
         is no longer held with those units."""

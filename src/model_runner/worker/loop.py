@@ -50,7 +50,6 @@ from model_runner.handlers.image_completion import ImageCompletion
 from model_runner.handlers.tile_work import failure_reason
 from model_runner.registry import HandlerSelector, select_request_type
 from model_runner.worker.failures import MessageFailures
-from model_runner.worker.fan_out import target_variant
 from model_runner.worker.heartbeat import heartbeat
 from model_runner.worker.intake import RequestIntake
 from model_runner.worker.liveness import Liveness
@@ -234,7 +233,7 @@ class Worker:
         for warning in warnings:
             logger.warning("job %s: %s", request.job_id, warning)
         if self._scheduled is not None:
-            self._scheduled.measure_ahead(request.image_processor, target_variant(request))
+            self._scheduled.measure_ahead(request)
         endpoint_type = request.image_processor.type.value
         request_type = select_request_type(
             explicit=self._request_type, configured=self._settings.request_type, endpoint_type=endpoint_type

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import random
 import threading
 import time
@@ -22,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 
-from model_runner.api import ImageProcessor
+from model_runner.api import ImageProcessor, JobOptions
 from model_runner.aws.sqs import MessageGoneError, QueueMessage
 from model_runner.config import WorkerSettings
 from model_runner.errors import ModelRunnerError
@@ -43,6 +44,7 @@ from model_runner.scheduling import (
     region_units,
     target_capacity,
 )
+from model_runner.worker.fan_out import scheduling_key, target_variant
 
 logger = logging.getLogger(__name__)
 
@@ -98,34 +100,37 @@ class ScheduledRegions:
         self._claimed = 0
         self._looked_for_expired: dict[str, float] = {}
         self._reported: dict[tuple[str, str], float] = {}
-        self._measuring: set[tuple[str, str | None, str | None]] = set()
+        self._measured: dict[str, float] = {}
         self._lock = threading.Lock()
         self.work_waiting = False
         """Whether the last cycle saw regions waiting for capacity it could not claim."""
 
-    def measure_ahead(self, processor: ImageProcessor, variant: str | None) -> None:
-        """Learn the capacity of ``processor``'s endpoint on a thread of its own while its image is
-        taken in, so the cycle that admits the image's first region finds it known
-        (DescribeEndpoint and ListTags, cached for CAPACITY_CACHE_SECONDS; a cycle that needs it
-        while it is being learned waits for that answer instead of asking again)."""
+    def measure_ahead(self, request: JobOptions) -> None:
+        """Learn the capacity of the endpoint of an image being taken in, on a thread of its own,
+        so the cycle that admits the image's first region finds it known."""
+        self._measure_ahead(scheduling_key(request), request.image_processor, target_variant(request))
+
+    def _measure_ahead(self, key: str, processor: ImageProcessor, variant: str | None) -> None:
+        """Ask for the capacity of ``key`` on a thread of its own, unless this worker asked within
+        CAPACITY_CACHE_SECONDS (DescribeEndpoint and ListTags, cached that long; a cycle that needs
+        it while it is being learned waits for that answer instead of asking again)."""
         if processor.type.value not in SCHEDULED_ENDPOINT_TYPES:
             return
-        key = (processor.name, processor.assumed_role, variant)
+        now = self._clock()
         with self._lock:
-            if key in self._measuring:
+            if now - self._measured.get(key, -math.inf) < self._settings.capacity_cache_s:
                 return
-            self._measuring.add(key)
+            self._measured[key] = now
 
         def measure() -> None:
             try:
                 self._capacity.concurrency(processor, variant)
             except Exception:  # the cycle measures it again, and reports what fails
-                logger.exception("could not learn the capacity of endpoint %s ahead", processor.name)
-            finally:
+                logger.exception("could not learn the capacity of endpoint %s ahead", key)
                 with self._lock:
-                    self._measuring.discard(key)
+                    self._measured.pop(key, None)
 
-        threading.Thread(target=measure, name=f"capacity-{processor.name}", daemon=True).start()
+        threading.Thread(target=measure, name=f"capacity-{key}", daemon=True).start()
 
     # --- the loop's work queue ---------------------------------------------------------------
     def receive(self, *, wait_s: int, visibility_s: int, max_messages: int = 1) -> list[QueueMessage]:
@@ -249,6 +254,10 @@ class ScheduledRegions:
         now = self._clock()
         handing = self._handing_over()
         real = {load.key: load for load in self._schedule.loads() if load.pending > 0}
+        for load in real.values():  # keys not measured yet, at once: the cycle waits for those it needs
+            processor, variant = _processor_of(load, report=False)
+            if load.waiting > 0 and load.key not in self._measured and processor is not None:
+                self._measure_ahead(load.key, processor, variant)
         loads = [_freed(load, handing.get(key)) for key, load in real.items()]
         self.work_waiting = any(load.waiting > 0 for load in loads)
         targets: dict[str, int] = {}
@@ -347,11 +356,13 @@ def _freed(load: EndpointLoad, source: _Held | None) -> EndpointLoad:
     return load if source is None else dataclasses.replace(load, used=load.used - source.lease.units)
 
 
-def _processor_of(load: EndpointLoad) -> tuple[ImageProcessor | None, str | None]:
-    """The processor and variant its adder described for the key (None if unreadable)."""
+def _processor_of(load: EndpointLoad, *, report: bool = True) -> tuple[ImageProcessor | None, str | None]:
+    """The processor and variant its adder described for the key (None if unreadable, logged
+    when ``report``)."""
     try:
         described = json.loads(load.processor)
         return ImageProcessor.model_validate(described["processor"]), described.get("variant")
     except (ValueError, KeyError, TypeError):
-        logger.error("endpoint %s: cannot read how to measure its capacity: %r", load.key, load.processor)
+        if report:
+            logger.error("endpoint %s: cannot read how to measure its capacity: %r", load.key, load.processor)
         return None, None
