@@ -274,9 +274,9 @@ class AskedCapacity(FixedCapacity):
         return super().concurrency(processor, variant)
 
 
-def join_capacity_threads() -> None:
+def join_capacity_threads(prefix: str = "capacity-") -> None:
     for thread in threading.enumerate():
-        if thread.name.startswith("capacity-"):
+        if thread.name.startswith(prefix):
             thread.join(5)
 
 
@@ -321,3 +321,39 @@ def test_a_cycle_learns_the_capacity_of_every_endpoint_with_waiting_work_at_once
     join_capacity_threads()
 
     assert sum(load.used for load in setup.schedule.loads()) == 4  # and the cycle admitted a region
+
+
+class SlowFor(FixedCapacity):
+    """Capacity that answers at once, but for the endpoints in ``slow`` (after ``answer`` is set)."""
+
+    def __init__(self, slow: set[str]) -> None:
+        super().__init__(100)
+        self.slow = slow
+        self.answer = threading.Event()
+
+    def concurrency(self, processor: ImageProcessor, variant: str | None = None) -> int:
+        if processor.name in self.slow:
+            assert self.answer.wait(5)
+        return super().concurrency(processor, variant)
+
+
+def test_among_idle_endpoints_a_worker_starts_first_one_whose_capacity_it_knows() -> None:
+    """A worker that just took an image in knows its endpoint's capacity: it starts that one rather
+    than an equally idle endpoint it would have to describe first."""
+    capacity = SlowFor({"b"})
+    setup = Bench(InMemoryRegionSchedule(), ManualClock(), RecordedEvents(), capacity)
+    add_job(setup.schedule, "a", "job-a", 10)
+    add_job(setup.schedule, "b", "job-b", 10)
+    try:
+        for name in [f"w{index}" for index in range(10)]:
+            worker = setup.worker(name)
+            worker.measure_ahead(image_request(imageProcessor={"name": "a", "type": "SM_ENDPOINT"}))
+            join_capacity_threads(prefix="capacity-a")
+
+            lease = worker.cycle(LEASE_S)
+
+            assert lease is not None and lease.key == "a"
+            assert setup.schedule.release(lease, setup.clock())  # both idle again for the next worker
+    finally:
+        capacity.answer.set()
+        join_capacity_threads()

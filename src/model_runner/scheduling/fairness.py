@@ -9,15 +9,22 @@ from model_runner.scheduling.work import EndpointLoad, WorkRow
 
 
 def order_endpoints(
-    loads: Sequence[EndpointLoad], target_of: Callable[[str], int], rng: random.Random | None = None
+    loads: Sequence[EndpointLoad],
+    target_of: Callable[[str], int],
+    rng: random.Random | None = None,
+    known: Callable[[str], bool] = lambda key: True,
 ) -> list[EndpointLoad]:
-    """The keys with waiting work, least loaded first (``used / target``); equals in random order,
+    """The keys with waiting work, least loaded first (``used / target``); among equals, those whose
+    target is ``known`` first (the others must be measured before a claim), then in random order,
     so that workers looking at the same moment spread over them. An idle key's load is 0 whatever
     its target, so its target is not asked for (measuring an endpoint may take calls)."""
     draw = rng or random
     waiting = [load for load in loads if load.waiting > 0]
-    keyed = [(load.used / target_of(load.key) if load.used else 0.0, draw.random(), load) for load in waiting]
-    return [load for _, _, load in sorted(keyed, key=lambda entry: (entry[0], entry[1]))]
+    keyed = [
+        (load.used / target_of(load.key) if load.used else 0.0, not known(load.key), draw.random(), load)
+        for load in waiting
+    ]
+    return [entry[-1] for entry in sorted(keyed, key=lambda entry: entry[:3])]
 
 
 def has_room(load: EndpointLoad, units: int, target: int) -> bool:

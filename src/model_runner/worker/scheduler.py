@@ -101,6 +101,9 @@ class ScheduledRegions:
         self._looked_for_expired: dict[str, float] = {}
         self._reported: dict[tuple[str, str], float] = {}
         self._measured: dict[str, float] = {}
+        """When this worker started learning each key's capacity ahead."""
+        self._learned: dict[str, float] = {}
+        """When this worker last had each key's capacity (its port keeps it CAPACITY_CACHE_SECONDS)."""
         self._lock = threading.Lock()
         self.work_waiting = False
         """Whether the last cycle saw regions waiting for capacity it could not claim."""
@@ -129,6 +132,9 @@ class ScheduledRegions:
                 logger.exception("could not learn the capacity of endpoint %s ahead", key)
                 with self._lock:
                     self._measured.pop(key, None)
+                return
+            with self._lock:
+                self._learned[key] = self._clock()
 
         threading.Thread(target=measure, name=f"capacity-{key}", daemon=True).start()
 
@@ -267,7 +273,7 @@ class ScheduledRegions:
                 targets[key] = self._target(real[key])
             return targets[key]
 
-        ordered = order_endpoints(loads, target_of, self._rng)
+        ordered = order_endpoints(loads, target_of, self._rng, known=lambda key: self._knows(key, now))
         ordered += [load for load in loads if load.waiting == 0 and load.leased > 0]
         claims = 0
         for load in ordered:
@@ -323,7 +329,12 @@ class ScheduledRegions:
     def _target(self, load: EndpointLoad) -> int:
         processor, variant = _processor_of(load)
         capacity = self._capacity.concurrency(processor, variant) if processor is not None else 1
+        self._learned[load.key] = self._clock()
         return target_capacity(capacity, self._settings.capacity_target_percentage)
+
+    def _knows(self, key: str, now: float) -> bool:
+        """Whether this worker has the capacity of ``key`` at hand (no call needed to measure it)."""
+        return now - self._learned.get(key, -math.inf) < self._settings.capacity_cache_s
 
     def _expiry_check_due(self, key: str, now: float, lease_s: float) -> bool:
         """Whether to look at ``key``'s rows for leases that ran out (once per half lease)."""
