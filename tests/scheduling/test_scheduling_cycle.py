@@ -18,9 +18,11 @@ from model_runner.events import CapacityWait, EndpointThrottled, RegionAdmitted
 from model_runner.scheduling import (
     LEASED_CALLS,
     CallPermits,
+    EndpointLoad,
     Lease,
     LeasedCalls,
     NewWork,
+    WorkRow,
     leased_calls,
     tile_concurrency,
 )
@@ -287,17 +289,17 @@ def test_an_endpoints_capacity_is_learned_on_a_thread_of_its_own_while_its_image
     request = image_request(imageProcessor={"name": "ep", "type": "SM_ENDPOINT"})
     queued = image_request(imageProcessor={"name": "queued", "type": "SM_ENDPOINT_ASYNC"})
 
-    worker.measure_ahead(request)  # returns while SageMaker is still being asked
-    worker.measure_ahead(request)  # being learned: not asked twice
-    worker.measure_ahead(queued)  # asynchronous endpoints are not scheduled
+    worker.taking_in(request)  # returns while SageMaker is still being asked
+    worker.taking_in(request)  # being learned: not asked twice
+    worker.taking_in(queued)  # asynchronous endpoints are not scheduled
     capacity.answer.set()
     join_capacity_threads()
     assert capacity.asked == [("ep", "capacity-ep")]
 
     setup.clock.advance(299)
-    worker.measure_ahead(request)  # learned within CAPACITY_CACHE_SECONDS: not asked
+    worker.taking_in(request)  # learned within CAPACITY_CACHE_SECONDS: not asked
     setup.clock.advance(2)
-    worker.measure_ahead(request)
+    worker.taking_in(request)
     join_capacity_threads()
     assert capacity.asked == [("ep", "capacity-ep")] * 2
 
@@ -347,7 +349,7 @@ def test_among_idle_endpoints_a_worker_starts_first_one_whose_capacity_it_knows(
     try:
         for name in [f"w{index}" for index in range(10)]:
             worker = setup.worker(name)
-            worker.measure_ahead(image_request(imageProcessor={"name": "a", "type": "SM_ENDPOINT"}))
+            worker.taking_in(image_request(imageProcessor={"name": "a", "type": "SM_ENDPOINT"}))
             join_capacity_threads(prefix="capacity-a")
 
             lease = worker.cycle(LEASE_S)
@@ -357,3 +359,39 @@ def test_among_idle_endpoints_a_worker_starts_first_one_whose_capacity_it_knows(
     finally:
         capacity.answer.set()
         join_capacity_threads()
+
+
+class MeetingSchedule(InMemoryRegionSchedule):
+    """A schedule whose read of the counters and read of a key's rows each wait (a while) for the
+    other to begin, and say whether it did."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reading_loads, self.reading_rows = threading.Event(), threading.Event()
+        self.met: list[str] = []
+
+    def loads(self) -> list[EndpointLoad]:
+        self.reading_loads.set()
+        if self.reading_rows.wait(1.0):
+            self.met.append("loads")
+        return super().loads()
+
+    def rows(self, key: str, limit: int) -> list[WorkRow]:
+        self.reading_rows.set()
+        if self.reading_loads.wait(1.0):
+            self.met.append("rows")
+        return super().rows(key, limit)
+
+
+def test_the_cycle_after_an_image_is_taken_in_reads_its_endpoints_rows_with_the_counters() -> None:
+    schedule = MeetingSchedule()
+    setup = Bench(schedule, ManualClock(), RecordedEvents(), FixedCapacity(4))
+    worker = setup.worker("a")
+    worker.taking_in(image_request(imageProcessor={"name": "ep", "type": "SM_ENDPOINT"}))
+    add_job(schedule, "ep", "job", 2)  # what the intake adds
+
+    lease = worker.cycle(LEASE_S)
+
+    assert lease is not None and lease.key == "ep"
+    assert sorted(schedule.met) == ["loads", "rows"]
+    join_capacity_threads()

@@ -437,8 +437,8 @@ def test_while_regions_wait_for_capacity_an_idle_worker_looks_again_soon_instead
     assert images.waits[-1] == 1  # nothing waits: the long poll (QUEUE_WAIT_SECONDS=1) is back
 
 
-class MeasuringSchedule(FakeQueue):
-    """A schedule with nothing to claim, recording the endpoints whose capacity is learned ahead."""
+class TakingInSchedule(FakeQueue):
+    """A schedule with nothing to claim, recording the keys of the images taken in."""
 
     work_waiting = False
 
@@ -446,11 +446,11 @@ class MeasuringSchedule(FakeQueue):
         super().__init__()
         self.happened = happened
 
-    def measure_ahead(self, request: Any) -> None:
-        self.happened.append(f"measure {scheduling_key(request)}")
+    def taking_in(self, request: Any) -> None:
+        self.happened.append(f"taking in {scheduling_key(request)}")
 
 
-def test_taking_an_image_in_starts_learning_its_endpoints_capacity_before_its_handler_runs(
+def test_taking_an_image_in_tells_the_scheduler_its_endpoint_before_its_handler_runs(
     tmp_path: Any,
 ) -> None:
     selector = Selector()
@@ -468,9 +468,9 @@ def test_taking_an_image_in_starts_learning_its_endpoints_capacity_before_its_ha
         FakeCompletion(),  # type: ignore[arg-type]
         EventBus(),
         threading.Event(),
-        scheduled=MeasuringSchedule(happened),  # type: ignore[arg-type]
+        scheduled=TakingInSchedule(happened),  # type: ignore[arg-type]
     )
 
     assert running.poll_once()
 
-    assert happened == ["measure ep/blue", ("job-1", "sm_endpoint")]
+    assert happened == ["taking in ep/blue", ("job-1", "sm_endpoint")]

@@ -233,7 +233,7 @@ class Worker:
         for warning in warnings:
             logger.warning("job %s: %s", request.job_id, warning)
         if self._scheduled is not None:
-            self._scheduled.measure_ahead(request)
+            self._scheduled.taking_in(request)
         endpoint_type = request.image_processor.type.value
         request_type = select_request_type(
             explicit=self._request_type, configured=self._settings.request_type, endpoint_type=endpoint_type

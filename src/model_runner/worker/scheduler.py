@@ -19,6 +19,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -29,6 +30,7 @@ from model_runner.config import WorkerSettings
 from model_runner.errors import ModelRunnerError
 from model_runner.events import CapacityWait, EndpointThrottled, RegionAdmitted
 from model_runner.handlers.ports import EndpointCapacity, EventSink, RegionSchedule
+from model_runner.ordered_ahead import call_ahead
 from model_runner.scheduling import (
     LEASED_CALLS,
     SCHEDULED_ENDPOINT_TYPES,
@@ -100,6 +102,8 @@ class ScheduledRegions:
         self._claimed = 0
         self._looked_for_expired: dict[str, float] = {}
         self._reported: dict[tuple[str, str], float] = {}
+        self._taken_in: str | None = None
+        """The key of the image the loop took in last, whose rows the next cycle reads at once."""
         self._measured: dict[str, float] = {}
         """When this worker started learning each key's capacity ahead."""
         self._learned: dict[str, float] = {}
@@ -108,10 +112,13 @@ class ScheduledRegions:
         self.work_waiting = False
         """Whether the last cycle saw regions waiting for capacity it could not claim."""
 
-    def measure_ahead(self, request: JobOptions) -> None:
-        """Learn the capacity of the endpoint of an image being taken in, on a thread of its own,
-        so the cycle that admits the image's first region finds it known."""
-        self._measure_ahead(scheduling_key(request), request.image_processor, target_variant(request))
+    def taking_in(self, request: JobOptions) -> None:
+        """An image of ``request`` is being taken in: learn its endpoint's capacity on a thread of
+        its own, so the cycle that admits the image's first region finds it known, and have the
+        next cycle read that endpoint's rows along with the counters."""
+        key = scheduling_key(request)
+        self._taken_in = key
+        self._measure_ahead(key, request.image_processor, target_variant(request))
 
     def _measure_ahead(self, key: str, processor: ImageProcessor, variant: str | None) -> None:
         """Ask for the capacity of ``key`` on a thread of its own, unless this worker asked within
@@ -259,6 +266,7 @@ class ScheduledRegions:
         claim and shares its permits, so the endpoint's calls go on without a gap."""
         now = self._clock()
         handing = self._handing_over()
+        rows_ahead = self._rows_ahead()
         real = {load.key: load for load in self._schedule.loads() if load.pending > 0}
         for load in real.values():  # keys not measured yet, at once: the cycle waits for those it needs
             processor, variant = _processor_of(load, report=False)
@@ -285,7 +293,8 @@ class ScheduledRegions:
             if not room and not look_for_expired:
                 continue
             source = handing.get(load.key)
-            for row in self._schedule.rows(load.key, ROWS_PER_LOOK):
+            rows = rows_ahead.pop(load.key, None)
+            for row in rows.result() if rows is not None else self._schedule.rows(load.key, ROWS_PER_LOOK):
                 if not claimable(row, now):
                     continue
                 units = region_units(self._settings.tile_workers, row.tiles, target)
@@ -305,6 +314,14 @@ class ScheduledRegions:
             if claims >= CLAIMS_PER_CYCLE:
                 return None
         return None
+
+    def _rows_ahead(self) -> dict[str, Future[list[WorkRow]]]:
+        """The rows of the key whose image the loop just took in, read while the counters are: the
+        worker that took it in usually starts its first region (it knows its capacity)."""
+        key, self._taken_in = self._taken_in, None
+        if key is None:
+            return {}
+        return {key: call_ahead(partial(self._schedule.rows, key, ROWS_PER_LOOK), f"rows-{key}")}
 
     def _claim(
         self, row: WorkRow, units: int, target: int, lease_s: float, now: float, source: _Held | None

@@ -106,7 +106,8 @@ def build_worker(
     clients = AwsClients(settings, max_pool_connections=settings.tile_workers + 8)
     dynamodb, sqs = clients.client("dynamodb"), clients.client("sqs")
     if settings.scheduler_throttling_enabled:
-        clients.client("sagemaker")  # capacities are measured with it: built now, not in the first cycle
+        for service in ("sagemaker", "sagemaker-runtime"):  # built now, not in the first cycle and region
+            clients.client(service)
     policy = HttpCallPolicy.from_settings(settings)
     intake = RequestIntake.from_settings(settings)
     http_client = HttpModelClient(
