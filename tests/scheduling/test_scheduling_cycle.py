@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import random
 import threading
-import time
 from dataclasses import dataclass
 
 from handler_requests import image_request
@@ -302,27 +301,6 @@ def test_an_endpoints_capacity_is_learned_on_a_thread_of_its_own_while_its_image
     worker.taking_in(request)
     join_capacity_threads()
     assert capacity.asked == [("ep", "capacity-ep")] * 2
-
-
-def test_a_cycle_learns_the_capacity_of_every_endpoint_with_waiting_work_at_once() -> None:
-    """Measuring one endpoint after another would make the cycle wait for each in turn."""
-    capacity = AskedCapacity()
-    setup = Bench(InMemoryRegionSchedule(), ManualClock(), RecordedEvents(), capacity)
-    for endpoint in ("a", "b", "c"):
-        add_job(setup.schedule, endpoint, f"job-{endpoint}", 1)
-    worker = setup.worker("w")
-    cycle = threading.Thread(target=worker.cycle, args=(LEASE_S,))
-
-    cycle.start()
-    deadline = time.monotonic() + 5
-    while len(ahead := {name for name, thread in capacity.asked if thread.startswith("capacity-")}) < 3:
-        assert time.monotonic() < deadline, f"only {ahead} asked for while none answered"
-        time.sleep(0.01)
-    capacity.answer.set()
-    cycle.join(5)
-    join_capacity_threads()
-
-    assert sum(load.used for load in setup.schedule.loads()) == 4  # and the cycle admitted a region
 
 
 class SlowFor(FixedCapacity):

@@ -105,7 +105,7 @@ class ScheduledRegions:
         self._taken_in: str | None = None
         """The key of the image the loop took in last, whose rows the next cycle reads at once."""
         self._measured: dict[str, float] = {}
-        """When this worker started learning each key's capacity ahead."""
+        """When this worker started learning each key's capacity ahead (an image of it taken in)."""
         self._learned: dict[str, float] = {}
         """When this worker last had each key's capacity (its port keeps it CAPACITY_CACHE_SECONDS)."""
         self._lock = threading.Lock()
@@ -114,36 +114,35 @@ class ScheduledRegions:
 
     def taking_in(self, request: JobOptions) -> None:
         """An image of ``request`` is being taken in: learn its endpoint's capacity on a thread of
-        its own, so the cycle that admits the image's first region finds it known, and have the
-        next cycle read that endpoint's rows along with the counters."""
-        key = scheduling_key(request)
-        self._taken_in = key
-        self._measure_ahead(key, request.image_processor, target_variant(request))
-
-    def _measure_ahead(self, key: str, processor: ImageProcessor, variant: str | None) -> None:
-        """Ask for the capacity of ``key`` on a thread of its own, unless this worker asked within
-        CAPACITY_CACHE_SECONDS (DescribeEndpoint and ListTags, cached that long; a cycle that needs
-        it while it is being learned waits for that answer instead of asking again)."""
+        its own (unless this worker did within CAPACITY_CACHE_SECONDS), so the cycle that admits
+        the image's first region finds it known, and have the next cycle read that endpoint's rows
+        along with the counters."""
+        processor, variant = request.image_processor, target_variant(request)
         if processor.type.value not in SCHEDULED_ENDPOINT_TYPES:
             return
+        key = scheduling_key(request)
         now = self._clock()
         with self._lock:
+            self._taken_in = key
             if now - self._measured.get(key, -math.inf) < self._settings.capacity_cache_s:
                 return
             self._measured[key] = now
+        threading.Thread(
+            target=self._measure, args=(key, processor, variant), name=f"capacity-{key}", daemon=True
+        ).start()
 
-        def measure() -> None:
-            try:
-                self._capacity.concurrency(processor, variant)
-            except Exception:  # the cycle measures it again, and reports what fails
-                logger.exception("could not learn the capacity of endpoint %s ahead", key)
-                with self._lock:
-                    self._measured.pop(key, None)
-                return
+    def _measure(self, key: str, processor: ImageProcessor, variant: str | None) -> None:
+        """Learn the capacity of ``key`` (DescribeEndpoint and ListTags, cached by the port; a cycle
+        that needs it meanwhile waits for this answer instead of asking again)."""
+        try:
+            self._capacity.concurrency(processor, variant)
+        except Exception:  # the cycle measures it again, and reports what fails
+            logger.exception("could not learn the capacity of endpoint %s ahead", key)
             with self._lock:
-                self._learned[key] = self._clock()
-
-        threading.Thread(target=measure, name=f"capacity-{key}", daemon=True).start()
+                self._measured.pop(key, None)
+            return
+        with self._lock:
+            self._learned[key] = self._clock()
 
     # --- the loop's work queue ---------------------------------------------------------------
     def receive(self, *, wait_s: int, visibility_s: int, max_messages: int = 1) -> list[QueueMessage]:
@@ -268,10 +267,6 @@ class ScheduledRegions:
         handing = self._handing_over()
         rows_ahead = self._rows_ahead()
         real = {load.key: load for load in self._schedule.loads() if load.pending > 0}
-        for load in real.values():  # keys not measured yet, at once: the cycle waits for those it needs
-            processor, variant = _processor_of(load, report=False)
-            if load.waiting > 0 and load.key not in self._measured and processor is not None:
-                self._measure_ahead(load.key, processor, variant)
         loads = [_freed(load, handing.get(key)) for key, load in real.items()]
         self.work_waiting = any(load.waiting > 0 for load in loads)
         targets: dict[str, int] = {}
@@ -318,7 +313,8 @@ class ScheduledRegions:
     def _rows_ahead(self) -> dict[str, Future[list[WorkRow]]]:
         """The rows of the key whose image the loop just took in, read while the counters are: the
         worker that took it in usually starts its first region (it knows its capacity)."""
-        key, self._taken_in = self._taken_in, None
+        with self._lock:
+            key, self._taken_in = self._taken_in, None
         if key is None:
             return {}
         return {key: call_ahead(partial(self._schedule.rows, key, ROWS_PER_LOOK), f"rows-{key}")}
@@ -384,13 +380,11 @@ def _freed(load: EndpointLoad, source: _Held | None) -> EndpointLoad:
     return load if source is None else dataclasses.replace(load, used=load.used - source.lease.units)
 
 
-def _processor_of(load: EndpointLoad, *, report: bool = True) -> tuple[ImageProcessor | None, str | None]:
-    """The processor and variant its adder described for the key (None if unreadable, logged
-    when ``report``)."""
+def _processor_of(load: EndpointLoad) -> tuple[ImageProcessor | None, str | None]:
+    """The processor and variant its adder described for the key (None if unreadable)."""
     try:
         described = json.loads(load.processor)
         return ImageProcessor.model_validate(described["processor"]), described.get("variant")
     except (ValueError, KeyError, TypeError):
-        if report:
-            logger.error("endpoint %s: cannot read how to measure its capacity: %r", load.key, load.processor)
+        logger.error("endpoint %s: cannot read how to measure its capacity: %r", load.key, load.processor)
         return None, None
