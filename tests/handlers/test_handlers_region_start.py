@@ -1,5 +1,6 @@
 """A region's start on fakes: its row is marked, its image's start time read and its image opened
-at once, not one after another; the start time is read once per image, and a failed read again."""
+at once, not one after another; the start time is read once per image (never on the worker that
+took the image in), and a failed read again."""
 
 from __future__ import annotations
 
@@ -73,3 +74,23 @@ def test_a_failed_read_of_an_images_start_time_is_raised_and_tried_again() -> No
         starts.started_at("img")
     assert starts.started_at("img") == 1700000000.0
     assert starts.started_at("img") == 1700000000.0 and answers == []
+
+
+def test_the_worker_that_took_the_image_in_does_not_read_its_start_time_again(
+    fakes: FakeContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image_handler, region_handler = pair(fakes)
+    read: list[str] = []
+    get_job = fakes.jobs.get
+
+    def reading(image_id: str) -> Any:
+        read.append(image_id)
+        return get_job(image_id)
+
+    monkeypatch.setattr(fakes.jobs, "get", reading)
+    image_handler.process_image_request(image_request(), "http")  # the first region is processed
+    for body in fakes.region_queue.take_all()[:2]:
+        region_handler.handle(RegionRequest.model_validate_json(body))
+
+    assert read == []
+    assert len(fakes.events.of_type(RegionCompleted)) == 3

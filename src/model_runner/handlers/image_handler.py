@@ -113,6 +113,7 @@ class ImageRequestHandler:
             return
         if record.status.is_terminal:
             return
+        self.region_request_handler.job_starts.know(image_id, record.started_at)  # its regions' features
         requests = [
             RegionRequest.for_region(image_request, image_url, region, request_type) for region in regions
         ]

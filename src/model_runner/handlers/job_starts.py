@@ -2,8 +2,9 @@
 
 A region's features carry the time its image was accepted (the row's start time, written once when
 the image is taken in, never changed). Reading it when the first features are written adds a round
-trip to every region's start; read while the region's own row and image are being opened, and kept
-for the image's next regions, it costs none.
+trip to every region's start; known from the intake on the worker that took the image in, read
+while the region's own row and image are being opened on the others, and kept for the image's next
+regions, it costs none.
 """
 
 from __future__ import annotations
@@ -27,6 +28,14 @@ class JobStarts:
         self._kept = kept
         self._reads: OrderedDict[str, Future[float]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def know(self, image_id: str, started_at: float) -> None:
+        """The start time of ``image_id``, known already (this worker accepted the image)."""
+        future: Future[float] = Future()
+        future.set_result(started_at)
+        with self._lock:
+            self._reads[image_id] = future
+            self._keep_within()
 
     def ahead(self, image_id: str) -> None:
         """Start reading the start time of ``image_id`` unless it is known or being read."""
@@ -52,6 +61,9 @@ class JobStarts:
                 return future
             future = call_ahead(lambda: self._read(image_id), f"job-start-{image_id[:24]}")
             self._reads[image_id] = future
-            while len(self._reads) > self._kept:
-                self._reads.popitem(last=False)
+            self._keep_within()
             return future
+
+    def _keep_within(self) -> None:
+        while len(self._reads) > self._kept:
+            self._reads.popitem(last=False)

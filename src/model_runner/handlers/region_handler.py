@@ -46,7 +46,8 @@ class RegionRequestHandler:
 
     def __init__(self, context: HandlerContext) -> None:
         self.context = context
-        self._job_starts = JobStarts(lambda image_id: self.context.jobs.get(image_id).started_at)
+        self.job_starts = JobStarts(lambda image_id: self.context.jobs.get(image_id).started_at)
+        """When the images of this worker's regions were accepted (their features say it)."""
 
     @property
     def image_completion(self) -> ImageCompletion:
@@ -89,7 +90,7 @@ class RegionRequestHandler:
         """The region's image, and its row marked in progress: the row's update, the read of when
         its image was accepted (for its features) and the opening of the image go on at once."""
         image_id, region_id = region_request.image_id, region_request.region_id
-        self._job_starts.ahead(image_id)
+        self.job_starts.ahead(image_id)
         started = call_ahead(
             partial(self.context.regions.start_region, image_id, region_id, region_details(region_request)),
             f"start-{region_id[-24:]}",
@@ -185,7 +186,7 @@ class RegionRequestHandler:
 
     def feature_writer(self, region_request: RegionRequest, raster_dataset: Image) -> FeatureWriter:
         """The writer of the output features of the region's image."""
-        started_at = self._job_starts.started_at(region_request.image_id)
+        started_at = self.job_starts.started_at(region_request.image_id)
         return FeatureWriter.of(
             raster_dataset,
             region_request,
