@@ -474,3 +474,72 @@ def test_taking_an_image_in_tells_the_scheduler_its_endpoint_before_its_handler_
     assert running.poll_once()
 
     assert happened == ["taking in ep/blue", ("job-1", "sm_endpoint")]
+
+
+class CycleRecording(FakeQueue):
+    """A schedule with nothing to claim whose cycles are recorded (or fail, with ``error``)."""
+
+    work_waiting = False
+
+    def __init__(self, happened: list[Any], error: Exception | None = None) -> None:
+        super().__init__()
+        self.happened = happened
+        self.error = error
+
+    def taking_in(self, request: Any) -> None:
+        pass
+
+    def receive(self, *, wait_s: int, visibility_s: int, max_messages: int = 1) -> list[QueueMessage]:
+        self.happened.append("cycle")
+        if self.error is not None:
+            raise self.error
+        return []
+
+
+class DeletionRecording(FakeQueue):
+    def __init__(self, messages: list[QueueMessage], happened: list[Any]) -> None:
+        super().__init__(messages)
+        self.happened = happened
+
+    def delete(self, message: QueueMessage) -> None:
+        self.happened.append("deleted")
+        super().delete(message)
+
+
+def scheduled_worker(images: FakeQueue, selector: Selector, schedule: FakeQueue, tmp_path: Any) -> Worker:
+    return Worker(
+        load_settings({**ENV, "LIVENESS_FILE": str(tmp_path / "alive")}),
+        images,  # type: ignore[arg-type]
+        FakeQueue(),  # type: ignore[arg-type]
+        selector,  # type: ignore[arg-type]
+        FakeCompletion(),  # type: ignore[arg-type]
+        EventBus(),
+        threading.Event(),
+        scheduled=schedule,  # type: ignore[arg-type]
+    )
+
+
+def test_the_cycle_after_an_image_is_taken_in_runs_before_its_message_is_settled(tmp_path: Any) -> None:
+    """The new job's first region may start while the image's events go out and its message is
+    deleted, not after."""
+    selector = Selector()
+    happened = selector.processed
+    request = {**REQUEST, "imageProcessor": {"name": "ep", "type": "SM_ENDPOINT"}}
+    images = DeletionRecording([message(request)], happened)
+
+    assert scheduled_worker(images, selector, CycleRecording(happened), tmp_path).poll_once()
+
+    assert happened == [("job-1", "sm_endpoint"), "cycle", "deleted"]  # one cycle, no second one
+
+
+def test_a_cycle_failing_after_an_image_is_taken_in_is_not_the_images_failure(tmp_path: Any) -> None:
+    selector = Selector()
+    happened = selector.processed
+    request = {**REQUEST, "imageProcessor": {"name": "ep", "type": "SM_ENDPOINT"}}
+    images = DeletionRecording([message(request)], happened)
+    schedule = CycleRecording(happened, RuntimeError("a bug in the cycle"))
+
+    assert scheduled_worker(images, selector, schedule, tmp_path).poll_once()
+
+    assert happened == [("job-1", "sm_endpoint"), "cycle", "deleted"]
+    assert images.released == [] and images.dead_lettered == []

@@ -2,8 +2,9 @@
 
 Regions come first, so images already started finish before new ones begin. With the scheduler on
 (docs/scheduling.md), a waiting image message is taken first (its intake only adds its regions to
-the schedule), then the region the cycle admits, then region messages (asynchronous endpoints),
-then the image queue's long poll. A scheduled region runs on its own thread
+the schedule, and the cycle that may start its first region runs at once, before the image's
+events are delivered and its message deleted), then the region the cycle admits, then region
+messages (asynchronous endpoints), then the image queue's long poll. A scheduled region runs on its own thread
 (:mod:`model_runner.worker.overlapped_regions`): the loop takes images in while it sends its tiles
 and admits the next region once it is down to its last ones, while it finishes. While a message
 is processed its visibility is extended (heartbeat) as long as its work makes progress, so a long
@@ -39,15 +40,12 @@ from model_runner.aws.sqs import MessageQueue, QueueMessage
 from model_runner.backoff import Backoff
 from model_runner.config import WorkerSettings
 from model_runner.errors import (
-    DeferredError,
     InvalidRequestError,
     ModelRunnerError,
-    QueueAction,
     UnreadableMessageError,
 )
 from model_runner.events import EventBus
 from model_runner.handlers.image_completion import ImageCompletion
-from model_runner.handlers.tile_work import failure_reason
 from model_runner.registry import HandlerSelector, select_request_type
 from model_runner.worker.failures import MessageFailures
 from model_runner.worker.heartbeat import heartbeat
@@ -57,7 +55,7 @@ from model_runner.worker.memory import release_free_memory
 from model_runner.worker.overlapped_regions import OverlappedRegions
 from model_runner.worker.progress import ProgressMonitor
 from model_runner.worker.scheduler import ScheduledRegions
-from model_runner.worker.settlement import Settlement
+from model_runner.worker.settlement import FailMessage, Settlement
 from model_runner.worker.work_queue import WorkQueue
 
 logger = logging.getLogger(__name__)
@@ -67,15 +65,10 @@ POLL_WAIT_S = 2
 an idle worker takes a new image at once, and a region message waits at most this long."""
 EVENT_FLUSH_S = 30.0
 """How long a settled message waits for its events to reach the observers (status to SNS)."""
-MAX_RETRY_DELAY_S = 900
-"""Longest wait before a message that failed is offered again (SQS allows 12 hours)."""
 LONG_POLL = -1
 """The wait of the image queue's receive, decided when it comes: long unless capacity is awaited."""
 RECEIVE_BACKOFF = Backoff(max_attempts=1, base_s=1.0, cap_s=30.0)
 """Waits between failed receives: 1 s doubling to 30 s, with jitter."""
-
-FailMessage = Callable[[QueueMessage, str], bool]
-"""Records the images of a message FAILED with a reason; False when it names no job."""
 
 
 class Worker:
@@ -108,7 +101,11 @@ class Worker:
         self._request_type = request_type
         self._liveness = Liveness(settings.liveness_file)
         self.progress = progress or ProgressMonitor(settings.stall_timeout_s)
-        self._settlement = Settlement(Backoff(max_attempts=5, base_s=0.5, cap_s=8.0, sleep=self._pause))
+        self._settlement = Settlement(
+            Backoff(max_attempts=5, base_s=0.5, cap_s=8.0, sleep=self._pause),
+            max_receives=settings.max_receives,
+            retry_base_s=settings.throttling_retry_timeout_s,
+        )
         self._receive_failures = 0
         self._in_hand: dict[str, tuple[WorkQueue, QueueMessage]] = {}
         self._in_hand_lock = threading.Lock()
@@ -135,40 +132,52 @@ class Worker:
 
         With the scheduler, a waiting image is taken in first, without waiting (intake only adds
         rows, and the cycle can weigh a job only once its rows are there: a small job must not wait
-        in the image queue behind regions); then the cycle may admit a region, which runs on its
-        own thread. While it sends its tiles the loop goes on taking images in, and runs the next
+        in the image queue behind regions), and a cycle follows at once; without an image, the
+        cycle alone. The region a cycle admits runs on its own thread. While it sends its tiles the loop goes on taking images in, and runs the next
         cycle as soon as its last tiles are on their way. While regions are in hand, only their
         work counts as progress: a poll or another message does not keep a stuck region's lease."""
         if not self._overlapped.in_hand():
             self.progress.mark()
             self._liveness.touch()
+        take_in = self.handle_image_message
         if (scheduled := self._scheduled) is not None:
-            took = self._take(self._image_queue, self.handle_image_message, self._fail_image, 0)
+            take_in = partial(self._take_in, scheduled)
+            took = self._take(self._image_queue, take_in, self._fail_image, 0)
             if took is None:
                 return False
-            if self._overlapped.sending():
+            if took or self._overlapped.sending():  # an image taken in is followed by a cycle
                 if not took:
                     self._overlapped.wait_for_next(min(POLL_WAIT_S, self._settings.queue_wait_s))
                 return took
             admitted = self._admit(scheduled)
             if admitted is None:
                 return False
-            if took or admitted or self._shutdown.is_set():
-                return took or admitted
+            if admitted or self._shutdown.is_set():
+                return admitted
         for queue, handle, fail, wait in (
             (self._region_queue, self.handle_region_message, self._fail_region, 0),
-            (self._image_queue, self.handle_image_message, self._fail_image, LONG_POLL),
+            (self._image_queue, take_in, self._fail_image, LONG_POLL),
         ):
             taken = self._take(queue, handle, fail, wait)
             if taken is None:
                 return False
-            if taken and scheduled is not None and queue is self._image_queue:
-                self._admit(scheduled)  # the new job's first region starts at once on an idle worker
             if taken or self._shutdown.is_set():
                 return bool(taken)
         if self._work_waits_for_capacity():
             self._shutdown.wait(self._settings.scheduler_poll_s)
         return False
+
+    def _take_in(self, scheduled: ScheduledRegions, message: QueueMessage) -> None:
+        """Take an image in, then run the cycle that may start its first region at once (on an idle
+        endpoint): delivering the image's events and deleting its message follow meanwhile. The
+        cycle's faults are not the image's."""
+        self.handle_image_message(message)
+        try:
+            self._admit(scheduled)
+        except Exception:
+            logger.exception(
+                "the cycle after taking in message %s failed; the loop goes on", message.message_id
+            )
 
     def _admit(self, scheduled: ScheduledRegions) -> bool | None:
         """Run a scheduling cycle and start the region it admits, unless a region of this worker
@@ -299,7 +308,7 @@ class Worker:
             if error is None:
                 self._settlement.delete(queue, message)
             else:
-                self._settle_failure(queue, message, error, fail)
+                self._settlement.after_failure(queue, message, error, fail)
         finally:
             with self._in_hand_lock:
                 self._in_hand.pop(message.receipt_handle, None)
@@ -328,51 +337,6 @@ class Worker:
             logger.exception("unexpected failure on message %s", message.message_id)
             return error
         return None
-
-    def _settle_failure(
-        self, queue: WorkQueue, message: QueueMessage, error: Exception, fail: FailMessage
-    ) -> None:
-        action = error.action if isinstance(error, ModelRunnerError) else QueueAction.RETRY
-        if isinstance(error, DeferredError):
-            logger.info("message %s given back for %s s: %s", message.message_id, error.delay_s, error)
-            self._settlement.release(queue, message, error.delay_s)
-        elif action is QueueAction.DEAD_LETTER:
-            logger.error("message %s cannot be processed: %s", message.message_id, error)
-            self._settlement.dead_letter(queue, message)
-        elif action is QueueAction.FAIL_JOB:
-            self._give_up(queue, message, str(error), fail)
-        elif message.receive_count >= self._settings.max_receives:
-            last = failure_reason(error)
-            if not isinstance(error, ModelRunnerError):
-                last = f"internal error: {last}"
-            reason = f"failed on each of {message.receive_count} attempts; the last: {last}"
-            self._give_up(queue, message, reason, fail)
-        else:
-            delay = min(
-                MAX_RETRY_DELAY_S,
-                self._settings.throttling_retry_timeout_s * 2 ** (message.receive_count - 1),
-            )
-            logger.warning("message %s will be retried in %s s: %s", message.message_id, delay, error)
-            self._settlement.release(queue, message, delay)
-
-    def _give_up(self, queue: WorkQueue, message: QueueMessage, reason: str, fail: FailMessage) -> None:
-        """Record the message's images FAILED with ``reason`` and delete it (dead-letter it when it
-        names no job); if the failure cannot be recorded now, leave the message to come back."""
-        try:
-            recorded = fail(message, reason)
-        except ModelRunnerError as error:
-            logger.error(
-                "cannot record the failure of message %s now (%s); it will come back",
-                message.message_id,
-                error,
-            )
-            return
-        if recorded:
-            logger.error("message %s failed its job: %s", message.message_id, reason)
-            self._settlement.delete(queue, message)
-        else:
-            logger.error("message %s failed and names no job: %s", message.message_id, reason)
-            self._settlement.dead_letter(queue, message)
 
     def _fail_image(self, message: QueueMessage, reason: str) -> bool:
         return self._failures.fail_image_request(message.body, reason)
