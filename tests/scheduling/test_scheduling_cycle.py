@@ -373,3 +373,28 @@ def test_the_cycle_after_an_image_is_taken_in_reads_its_endpoints_rows_with_the_
     assert lease is not None and lease.key == "ep"
     assert sorted(schedule.met) == ["loads", "rows"]
     join_capacity_threads()
+
+
+def test_a_cycle_that_can_start_an_idle_endpoint_does_not_measure_the_busy_ones() -> None:
+    """An idle endpoint's load (0) is below any busy one's, whatever their capacity."""
+    capacity = SlowFor({"busy"})
+    setup = Bench(InMemoryRegionSchedule(), ManualClock(), RecordedEvents(), capacity)
+    add_job(setup.schedule, "idle", "job-idle", 2)
+    add_job(setup.schedule, "busy", "job-busy", 2)
+    row = setup.schedule.rows("busy", 25)[0]
+    assert isinstance(setup.schedule.claim(row, "other", 4, 100, LEASE_S, setup.clock()), Lease)
+    asked: list[str] = []
+    measure = capacity.concurrency
+
+    def asking(processor: ImageProcessor, variant: str | None = None) -> int:
+        asked.append(processor.name)
+        return measure(processor, variant)
+
+    capacity.concurrency = asking  # type: ignore[method-assign]
+    try:
+        lease = setup.worker("w").cycle(LEASE_S)
+    finally:
+        capacity.answer.set()
+
+    assert lease is not None and lease.key == "idle"
+    assert "busy" not in asked

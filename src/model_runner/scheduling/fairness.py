@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from model_runner.scheduling.work import EndpointLoad, WorkRow
 
@@ -13,18 +13,22 @@ def order_endpoints(
     target_of: Callable[[str], int],
     rng: random.Random | None = None,
     known: Callable[[str], bool] = lambda key: True,
-) -> list[EndpointLoad]:
+) -> Iterator[EndpointLoad]:
     """The keys with waiting work, least loaded first (``used / target``); among equals, those whose
     target is ``known`` first (the others must be measured before a claim), then in random order,
     so that workers looking at the same moment spread over them. An idle key's load is 0 whatever
-    its target, so its target is not asked for (measuring an endpoint may take calls)."""
+    its target, and less than any other's: the idle keys come first, and the targets of the others
+    are asked for only once the caller wants more (measuring an endpoint may take calls)."""
     draw = rng or random
     waiting = [load for load in loads if load.waiting > 0]
-    keyed = [
-        (load.used / target_of(load.key) if load.used else 0.0, not known(load.key), draw.random(), load)
+    idle = [(0.0, not known(load.key), draw.random(), load) for load in waiting if not load.used]
+    yield from (entry[-1] for entry in sorted(idle, key=lambda entry: entry[:3]))
+    busy = [
+        (load.used / target_of(load.key), not known(load.key), draw.random(), load)
         for load in waiting
+        if load.used
     ]
-    return [entry[-1] for entry in sorted(keyed, key=lambda entry: entry[:3])]
+    yield from (entry[-1] for entry in sorted(busy, key=lambda entry: entry[:3]))
 
 
 def has_room(load: EndpointLoad, units: int, target: int) -> bool:

@@ -133,9 +133,10 @@ class Worker:
         With the scheduler, a waiting image is taken in first, without waiting (intake only adds
         rows, and the cycle can weigh a job only once its rows are there: a small job must not wait
         in the image queue behind regions), and a cycle follows at once; without an image, the
-        cycle alone. The region a cycle admits runs on its own thread. While it sends its tiles the loop goes on taking images in, and runs the next
-        cycle as soon as its last tiles are on their way. While regions are in hand, only their
-        work counts as progress: a poll or another message does not keep a stuck region's lease."""
+        cycle alone. The region a cycle admits runs on its own thread. While it sends its tiles the
+        loop goes on taking images in, and runs the next cycle as soon as its last tiles are on
+        their way. While regions are in hand, only their work counts as progress: a poll or
+        another message does not keep a stuck region's lease."""
         if not self._overlapped.in_hand():
             self.progress.mark()
             self._liveness.touch()

@@ -12,6 +12,7 @@ docs/scheduling.md for the design.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import logging
 import math
@@ -277,9 +278,9 @@ class ScheduledRegions:
             return targets[key]
 
         ordered = order_endpoints(loads, target_of, self._rng, known=lambda key: self._knows(key, now))
-        ordered += [load for load in loads if load.waiting == 0 and load.leased > 0]
+        expiring = [load for load in loads if load.waiting == 0 and load.leased > 0]
         claims = 0
-        for load in ordered:
+        for load in itertools.chain(ordered, expiring):
             target = target_of(load.key)
             room = has_room(load, min(self._settings.tile_workers, target), target)
             look_for_expired = self._expiry_check_due(load.key, now, lease_s)
