@@ -343,7 +343,8 @@ class ScheduledRegions:
     def _target(self, load: EndpointLoad) -> int:
         processor, variant = _processor_of(load)
         capacity = self._capacity.concurrency(processor, variant) if processor is not None else 1
-        self._learned[load.key] = self._clock()
+        with self._lock:
+            self._learned[load.key] = self._clock()
         return target_capacity(capacity, self._settings.capacity_target_percentage)
 
     def _knows(self, key: str, now: float) -> bool:
