@@ -147,7 +147,16 @@ def _remote_pipeline(
         "s3_latency_ms": args.s3_latency_ms,
         **{
             f"s3_{name}": remote[name]
-            for name in ("status", "tiles", "seconds", "tiles_per_s", "peak_rss_mib", "warm_up_seconds")
+            for name in (
+                "status",
+                "tiles",
+                "seconds",
+                "tiles_per_s",
+                "cpu_s",
+                "servers_cpu_s",
+                "peak_rss_mib",
+                "warm_up_seconds",
+            )
         },
         "s3_to_local": round(remote["tiles_per_s"] / local["tiles_per_s"], 3)
         if local["tiles_per_s"]
