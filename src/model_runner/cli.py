@@ -192,6 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--boxes-per-tile", type=int, metavar="N", help="flood model: boxes found in every tile (default 10)"
     )
     bench.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="times the pipeline and the bare loop are measured in turn; figures are the rounds' medians",
+    )
+    bench.add_argument(
         "--s3-latency-ms",
         type=float,
         metavar="L",

@@ -72,7 +72,7 @@ def test_demo_takes_a_request_file_and_an_image_and_fails_partially_with_the_fai
 
 def test_bench_reports_pipeline_and_bare_loop_rates_measured_in_one_run(tmp_path: Path) -> None:
     status, figures, _ = run(
-        "bench", "--size", "1024", "--workers", "2", "--s3-latency-ms", "20", cwd=tmp_path
+        "bench", "--size", "1024", "--workers", "2", "--s3-latency-ms", "20", "--rounds", "2", cwd=tmp_path
     )
 
     assert status == 0
@@ -89,6 +89,10 @@ def test_bench_reports_pipeline_and_bare_loop_rates_measured_in_one_run(tmp_path
         assert figures[key] > 0, key
     assert figures["s3_status"] == "SUCCESS" and figures["s3_latency_ms"] == 20
     assert figures["s3_tiles_per_s"] > 0 and figures["s3_to_local"] > 0
+    rounds = figures["rounds"]
+    assert len(rounds) == 2 and all(measured["tiles"] == 9 for measured in rounds)
+    ratios = sorted(measured["pipeline_to_raw"] for measured in rounds)
+    assert figures["pipeline_to_raw"] == pytest.approx(sum(ratios) / 2, abs=0.001)  # their median
 
 
 @pytest.mark.parametrize("mode", ["sm", "async"])

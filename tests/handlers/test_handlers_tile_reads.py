@@ -4,10 +4,12 @@ row of tiles instead of one per tile, and a band that fails leaves only its fail
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
 from handler_requests import IMAGE_URL
+from in_flight import InFlight
 
 from model_runner.errors import ImageUnavailableError
 from model_runner.handlers.ports import Image
@@ -139,3 +141,29 @@ def test_an_unreachable_image_is_raised_at_once_not_read_again_tile_by_tile(fake
             banded.read(tiles[6])
 
     assert tiles[6].window not in image.windows  # only bands were read
+
+
+class SlowImage(CountingImage):
+    """Each read takes a while, as a band on S3 waits for its first byte; counts reads under way."""
+
+    def __init__(self, image: Image) -> None:
+        super().__init__(image)
+        self.in_flight = InFlight()
+
+    def read(self, window: Window) -> np.ndarray:  # type: ignore[type-arg]
+        with self.in_flight:
+            time.sleep(0.02)
+            return super().read(window)
+
+
+@pytest.mark.parametrize(("at_once", "expected"), [(1, 1), (2, 2), (4, 3)])  # 4: only 1 + ahead in hand
+def test_bands_are_read_as_many_at_once_as_asked(fakes: FakeContext, at_once: int, expected: int) -> None:
+    plain = fakes.images.get(IMAGE_URL)
+    image = SlowImage(plain)
+    tiles = grid(tile=64, overlap=0, width=512, height=448)  # 7 rows of tiles, one band each
+
+    with BandedReads(image, tiles, ReadArrangement(ahead=2, at_once=at_once)) as banded:  # type: ignore[arg-type]
+        for tile in tiles:
+            np.testing.assert_array_equal(banded.read(tile), plain.read(tile.window))
+
+    assert image.in_flight.most == expected

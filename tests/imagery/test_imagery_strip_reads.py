@@ -3,6 +3,9 @@ cut on the image's block edges."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from pathlib import Path
 
@@ -48,6 +51,42 @@ def test_strips_cover_the_window_in_order_each_on_block_edges(
     reads.close()
 
 
+def test_each_lane_reads_on_handles_of_its_own_while_another_lane_reads() -> None:
+    opened: list[object] = []
+
+    def open_handle() -> object:
+        opened.append(object())
+        return opened[-1]
+
+    reads = StripReads(open_handle, 2, 256, lanes=2)  # type: ignore[arg-type]
+    all_at_once = threading.Barrier(4, timeout=5)  # both lanes' two strips
+    used: list[tuple[int, int, object]] = []
+
+    def read_a_window() -> None:
+        with reads.lane() as lane:
+
+            def piece(index: int) -> Callable[[object], None]:
+                def read(handle: object) -> None:
+                    used.append((lane, index, handle))
+                    all_at_once.wait()
+
+                return read
+
+            second = reads.submit(lane, 1, piece(1))  # type: ignore[arg-type]
+            reads.run(lane, 0, piece(0))  # type: ignore[arg-type]
+            second.result()
+
+    readers = [threading.Thread(target=read_a_window) for _ in range(2)]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join()
+    reads.close()
+
+    assert sorted((lane, index) for lane, index, _ in used) == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert len(opened) == len({id(handle) for _, _, handle in used}) == 4
+
+
 @pytest.fixture(scope="module")
 def image_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("strips")
@@ -73,6 +112,29 @@ def test_an_image_on_s3_read_in_strips_gives_the_pixels_of_one_read(image_folder
     ):
         for window, pixels in zip(windows, expected, strict=True):
             np.testing.assert_array_equal(image.read(window), pixels)
+
+
+@pytest.mark.e2e
+def test_windows_read_at_once_on_their_own_lanes_give_the_pixels_of_one_read(image_folder: Path) -> None:
+    windows = [Window(0, top, 2048, 300) for top in range(0, 1700, 240)]
+    with open_image(str(image_folder / "bench-2048.tif")) as local:
+        expected = [local.read(window) for window in windows]
+
+    with (
+        ObjectServer(image_folder, IMAGES_BUCKET, latency_ms=10) as server,
+        open_image(
+            f"s3://{IMAGES_BUCKET}/bench-2048.tif",
+            credentials=S3Credentials("a", "b"),
+            s3_endpoint=server.url,
+            strips=2,
+            reads_at_once=2,
+        ) as image,
+        ThreadPoolExecutor(3) as readers,
+    ):
+        read = list(readers.map(image.read, windows))
+
+    for pixels, wanted in zip(read, expected, strict=True):
+        np.testing.assert_array_equal(pixels, wanted)
 
 
 @pytest.mark.e2e

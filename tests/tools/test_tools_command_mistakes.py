@@ -114,6 +114,7 @@ def test_demo_mistakes_stop_before_anything_starts(
         (["--mode", "sm"], "--mode sm: bench measures HTTP models only"),
         (["--overlap", "600"], "--overlap"),
         (["--s3-latency-ms", "-5"], "--s3-latency-ms -5.0: give 0 to 1000 ms"),
+        (["--rounds", "0"], "--rounds 0: give 1 to 20 rounds"),
     ],
 )
 def test_bench_mistakes(capsys: pytest.CaptureFixture[str], arguments: list[str], expected: str) -> None:

@@ -25,10 +25,11 @@ class ImageReadSettings(BaseSettings):
         ge=0,
         le=8,
         validation_alias="IMAGE_READ_AHEAD",
-        description="Bands of a region's tiles read ahead of the tiles being encoded, on one reader "
-        "thread; a band is a row of consecutive tiles read at once (one or two ranged GETs on S3 "
-        "instead of one or more per tile), so the first-byte latency of S3 is paid per band and "
-        "hidden behind the tiles in work. 0 reads each tile on its own when it is needed.",
+        description="Bands of a region's tiles read ahead of the tiles being encoded, on reader "
+        "threads (IMAGE_READ_BANDS_AT_ONCE); a band is a row of consecutive tiles read at once (one "
+        "or two ranged GETs on S3 instead of one or more per tile), so the first-byte latency of "
+        "S3 is paid per band and hidden behind the tiles in work. 0 reads each tile on its own "
+        "when it is needed.",
     )
     image_read_band_mb: int = Field(
         default=16,
@@ -51,10 +52,22 @@ class ImageReadSettings(BaseSettings):
         "on disk are always read in one piece.",
     )
 
+    image_read_bands_at_once: int = Field(
+        default=1,
+        ge=1,
+        le=4,
+        validation_alias="IMAGE_READ_BANDS_AT_ONCE",
+        description="Bands of an image on S3 or HTTPS read at once (of the IMAGE_READ_AHEAD + 1 "
+        "in hand), each on GDAL handles of its own (one per strip): the next band's requests wait "
+        "out their first-byte latency while the bytes of the one before arrive; worth it where "
+        "the worker has a core to spare, as each lane costs CPU of its own (README, Reading from "
+        "S3). Files on disk are read one band at a time.",
+    )
+
     @property
-    def read_arrangement(self) -> tuple[int, int]:
-        """(bands read ahead, bytes of a band at most)."""
-        return self.image_read_ahead, self.image_read_band_mb * 1024 * 1024
+    def read_arrangement(self) -> tuple[int, int, int]:
+        """(bands read ahead, bytes of a band at most, bands read at once)."""
+        return self.image_read_ahead, self.image_read_band_mb * 1024 * 1024, self.image_read_bands_at_once
 
     @field_validator("image_s3_endpoint_url")
     @classmethod

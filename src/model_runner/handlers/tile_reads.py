@@ -3,8 +3,8 @@
 Read tile by tile, an image on S3 costs a request's first-byte latency (20-50 ms) for every tile,
 on the one thread that also encodes: a few dozen tiles a second. Here the consecutive tiles of a
 row are read as one band (their union window, at most ``band_bytes``), which GDAL fetches in
-one or two large ranged GETs, and one reader thread reads the next ``ahead`` bands while the
-tiles of the current band are cut out, encoded and sent. The pixels are those of the plain
+one or two large ranged GETs, and reader threads read the next ``ahead`` bands, ``at_once`` at a
+time, while the tiles of the current band are cut out, encoded and sent. The pixels are those of the plain
 read; a band that cannot be read is read again tile by tile, so a failure stays the failure of
 the tiles it concerns, except when the image could not be reached: that is raised at once, and
 the region goes back to the queue as before.
@@ -27,11 +27,13 @@ from model_runner.tiling import Tile, Window
 
 @dataclass(frozen=True)
 class ReadArrangement:
-    """How a region's tiles are read: bands of at most ``band_bytes``, ``ahead`` bands early.
+    """How a region's tiles are read: bands of at most ``band_bytes``, ``ahead`` bands early, up
+    to ``at_once`` of them at once (as many as the image serves at once: see ``open_image``).
     ``ahead`` 0 reads each tile on its own when it is needed (the plain read)."""
 
     ahead: int = 2
     band_bytes: int = 32 * 1024 * 1024
+    at_once: int = 1
 
 
 DEFAULT_READS = ReadArrangement()
@@ -82,7 +84,8 @@ class BandedReads:
             for tile in tiles[band.first : band.first + band.count]
         }
         self._reads: dict[int, Future[NDArray[np.generic]]] = {}
-        self._reader = ThreadPoolExecutor(1, thread_name_prefix="band-reader") if self._bands else None
+        readers = min(arrangement.at_once, self._ahead + 1)
+        self._reader = ThreadPoolExecutor(readers, thread_name_prefix="band-reader") if self._bands else None
 
     def read(self, tile: Tile) -> NDArray[np.generic]:
         """The tile's pixels, shaped (bands, rows, columns), as ``image.read`` gives them.

@@ -41,9 +41,11 @@ class ImageCache:
         elevation: ElevationModel | None = None,
         s3_endpoint: str | None = None,
         read_strips: int = 1,
+        reads_at_once: int = 1,
     ) -> None:
         self._credentials = credentials
         self._read_strips = read_strips
+        self._reads_at_once = reads_at_once
         self._s3_endpoint = s3_endpoint or credentials.endpoint_url
         """Images are read from this endpoint when one is given, else from the clients' own."""
         self._locations = locations
@@ -80,6 +82,7 @@ class ImageCache:
                 source_prefixes=self._locations.source_prefixes,
                 elevation=self._elevation,
                 strips=self._read_strips,
+                reads_at_once=self._reads_at_once,
             )
             self.opened += 1
             self._open[key] = source

@@ -84,10 +84,12 @@ def open_image(
     source_prefixes: tuple[str, ...] = (),
     elevation: ElevationModel | None = None,
     strips: int = 1,
+    reads_at_once: int = 1,
 ) -> ImageSource:
     """Open the raster at ``url`` once; ``credentials`` and ``s3_endpoint`` apply to S3 URLs only;
     ``elevation`` is the terrain its sensor model uses; a network image's wide windows are read
-    as up to ``strips`` strips at once (:mod:`~model_runner.imagery.strip_reads`).
+    as up to ``strips`` strips at once, and up to ``reads_at_once`` windows at once
+    (:mod:`~model_runner.imagery.strip_reads`).
 
     Every file GDAL will read (the image, a VRT's sources) is checked to lie in the image's own
     bucket, https host or folder, or under ``source_prefixes`` (``s3://bucket/prefix``), before
@@ -117,7 +119,7 @@ def open_image(
             PATH_OPTION_SCOPES.release(file)
         raise
     source = ImageSource(url, dataset, tuple(scoped), s3_endpoint, files, elevation)
-    if strips > 1 and path.startswith(NETWORK_PREFIXES):
+    if strips * reads_at_once > 1 and path.startswith(NETWORK_PREFIXES):
 
         def same_files(file: str) -> None:
             if file not in files:
@@ -127,7 +129,7 @@ def open_image(
             """A further handle, through the same checks, reading only the files checked at first."""
             return _open_checked(path, url, scope, same_files)[0]
 
-        source.read_in_strips(open_more, strips)
+        source.read_over_network(open_more, strips, reads_at_once)
     return source
 
 
@@ -214,11 +216,11 @@ class ImageSource:
         self._sensor_model_built = False
         self._strips: StripReads | None = None
 
-    def read_in_strips(self, open_more: Callable[[], gdal.Dataset], strips: int) -> None:
-        """Read wide windows as up to ``strips`` column strips at once, the others than the first
-        on handles of their own, which ``open_more`` opens when first needed."""
+    def read_over_network(self, open_more: Callable[[], gdal.Dataset], strips: int, lanes: int) -> None:
+        """Read wide windows as up to ``strips`` column strips at once, and up to ``lanes`` windows
+        at once, on handles of their own that ``open_more`` opens when first needed."""
         block_width = self._open_dataset().GetRasterBand(1).GetBlockSize()[0]
-        self._strips = StripReads(open_more, strips, block_width)
+        self._strips = StripReads(open_more, strips, block_width, lanes)
 
     def read(self, window: PixelWindow) -> NDArray[np.generic]:
         """All bands of ``window`` as an array of shape (bands, rows, columns).
@@ -234,19 +236,26 @@ class ImageSource:
             raise ValueError(f"window {window} reaches outside the {self.width}x{self.height} image")
         self._open_dataset()  # a closed image reads nothing, not even a strip
         out = np.empty((self.band_count, window.height, window.width), dtype=self.dtype)
-        first, others = (window.x, window.width), []
-        if self._strips is not None:
-            first, *rest = self._strips.pieces(window.x, window.width)
+        if self._strips is None:
+            with self._lock:
+                self._piece_reader(window, (window.x, window.width), out)(self._open_dataset())
+            return out
+        strips = self._strips
+        with strips.lane() as lane:
+            first, *rest = strips.pieces(window.x, window.width)
             others = [
-                self._strips.submit(index, self._piece_reader(window, piece, out))
+                strips.submit(lane, index, self._piece_reader(window, piece, out))
                 for index, piece in enumerate(rest, start=1)
             ]
-        try:
-            with self._lock:
-                self._piece_reader(window, first, out)(self._open_dataset())
-        finally:
-            for strip in others:  # every strip waited for; the first failure raised
-                strip.result()
+            try:
+                if lane == 0:  # the image's own dataset, shared with its other uses
+                    with self._lock:
+                        self._piece_reader(window, first, out)(self._open_dataset())
+                else:
+                    strips.run(lane, 0, self._piece_reader(window, first, out))
+            finally:
+                for strip in others:  # every strip waited for; the first failure raised
+                    strip.result()
         return out
 
     def _piece_reader(

@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 from contextlib import closing
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +36,13 @@ from model_runner.inference.http_client import HttpModelClient
 from model_runner.inference.http_policy import HttpCallPolicy
 from model_runner.local import ModelSpec, start_local_stack
 from model_runner.local.bench_dense import CompletionClock, bench_model, check_dense_arguments
-from model_runner.local.bench_image import IMAGES_BUCKET, BenchImage, make_image, s3_url
+from model_runner.local.bench_image import IMAGES_BUCKET, BenchImage, make_image, renamed, s3_url
 from model_runner.local.bench_memory import RegionMemory
+from model_runner.local.bench_rounds import summary
 from model_runner.local.job_flags import in_flag_terms
 from model_runner.local.job_watch import JobWatch
 from model_runner.local.object_server import object_server_command
-from model_runner.local.processes import start_servers
+from model_runner.local.processes import cpu_seconds, start_servers
 from model_runner.local.shared_endpoints import SharedScenario, run_scenario, shared_endpoints
 from model_runner.security import UrlAllowList
 from model_runner.tiling import GridTilingStrategy, Tile, Window
@@ -51,12 +53,14 @@ TIMEOUT_S = 3600
 MIN_SIZE, MAX_SIZE = 256, 131072
 MAX_WORKERS = 256
 MAX_S3_LATENCY_MS = 1000
+MAX_ROUNDS = 20
 PROGRESS_EVERY = 10
 WARM_UP_SIZE = 1024
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    """Run both measurements and print their figures; 0 when the job succeeded."""
+    """Run both measurements ``args.rounds`` times and print their figures; 0 when every job
+    succeeded."""
     if args.scenario == "shared-endpoints":
         return run_shared_bench(args)
     _check(args)
@@ -77,21 +81,14 @@ def run_bench(args: argparse.Namespace) -> int:
                 "LOG_FORMAT": "text",
                 "METRICS_ENABLED": "false",
             }
-            model_url = stack.model_url("bench")
-            settings = load_settings(env)
-            pipeline = _pipeline(args, env, (str(warm_up.path), str(image.path)), model_url, "local")
-            remote = _remote_pipeline(args, env, (warm_up, image), model_url, pipeline)
-            raw = _bare_loop(args, str(image.path), model_url, ReadArrangement(*settings.read_arrangement))
+            rounds = []
+            for number in range(1, args.rounds + 1):
+                print(f"round {number} of {args.rounds}", file=sys.stderr)
+                measured = image if number == 1 else renamed(image, f"round{number}")
+                stage = _Stage(env, stack.model_url("bench"), stack.pids)
+                rounds.append(_round(args, stage, warm_up, measured))
     figures = {
-        **pipeline,
-        **remote,
-        "raw_tiles": raw["tiles"],
-        "raw_seconds": raw["seconds"],
-        "raw_tiles_per_s": raw["tiles_per_s"],
-        "raw_cpu_s": raw["cpu_s"],
-        "pipeline_to_raw": round(pipeline["tiles_per_s"] / raw["tiles_per_s"], 3)
-        if raw["tiles_per_s"]
-        else None,
+        **summary(rounds),
         "size": args.size,
         "image": image.kind,
         "tile_size": args.tile_size,
@@ -99,18 +96,39 @@ def run_bench(args: argparse.Namespace) -> int:
         "workers": args.workers,
         "model": args.model,
         "format": args.format,
+        "rounds": rounds,
     }
     print(json.dumps(figures))
-    succeeded = pipeline["status"] == "SUCCESS" and remote.get("s3_status", "SUCCESS") == "SUCCESS"
-    return 0 if succeeded else 1
+    return 0 if figures["status"] == "SUCCESS" and figures.get("s3_status", "SUCCESS") == "SUCCESS" else 1
+
+
+@dataclass(frozen=True)
+class _Stage:
+    """What every round runs on: the worker's environment, the model's URL, the stack's servers."""
+
+    env: dict[str, str]
+    model_url: str
+    servers: tuple[int, ...]
+
+
+def _round(args: argparse.Namespace, stage: _Stage, warm_up: BenchImage, image: BenchImage) -> dict[str, Any]:
+    """One round's figures: the pipeline on the local image (and on S3), then the bare loop."""
+    pipeline = _pipeline(args, stage, (str(warm_up.path), str(image.path)), "local")
+    remote = _remote_pipeline(args, stage, (warm_up, image), pipeline)
+    reads = ReadArrangement(*load_settings(stage.env).read_arrangement)
+    raw = _bare_loop(args, str(image.path), stage, reads)
+    return {
+        **pipeline,
+        **remote,
+        **{f"raw_{name}": value for name, value in raw.items()},
+        "pipeline_to_raw": round(pipeline["tiles_per_s"] / raw["tiles_per_s"], 3)
+        if raw["tiles_per_s"]
+        else None,
+    }
 
 
 def _remote_pipeline(
-    args: argparse.Namespace,
-    env: dict[str, str],
-    images: tuple[BenchImage, BenchImage],
-    model_url: str,
-    local: dict[str, Any],
+    args: argparse.Namespace, stage: _Stage, images: tuple[BenchImage, BenchImage], local: dict[str, Any]
 ) -> dict[str, Any]:
     """With ``--s3-latency-ms``: the same job with the image read over S3 (GDAL's /vsis3/, ranged
     GETs) from a loopback S3 adding that latency to every request; its figures, prefixed ``s3_``.
@@ -123,13 +141,22 @@ def _remote_pipeline(
     warm_up, image = images  # in one folder: the server serves both
     (server,) = start_servers([object_server_command(image.path.parent, IMAGES_BUCKET, args.s3_latency_ms)])
     with server:
-        env = {**env, "IMAGE_S3_ENDPOINT_URL": server.url}
-        remote = _pipeline(args, env, (s3_url(warm_up), s3_url(image)), model_url, "s3")
+        env = {**stage.env, "IMAGE_S3_ENDPOINT_URL": server.url}
+        remote = _pipeline(args, replace(stage, env=env), (s3_url(warm_up), s3_url(image)), "s3")
     return {
         "s3_latency_ms": args.s3_latency_ms,
         **{
             f"s3_{name}": remote[name]
-            for name in ("status", "tiles", "seconds", "tiles_per_s", "peak_rss_mib", "warm_up_seconds")
+            for name in (
+                "status",
+                "tiles",
+                "seconds",
+                "tiles_per_s",
+                "cpu_s",
+                "servers_cpu_s",
+                "peak_rss_mib",
+                "warm_up_seconds",
+            )
         },
         "s3_to_local": round(remote["tiles_per_s"] / local["tiles_per_s"], 3)
         if local["tiles_per_s"]
@@ -173,6 +200,8 @@ def _check(args: argparse.Namespace) -> None:
         raise CommandError(f"--size {args.size}: give an image edge between {MIN_SIZE} and {MAX_SIZE} pixels")
     if not 1 <= args.workers <= MAX_WORKERS:
         raise CommandError(f"--workers {args.workers}: give 1 to {MAX_WORKERS} model calls in flight")
+    if not 1 <= args.rounds <= MAX_ROUNDS:
+        raise CommandError(f"--rounds {args.rounds}: give 1 to {MAX_ROUNDS} rounds")
     if args.s3_latency_ms is not None and not 0 <= args.s3_latency_ms <= MAX_S3_LATENCY_MS:
         raise CommandError(f"--s3-latency-ms {args.s3_latency_ms}: give 0 to {MAX_S3_LATENCY_MS} ms")
     check_dense_arguments(args)
@@ -196,9 +225,7 @@ def _job(args: argparse.Namespace, image: str, model_url: str, label: str = "loc
     }
 
 
-def _pipeline(
-    args: argparse.Namespace, env: dict[str, str], images: tuple[str, str], model_url: str, label: str
-) -> dict[str, Any]:
+def _pipeline(args: argparse.Namespace, stage: _Stage, images: tuple[str, str], label: str) -> dict[str, Any]:
     """The figures of the job of ``images[1]``, run by a worker that has just run the job of
     ``images[0]`` (the warm-up, timed apart: ``warm_up_seconds``)."""
     print(f"pipeline ({label} image):", file=sys.stderr)
@@ -206,6 +233,7 @@ def _pipeline(
     relay = _Relay(warm_up)
     clock = CompletionClock()
     memory = RegionMemory()
+    env, model_url = stage.env, stage.model_url
     runtime = build_worker(load_settings(env), observers=[relay, clock, memory])
     worker = threading.Thread(target=runtime.worker.run, name="bench-worker")
     sqs = runtime.clients.client("sqs")
@@ -215,9 +243,9 @@ def _pipeline(
             sqs, env["IMAGE_QUEUE"], _job(args, images[0], model_url, label + "-warm-up"), warm_up
         )
         relay.target = outcome
-        cpu_before = time.process_time()
+        cpu_before, servers_before = time.process_time(), cpu_seconds(stage.servers)
         seconds = _run_job(sqs, env["IMAGE_QUEUE"], _job(args, images[1], model_url, label), outcome)
-        cpu_s = time.process_time() - cpu_before
+        cpu_s, servers_cpu_s = time.process_time() - cpu_before, cpu_seconds(stage.servers) - servers_before
         print(file=sys.stderr)
     finally:
         runtime.shutdown.set()
@@ -232,6 +260,7 @@ def _pipeline(
         "tiles_per_s": round(outcome.tiles / seconds, 2),
         "completion_s": clock.completion_s,
         "cpu_s": round(cpu_s, 2),
+        "servers_cpu_s": round(servers_cpu_s, 2),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "regions_peak_rss_mib": memory.regions_peak_mib,
         "warm_up_seconds": round(warm_up_seconds, 3),
@@ -257,7 +286,7 @@ class _Relay:
 
 
 def _bare_loop(
-    args: argparse.Namespace, image_path: str, model_url: str, reads: ReadArrangement
+    args: argparse.Namespace, image_path: str, stage: _Stage, reads: ReadArrangement
 ) -> dict[str, Any]:
     """Read (in the worker's arrangement), encode and post every tile of the image: no AWS, no
     features, same concurrency."""
@@ -275,7 +304,8 @@ def _bare_loop(
     def prepare(tile: Tile) -> bytes:
         return encode_tile(banded.read(tile), tile_format, compression)
 
-    cpu_before = time.process_time()
+    model_url = stage.model_url
+    cpu_before, servers_before = time.process_time(), cpu_seconds(stage.servers)
     started = time.monotonic()
     endpoints = EndpointGuard(UrlAllowList([model_url]))
     with banded, HttpModelClient(policy, endpoints=endpoints) as client:
@@ -297,4 +327,5 @@ def _bare_loop(
         "seconds": round(seconds, 3),
         "tiles_per_s": round(done / seconds, 2),
         "cpu_s": round(time.process_time() - cpu_before, 2),
+        "servers_cpu_s": round(cpu_seconds(stage.servers) - servers_before, 2),
     }

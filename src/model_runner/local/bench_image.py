@@ -12,6 +12,7 @@ The S3 route serves the same folder as the images bucket (``--s3-latency-ms``).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ class BenchImage:
     files: tuple[Path, ...]
     kind: str
     """``geotiff`` or ``vrt-mosaic``."""
+    size: int
+    """Edge of the image in pixels."""
 
 
 def make_image(folder: Path, size: int, mosaic_tile: int = MOSAIC_TILE) -> BenchImage:
@@ -47,10 +50,26 @@ def make_image(folder: Path, size: int, mosaic_tile: int = MOSAIC_TILE) -> Bench
         [sys.executable, "-m", "model_runner.local.synthetic_image", str(tile), str(edge)], check=True
     )
     if size <= MOSAIC_ABOVE:
-        return BenchImage(tile, (tile,), "geotiff")
-    mosaic = folder / f"bench-{size}.vrt"
+        return BenchImage(tile, (tile,), "geotiff", size)
+    return _mosaic(tile, edge, size, f"bench-{size}.vrt")
+
+
+def renamed(image: BenchImage, label: str) -> BenchImage:
+    """The image again under names ending in ``label`` (hard links, no more disk): opened by these
+    names, it is read afresh, since GDAL keeps what it read (blocks, S3 ranges) by name."""
+    tile = image.files[-1]
+    copy = tile.with_name(f"{tile.stem}-{label}{tile.suffix}")
+    os.link(tile, copy)
+    if image.kind == "geotiff":
+        return BenchImage(copy, (copy,), image.kind, image.size)
+    edge = int(tile.stem.removeprefix("bench-"))
+    return _mosaic(copy, edge, image.size, f"{image.path.stem}-{label}{image.path.suffix}")
+
+
+def _mosaic(tile: Path, edge: int, size: int, name: str) -> BenchImage:
+    mosaic = tile.with_name(name)
     mosaic.write_text(mosaic_vrt(tile.name, edge, size))
-    return BenchImage(mosaic, (mosaic, tile), "vrt-mosaic")
+    return BenchImage(mosaic, (mosaic, tile), "vrt-mosaic", size)
 
 
 def mosaic_vrt(tile_name: str, tile_edge: int, size: int, *, bands: int = 3) -> str:

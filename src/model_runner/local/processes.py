@@ -11,6 +11,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from model_runner.errors import ModelRunnerError
 from model_runner.local.children import LISTENING
@@ -133,3 +134,17 @@ def start_servers(commands: Sequence[ServerCommand], ready_timeout_s: float = 30
             server.stop()
         raise
     return servers
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """CPU seconds (user and system) the processes ``pids`` have used so far, from Linux's /proc;
+    a process that has ended counts nothing."""
+    total = 0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rpartition(")")[2].split()  # after the command name, which may hold spaces
+        total += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of stat(5)
+    return total / os.sysconf("SC_CLK_TCK")

@@ -126,6 +126,7 @@ def build_worker(
         elevation=_elevation_model(settings, clients),
         s3_endpoint=settings.image_s3_endpoint_url,
         read_strips=settings.image_read_strips,
+        reads_at_once=settings.image_read_bands_at_once,
     )
     events = EventBus()
     progress = ProgressMonitor(settings.stall_timeout_s)
