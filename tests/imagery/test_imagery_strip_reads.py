@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from model_runner.errors import ImageReadError, ImageUnavailableError
 from model_runner.imagery import open_image
 from model_runner.imagery.credentials import S3Credentials
+from model_runner.imagery.source import ImageSource
 from model_runner.imagery.strip_reads import StripReads
 from model_runner.local.bench_image import IMAGES_BUCKET, make_image
 from model_runner.local.object_server import ObjectServer
@@ -94,6 +95,17 @@ def image_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def on_s3(server: ObjectServer, strips: int = 2, reads_at_once: int = 1) -> ImageSource:
+    """The fixture image, opened from ``server`` as the worker opens an image on S3."""
+    return open_image(
+        f"s3://{IMAGES_BUCKET}/bench-2048.tif",
+        credentials=S3Credentials("a", "b"),
+        s3_endpoint=server.url,
+        strips=strips,
+        reads_at_once=reads_at_once,
+    )
+
+
 @pytest.mark.e2e
 @pytest.mark.parametrize("strips", [2, 3])
 def test_an_image_on_s3_read_in_strips_gives_the_pixels_of_one_read(image_folder: Path, strips: int) -> None:
@@ -103,12 +115,7 @@ def test_an_image_on_s3_read_in_strips_gives_the_pixels_of_one_read(image_folder
 
     with (
         ObjectServer(image_folder, IMAGES_BUCKET) as server,
-        open_image(
-            f"s3://{IMAGES_BUCKET}/bench-2048.tif",
-            credentials=S3Credentials("a", "b"),
-            s3_endpoint=server.url,
-            strips=strips,
-        ) as image,
+        on_s3(server, strips) as image,
     ):
         for window, pixels in zip(windows, expected, strict=True):
             np.testing.assert_array_equal(image.read(window), pixels)
@@ -122,13 +129,7 @@ def test_windows_read_at_once_on_their_own_lanes_give_the_pixels_of_one_read(ima
 
     with (
         ObjectServer(image_folder, IMAGES_BUCKET, latency_ms=10) as server,
-        open_image(
-            f"s3://{IMAGES_BUCKET}/bench-2048.tif",
-            credentials=S3Credentials("a", "b"),
-            s3_endpoint=server.url,
-            strips=2,
-            reads_at_once=2,
-        ) as image,
+        on_s3(server, reads_at_once=2) as image,
         ThreadPoolExecutor(3) as readers,
     ):
         read = list(readers.map(image.read, windows))
@@ -140,12 +141,7 @@ def test_windows_read_at_once_on_their_own_lanes_give_the_pixels_of_one_read(ima
 @pytest.mark.e2e
 def test_a_strip_that_cannot_be_reached_makes_the_image_unavailable(image_folder: Path) -> None:
     server = ObjectServer(image_folder, IMAGES_BUCKET)
-    image = open_image(
-        f"s3://{IMAGES_BUCKET}/bench-2048.tif",
-        credentials=S3Credentials("a", "b"),
-        s3_endpoint=server.url,
-        strips=2,
-    )
+    image = on_s3(server)
     server.close()
 
     with image, pytest.raises(ImageUnavailableError, match="cannot reach image"):
@@ -155,12 +151,7 @@ def test_a_strip_that_cannot_be_reached_makes_the_image_unavailable(image_folder
 @pytest.mark.e2e
 def test_a_closed_image_on_s3_read_in_strips_is_an_image_read_error(image_folder: Path) -> None:
     with ObjectServer(image_folder, IMAGES_BUCKET) as server:
-        image = open_image(
-            f"s3://{IMAGES_BUCKET}/bench-2048.tif",
-            credentials=S3Credentials("a", "b"),
-            s3_endpoint=server.url,
-            strips=2,
-        )
+        image = on_s3(server)
         image.close()
 
         with pytest.raises(ImageReadError, match="already closed"):

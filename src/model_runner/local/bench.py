@@ -81,11 +81,12 @@ def run_bench(args: argparse.Namespace) -> int:
                 "LOG_FORMAT": "text",
                 "METRICS_ENABLED": "false",
             }
+            reads = ReadArrangement(*load_settings(env).read_arrangement)
+            stage = _Stage(env, stack.model_url("bench"), stack.pids, reads)
             rounds = []
             for number in range(1, args.rounds + 1):
                 print(f"round {number} of {args.rounds}", file=sys.stderr)
                 measured = image if number == 1 else renamed(image, f"round{number}")
-                stage = _Stage(env, stack.model_url("bench"), stack.pids)
                 rounds.append(_round(args, stage, warm_up, measured))
     figures = {
         **summary(rounds),
@@ -104,19 +105,20 @@ def run_bench(args: argparse.Namespace) -> int:
 
 @dataclass(frozen=True)
 class _Stage:
-    """What every round runs on: the worker's environment, the model's URL, the stack's servers."""
+    """What every round runs on: the worker's environment, the model's URL, the stack's servers,
+    and how the worker reads a region's tiles (which the bare loop reads the same way)."""
 
     env: dict[str, str]
     model_url: str
     servers: tuple[int, ...]
+    reads: ReadArrangement
 
 
 def _round(args: argparse.Namespace, stage: _Stage, warm_up: BenchImage, image: BenchImage) -> dict[str, Any]:
     """One round's figures: the pipeline on the local image (and on S3), then the bare loop."""
     pipeline = _pipeline(args, stage, (str(warm_up.path), str(image.path)), "local")
     remote = _remote_pipeline(args, stage, (warm_up, image), pipeline)
-    reads = ReadArrangement(*load_settings(stage.env).read_arrangement)
-    raw = _bare_loop(args, str(image.path), stage, reads)
+    raw = _bare_loop(args, str(image.path), stage)
     return {
         **pipeline,
         **remote,
@@ -285,9 +287,7 @@ class _Relay:
         self.target.on_event(event)
 
 
-def _bare_loop(
-    args: argparse.Namespace, image_path: str, stage: _Stage, reads: ReadArrangement
-) -> dict[str, Any]:
+def _bare_loop(args: argparse.Namespace, image_path: str, stage: _Stage) -> dict[str, Any]:
     """Read (in the worker's arrangement), encode and post every tile of the image: no AWS, no
     features, same concurrency."""
     image = open_image(image_path)
@@ -299,7 +299,7 @@ def _bare_loop(
     regions = strategy.regions(area, (image.width, image.height), args.tile_size, args.overlap)
     tiles = [tile for region in regions for tile in strategy.tiles(region)]
 
-    banded = BandedReads(image, tiles, reads)
+    banded = BandedReads(image, tiles, stage.reads)
 
     def prepare(tile: Tile) -> bytes:
         return encode_tile(banded.read(tile), tile_format, compression)

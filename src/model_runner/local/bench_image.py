@@ -38,6 +38,8 @@ class BenchImage:
     """``geotiff`` or ``vrt-mosaic``."""
     size: int
     """Edge of the image in pixels."""
+    tile_edge: int
+    """Edge of the GeoTIFF it reads (``size`` unless a mosaic repeats a smaller one)."""
 
 
 def make_image(folder: Path, size: int, mosaic_tile: int = MOSAIC_TILE) -> BenchImage:
@@ -50,7 +52,7 @@ def make_image(folder: Path, size: int, mosaic_tile: int = MOSAIC_TILE) -> Bench
         [sys.executable, "-m", "model_runner.local.synthetic_image", str(tile), str(edge)], check=True
     )
     if size <= MOSAIC_ABOVE:
-        return BenchImage(tile, (tile,), "geotiff", size)
+        return BenchImage(tile, (tile,), "geotiff", size, size)
     return _mosaic(tile, edge, size, f"bench-{size}.vrt")
 
 
@@ -61,15 +63,14 @@ def renamed(image: BenchImage, label: str) -> BenchImage:
     copy = tile.with_name(f"{tile.stem}-{label}{tile.suffix}")
     os.link(tile, copy)
     if image.kind == "geotiff":
-        return BenchImage(copy, (copy,), image.kind, image.size)
-    edge = int(tile.stem.removeprefix("bench-"))
-    return _mosaic(copy, edge, image.size, f"{image.path.stem}-{label}{image.path.suffix}")
+        return BenchImage(copy, (copy,), image.kind, image.size, image.size)
+    return _mosaic(copy, image.tile_edge, image.size, f"{image.path.stem}-{label}{image.path.suffix}")
 
 
 def _mosaic(tile: Path, edge: int, size: int, name: str) -> BenchImage:
     mosaic = tile.with_name(name)
     mosaic.write_text(mosaic_vrt(tile.name, edge, size))
-    return BenchImage(mosaic, (mosaic, tile), "vrt-mosaic", size)
+    return BenchImage(mosaic, (mosaic, tile), "vrt-mosaic", size, edge)
 
 
 def mosaic_vrt(tile_name: str, tile_edge: int, size: int, *, bands: int = 3) -> str:
