@@ -20,7 +20,7 @@ from model_runner.handlers import tile_work
 from model_runner.handlers.feature_writer import FeatureWriter, tile_detections
 from model_runner.handlers.ports import Image
 from model_runner.handlers.tile_work import LAST_ROUNDS, run_tiles
-from model_runner.scheduling import CallPermits
+from model_runner.scheduling import CallPermits, PermitOnTheWire
 from model_runner.testing import FakeContext, ScriptedDetector
 from model_runner.testing.models import one_box
 from model_runner.tiling import GridTilingStrategy, Tile, Window
@@ -231,3 +231,51 @@ def test_regions_sharing_permits_stay_within_them_and_the_last_tiles_are_announc
     assert calls == {1: len(tiles), 2: len(tiles)}
     # each announced once, while 4 rounds of 2 calls were still to come
     assert sorted(announced) == [1, 2] and max(announced.values()) <= len(tiles) - LAST_ROUNDS * 2
+
+
+class BuildsThenSends:
+    """A detector that can tell when its request goes out: it builds each request (a few
+    milliseconds) before sending it."""
+
+    endpoint = "builds-then-sends"
+
+    def __init__(self, on_the_wire: InFlight) -> None:
+        self.on_the_wire = on_the_wire
+        self.built_while_another_was_on_the_wire = 0
+
+    def detect(self, tile: bytes, content_type: str) -> bytes:
+        raise AssertionError("a detector that tells when it sends is called through detect_on_the_wire")
+
+    def detect_on_the_wire(self, tile: bytes, content_type: str, hold: PermitOnTheWire) -> bytes:
+        if self.on_the_wire.now:
+            self.built_while_another_was_on_the_wire += 1
+        time.sleep(0.003)  # building and signing the request: no permit held
+        with hold.attempt():
+            hold.sending()
+            with self.on_the_wire:
+                time.sleep(0.003)
+        return one_box()(tile)
+
+
+def test_calls_hold_their_permits_only_while_on_the_wire_and_never_more_than_the_units(
+    fakes: FakeContext,
+) -> None:
+    request, tiles = region_of(fakes)
+    image = fakes.images.get(IMAGE_URL)
+    detector = BuildsThenSends(InFlight())
+
+    results = run_tiles(
+        tiles,
+        image,
+        request,
+        detector,
+        writer(image, request),
+        concurrency=1,
+        permit=partial(CallPermits(1).call, 0),
+    )
+
+    assert results.succeeded == len(tiles)
+    assert detector.on_the_wire.most == 1
+    # the next call's request was built while a call was on the wire, instead of after it
+    assert detector.built_while_another_was_on_the_wire > len(tiles) // 2
+    assert min(results.model_latencies_ms) >= 3  # the time on the wire

@@ -5,19 +5,24 @@ from __future__ import annotations
 import io
 import random
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.hooks import HierarchicalEmitter
 from pydantic import JsonValue
 
 from model_runner.api import ImageProcessor
 from model_runner.backoff import Backoff
 from model_runner.errors import QueueAction
 from model_runner.inference.invocation_error import ModelInvocationError
+from model_runner.scheduling import PermitOnTheWire
 from model_runner.inference.sagemaker import (
     PAYLOAD_LIMIT_BYTES,
+    SEND_EVENT,
     EndpointVariants,
     SageMakerDetectors,
     TileTooLargeError,
@@ -37,17 +42,35 @@ def client_error(code: str, status: int, message: str = "", **fields: Any) -> Cl
 
 
 class FakeRuntime:
-    """invoke_endpoint that records its arguments and raises the queued errors first."""
+    """invoke_endpoint that records its arguments, says it sends as botocore does (its event
+    system, the ``before-send`` event), then raises the queued errors first."""
 
-    def __init__(self, *errors: Exception) -> None:
+    def __init__(self, *errors: Exception, log: list[str] | None = None) -> None:
         self.calls: list[dict[str, Any]] = []
         self.errors = list(errors)
+        self.meta = SimpleNamespace(events=HierarchicalEmitter())
+        self.log = log if log is not None else []
 
     def invoke_endpoint(self, **arguments: Any) -> dict[str, Any]:
         self.calls.append(arguments)
+        self.log.append("request built and signed")
+        self.meta.events.emit(SEND_EVENT, request=arguments)
+        self.log.append("sent")
         if self.errors:
             raise self.errors.pop(0)
-        return {"Body": io.BytesIO(ANSWER), "ContentType": "application/json"}
+        return {"Body": Answer(ANSWER, self.log), "ContentType": "application/json"}
+
+
+class Answer(io.BytesIO):
+    """An answer's body that logs when it was read."""
+
+    def __init__(self, body: bytes, log: list[str]) -> None:
+        super().__init__(body)
+        self.log = log
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.log.append("answer read")
+        return super().read(size)
 
 
 class FakeControlPlane:
@@ -219,6 +242,29 @@ def test_throttling_and_transient_faults_are_retried_until_they_pass() -> None:
 
     assert answer == ANSWER
     assert len(runtime.calls) == 5
+
+
+def test_the_permits_are_held_only_while_each_request_is_on_the_wire() -> None:
+    log: list[str] = []
+    runtime = FakeRuntime(client_error("ThrottlingException", 400, "Rate exceeded"), log=log)
+
+    @contextmanager
+    def permit() -> Iterator[None]:
+        log.append("permit taken")
+        yield
+        log.append("permit given back")
+
+    clients = FakeClients(runtime, FakeControlPlane({"AllTraffic": 1.0}))
+    backoff = Backoff(3, base_s=0.01, sleep=lambda _: log.append("backoff"))
+    detector = SageMakerDetectors(clients, backoff)(ImageProcessor(name="detector"), {})
+    hold = PermitOnTheWire((permit,))
+
+    assert detector.detect_on_the_wire(b"tile", "image/png", hold) == ANSWER
+    exchange = ["request built and signed", "permit taken", "sent"]
+    assert log == [
+        *exchange, "permit given back", "backoff",  # the throttled attempt; its backoff holds none
+        *exchange, "answer read", "permit given back",
+    ]  # fmt: skip
 
 
 def test_throttling_past_the_retries_fails_the_tile_saying_so() -> None:

@@ -21,6 +21,7 @@ from model_runner.inference.sagemaker import (
     TileTooLargeError,
 )
 from model_runner.local import LocalStack
+from model_runner.scheduling import CallPermits, PermitOnTheWire
 
 pytestmark = pytest.mark.e2e
 
@@ -123,6 +124,25 @@ def test_retries_absorb_throttling(
 
     assert all(b"FeatureCollection" in answer for answer in answers)
     assert emulator_stats(emulator)["sm-narrow"]["throttled"] > 0
+
+
+def test_calls_holding_one_permit_on_the_wire_never_exceed_an_endpoint_of_capacity_one(
+    detectors: SageMakerDetectors, emulator: str, tile: Callable[..., bytes]
+) -> None:
+    detector = detectors(processor("sm-narrow"), {})
+    permits = CallPermits(1)
+    before = emulator_stats(emulator)["sm-narrow"]
+
+    def call(seed: int) -> bytes:
+        return detector.detect_on_the_wire(tile(seed=seed), "image/png", PermitOnTheWire((permits.call,)))
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(call, range(12)))
+
+    after = emulator_stats(emulator)["sm-narrow"]
+    assert all(b"FeatureCollection" in answer for answer in answers)
+    assert after["answered"] - before.get("answered", 0) == 12
+    assert after.get("throttled", 0) == before.get("throttled", 0)  # the permit was held as each was sent
 
 
 def test_a_model_error_becomes_the_tiles_failure_reason_and_its_message_goes_to_the_log(

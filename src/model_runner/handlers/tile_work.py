@@ -3,8 +3,10 @@
 Reading and encoding (GDAL) run on the executor's single producer thread, overlapping the model
 calls in flight; the pixels come in bands read ahead on one reader thread (``tile_reads``), and
 the image serializes its own reads, so the shared dataset is never used concurrently. A call
-holds one of N permits only while the model answers: the thread then reads the answer without
-one, so the next call leaves at once (twice as many threads as permits). The features of several
+holds one of N permits only while its request is on the wire (from when it goes out to when the
+answer is in, for a detector that can tell; else for the whole call): the thread builds the
+request and reads the answer without one, so the next call leaves at once (twice as many threads
+as permits). The features of several
 tiles are written at once (``feature_writer.TileWrites``). Every tile ends as detections or as a
 failure with its reason: a tile that fails to read, encode or write is a failed tile too.
 """
@@ -12,9 +14,8 @@ failure with its reason: a tile that fails to read, encode or write is a failed 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, closing, nullcontext
+from contextlib import AbstractContextManager, closing
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,8 +30,8 @@ from model_runner.handlers.ports import Image
 from model_runner.handlers.tile_reads import DEFAULT_READS, BandedReads, ReadArrangement
 from model_runner.imagery import content_type, encode_tile
 from model_runner.inference.bounded_executor import run_bounded
-from model_runner.inference.detectors import Detector
-from model_runner.scheduling import CallPermits
+from model_runner.inference.detectors import Detector, call_model
+from model_runner.scheduling import CallPermits, PermitOnTheWire
 from model_runner.status import TileBounds
 from model_runner.tiling import Tile
 
@@ -121,8 +122,9 @@ def run_tiles(
     ``on_outcome`` is called as each tile ends (the worker's measure of progress); ``reads`` says
     how the tiles' pixels are read (see :mod:`model_runner.handlers.tile_reads`); ``permit`` (one
     of a scheduled region's permits, which the worker's previous region may share while its last
-    calls finish) is held around each call too; ``on_last_tiles`` is called once the tiles left
-    are down to ``LAST_ROUNDS`` rounds of ``concurrency`` calls (at once for a small region).
+    calls finish) is held with the region's own by each call while its request is on the wire;
+    ``on_last_tiles`` is called once the tiles left are down to ``LAST_ROUNDS`` rounds of
+    ``concurrency`` calls (at once for a small region).
 
     Raises:
         ImageUnavailableError: the image could not be reached for a tile: the tiles still under
@@ -137,12 +139,12 @@ def run_tiles(
     def prepare(tile: Tile) -> EncodedTile:
         return EncodedTile(tile, encode_for_model(image, tile, request, banded.read(tile)))
 
+    permits = (own.call,) if permit is None else (own.call, permit)
+
     def call(encoded: EncodedTile) -> tuple[DetectionColumns, float]:
-        with own.call(), permit() if permit is not None else nullcontext():
-            started = time.perf_counter()
-            answer = detector.detect(encoded.body, mime)
-            latency_ms = (time.perf_counter() - started) * 1000
-        return tile_detections(answer, encoded.tile), latency_ms
+        hold = PermitOnTheWire(permits)
+        answer = call_model(detector, encoded.body, mime, hold)
+        return tile_detections(answer, encoded.tile), hold.wire_s * 1000
 
     def sent_in_turn() -> Iterator[Tile]:
         last_tiles = max(0, len(tiles) - LAST_ROUNDS * concurrency)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from pydantic import JsonValue
 
 from model_runner.api import ImageProcessor, ModelInvocationType
 from model_runner.errors import InvalidRequestError
 from model_runner.inference.http_client import HttpModelClient
+from model_runner.scheduling import PermitOnTheWire
 
 
 class Detector(Protocol):
@@ -28,6 +29,27 @@ class Detector(Protocol):
     def detect(self, tile: bytes, content_type: str) -> bytes:
         """The model's answer for ``tile``; raises ModelRunnerError with a reason on failure."""
         ...
+
+
+@runtime_checkable
+class OnTheWireDetector(Detector, Protocol):
+    """A detector that can tell when its request goes out, so a scheduled call's permit is held
+    only while the request is on the wire (see :mod:`model_runner.scheduling.on_the_wire`)."""
+
+    def detect_on_the_wire(self, tile: bytes, content_type: str, hold: PermitOnTheWire) -> bytes:
+        """As :meth:`detect`, calling ``hold.sending()`` just before each request goes out, inside
+        ``hold.attempt()`` for each exchange."""
+        ...
+
+
+def call_model(detector: Detector, tile: bytes, content_type: str, hold: PermitOnTheWire) -> bytes:
+    """``detector``'s answer for ``tile``, under ``hold``: taken when the request goes out if the
+    detector can tell when that is, else for the whole call (any extension's detector)."""
+    if isinstance(detector, OnTheWireDetector):
+        return detector.detect_on_the_wire(tile, content_type, hold)
+    with hold.attempt():
+        hold.sending()
+        return detector.detect(tile, content_type)
 
 
 class HttpDetector:

@@ -4,7 +4,9 @@ Each call goes through the sagemaker-runtime client of the request's imageProces
 with only the InvokeEndpoint parameters a request may set. A request that names no TargetVariant
 (nor an inference component or session, which route by themselves) goes to a variant chosen by
 the weights DescribeEndpoint reports, described once per TTL. Throttling and transient faults are
-retried with backoff and jitter; a model's own error fails the tile (its message is logged).
+retried with backoff and jitter; a model's own error fails the tile (its message is logged). A
+call holds its permits only from when botocore sends the signed request until the answer is read
+(:mod:`model_runner.scheduling.on_the_wire`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +33,7 @@ from model_runner.backoff import Backoff
 from model_runner.errors import QueueAction
 from model_runner.inference.http_client import _after
 from model_runner.inference.invocation_error import ModelInvocationError, withheld_model_message
+from model_runner.scheduling import PermitOnTheWire
 
 logger = logging.getLogger(__name__)
 
@@ -225,6 +230,29 @@ def _weight(variant: Mapping[str, Any]) -> float:
     return float(variant.get("CurrentWeight", variant.get("DesiredWeight", 0.0)))
 
 
+SEND_EVENT = "before-send.sagemaker-runtime.InvokeEndpoint"
+"""botocore's event just before a signed InvokeEndpoint request goes out (each attempt)."""
+SEND_HANDLER_ID = "model-runner-permit-on-the-wire"
+_SENDING: ContextVar[PermitOnTheWire | None] = ContextVar("sagemaker_sending", default=None)
+"""The hold of the call this thread is making (botocore sends on the caller's thread)."""
+
+
+@contextmanager
+def _sending_under(hold: PermitOnTheWire) -> Iterator[None]:
+    token = _SENDING.set(hold)
+    try:
+        yield
+    finally:
+        _SENDING.reset(token)
+
+
+def _request_going_out(**_: Any) -> None:
+    """Take the calling thread's permits as its request goes out; returns None, so botocore sends it."""
+    hold = _SENDING.get()
+    if hold is not None:
+        hold.sending()
+
+
 class SageMakerDetector:
     """A SageMaker real-time endpoint (the request's imageProcessor.name is its name)."""
 
@@ -243,12 +271,18 @@ class SageMakerDetector:
         self._choose_variant = choose_variant
         self._forget_variants = forget_variants
         self._backoff = backoff
+        runtime.meta.events.register(SEND_EVENT, _request_going_out, unique_id=SEND_HANDLER_ID)
 
     @property
     def endpoint(self) -> str:
         return self._name
 
     def detect(self, tile: bytes, content_type: str) -> bytes:
+        return self.detect_on_the_wire(tile, content_type, PermitOnTheWire(()))
+
+    def detect_on_the_wire(self, tile: bytes, content_type: str, hold: PermitOnTheWire) -> bytes:
+        """The answer for ``tile``; ``hold``'s permits are taken when botocore sends each request
+        (signed, its body ready) and given back once its answer is read or it failed."""
         if len(tile) > PAYLOAD_LIMIT_BYTES:
             raise TileTooLargeError(
                 f"the encoded tile is {len(tile)} bytes, over SageMaker's {PAYLOAD_LIMIT_BYTES}-byte "
@@ -263,10 +297,11 @@ class SageMakerDetector:
         while True:
             variant = {"TargetVariant": chosen} if chosen is not None else {}
             try:
-                answer = self._runtime.invoke_endpoint(
-                    EndpointName=self._name, Body=tile, **arguments, **variant
-                )
-                return bytes(answer["Body"].read())
+                with hold.attempt(), _sending_under(hold):
+                    answer = self._runtime.invoke_endpoint(
+                        EndpointName=self._name, Body=tile, **arguments, **variant
+                    )
+                    return bytes(answer["Body"].read())
             except ClientError as error:
                 if chosen is not None and error_code(error) == "ValidationError":
                     # The variant we chose may be gone (the endpoint was updated): describe again.

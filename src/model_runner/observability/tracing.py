@@ -12,12 +12,13 @@ made, so its calls nest under the right region.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from model_runner.errors import ModelRunnerError
-from model_runner.inference.detectors import Detector
+from model_runner.inference.detectors import Detector, call_model
+from model_runner.scheduling import PermitOnTheWire
 
 SERVICE = "model-runner"
 
@@ -107,6 +108,12 @@ class _TracedDetector:
         return self._inner.endpoint
 
     def detect(self, tile: bytes, content_type: str) -> bytes:
+        return self._traced(lambda: self._inner.detect(tile, content_type))
+
+    def detect_on_the_wire(self, tile: bytes, content_type: str, hold: PermitOnTheWire) -> bytes:
+        return self._traced(lambda: call_model(self._inner, tile, content_type, hold))
+
+    def _traced(self, call: Callable[[], bytes]) -> bytes:
         recorder = self._tracer.recorder
         borrowed = not self._tracer.has_open_span()
         if borrowed:
@@ -115,7 +122,7 @@ class _TracedDetector:
         for key, value in {**self._annotations, "endpoint": self._inner.endpoint}.items():
             subsegment.put_annotation(key, value)
         try:
-            return self._inner.detect(tile, content_type)
+            return call()
         except BaseException as error:
             _record_failure(subsegment, error)
             raise

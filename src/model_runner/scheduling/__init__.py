@@ -16,6 +16,7 @@ from model_runner.scheduling.capacity import (
     tile_concurrency,
 )
 from model_runner.scheduling.fairness import claimable, has_room, order_endpoints
+from model_runner.scheduling.on_the_wire import PermitOnTheWire
 from model_runner.scheduling.work import (
     SCHEDULED_ENDPOINT_TYPES,
     ClaimOutcome,
@@ -35,6 +36,7 @@ __all__ = [
     "Lease",
     "LeasedCalls",
     "NewWork",
+    "PermitOnTheWire",
     "WorkRow",
     "claimable",
     "has_room",
