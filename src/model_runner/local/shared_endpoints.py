@@ -4,15 +4,15 @@ Three emulated SageMaker endpoints of different capacity (an instance-backed one
 ``osml:instance-concurrency`` tag, one with the default per-instance concurrency, a serverless
 one), each refusing calls past its capacity like SageMaker (ThrottlingException); a burst of large
 jobs, then small ones; several in-process workers. The same scenario runs with the scheduler on and
-off. Figures: each endpoint's utilisation while work waits for it (mean calls in flight over its
-capacity, sampled), its peak calls in flight and peak calls attempted, throttled calls, and the
-wait of small jobs (submission to their first region's start). Test and demo infrastructure.
+off. Figures: each endpoint's utilisation while work waits for it (its calls in flight over its
+capacity, time-weighted, from its first job's submission until its last region starts), its peak
+calls in flight and peak calls attempted, throttled calls, and the wait of small jobs (submission
+to their first region's start). Test and demo infrastructure.
 """
 
 from __future__ import annotations
 
 import json
-import statistics
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -78,7 +78,7 @@ def shared_endpoints(scenario: SharedScenario, model: str) -> dict[str, Emulated
     }
 
 
-class _Timeline:
+class Timeline:
     """What the workers report: when each image's first region started, and when it ended."""
 
     def __init__(self) -> None:
@@ -107,7 +107,7 @@ def run_scenario(
     """Run the scenario's jobs on ``stack`` (whose SageMaker emulator serves
     :func:`shared_endpoints`) with the scheduler on or off; the figures."""
     images = _images(stack, scenario, folder)
-    timeline = _Timeline()
+    timeline = Timeline()
     jobs = [
         (f"{tag}-{endpoint}-{kind}-{index}", endpoint, kind)
         for kind in ("large", "small")
@@ -135,7 +135,7 @@ def run_scenario(
             submitted[job_id] = time.monotonic()
         timeline.all_ended.wait(scenario.timeout_s)
         seconds = time.monotonic() - started
-    return _figures(scenario, jobs, images, submitted, timeline, samples, seconds, stack)
+    return scenario_figures(scenario, jobs, images, submitted, timeline, samples, seconds)
 
 
 def _images(stack: LocalStack, scenario: SharedScenario, folder: Path) -> dict[str, str]:
@@ -162,7 +162,7 @@ def _request(job_id: str, endpoint: str, image: str, scenario: SharedScenario) -
 
 
 @contextmanager
-def _workers(env: dict[str, str], count: int, timeline: _Timeline) -> Iterator[list[WorkerRuntime]]:
+def _workers(env: dict[str, str], count: int, timeline: Timeline) -> Iterator[list[WorkerRuntime]]:
     runtimes = [build_worker(load_settings(env), observers=[timeline]) for _ in range(count)]
     threads = [
         threading.Thread(target=runtime.worker.run, name=f"shared-worker-{i}")
@@ -182,7 +182,8 @@ def _workers(env: dict[str, str], count: int, timeline: _Timeline) -> Iterator[l
 
 @contextmanager
 def _sampler(stack: LocalStack) -> Iterator[list[tuple[float, dict[str, Any]]]]:
-    """Samples of the emulator's counters (calls in flight per endpoint) every SAMPLE_S seconds."""
+    """Samples of the emulator's counters (among them each endpoint's seconds of calls in flight,
+    added up) every SAMPLE_S seconds."""
     assert stack.sagemaker_runtime_url is not None
     url = stack.sagemaker_runtime_url + STATS_PATH
     samples: list[tuple[float, dict[str, Any]]] = []
@@ -203,16 +204,17 @@ def _sampler(stack: LocalStack) -> Iterator[list[tuple[float, dict[str, Any]]]]:
         samples.append((time.monotonic(), json.loads(pool.request("GET", url).data)))
 
 
-def _figures(
+def scenario_figures(
     scenario: SharedScenario,
     jobs: list[tuple[str, str, str]],
     images: dict[str, str],
     submitted: dict[str, float],
-    timeline: _Timeline,
+    timeline: Timeline,
     samples: list[tuple[float, dict[str, Any]]],
     seconds: float,
-    stack: LocalStack,
 ) -> dict[str, Any]:
+    """The run's figures from what the workers reported (``timeline``), when each job was sent
+    and the emulator's counters sampled over the run."""
     image_of = {job_id: image_id_for(job_id, images[kind]) for job_id, _, kind in jobs}
     waits = sorted(
         timeline.first_start[image_of[job_id]] - submitted[job_id]
@@ -224,13 +226,12 @@ def _figures(
     for endpoint, capacity in scenario.capacities.items():
         mine = [image_of[job_id] for job_id, name, _ in jobs if name == endpoint]
         starts = [start for image in mine for start in timeline.region_starts.get(image, [])]
-        last_start = max(starts, default=0.0)
-        first = min(submitted.values(), default=0.0)
-        busy = [stats[endpoint]["in_flight"] for at, stats in samples if first <= at <= last_start]
+        first = min((submitted[job_id] for job_id, name, _ in jobs if name == endpoint), default=0.0)
+        waiting = [(at, stats[endpoint]) for at, stats in samples if first <= at <= max(starts, default=0.0)]
         counters = final.get(endpoint, {})
         endpoints[endpoint] = {
             "capacity": capacity,
-            "utilisation_while_waiting": round(statistics.fmean(busy) / capacity, 3) if busy else None,
+            "utilisation_while_waiting": _utilisation(waiting, capacity),
             "peak_in_flight": counters.get("peak_in_flight"),
             "peak_attempted": counters.get("peak_demand"),
             "throttled_calls": counters.get("throttled", 0),
@@ -246,6 +247,17 @@ def _figures(
         "small_wait_p95_s": round(_percentile(waits, 0.95), 2) if waits else None,
         "endpoints": endpoints,
     }
+
+
+def _utilisation(samples: list[tuple[float, dict[str, Any]]], capacity: int) -> float | None:
+    """The endpoint's calls in flight over ``capacity``, time-weighted between the first and the
+    last of ``samples`` (the emulator adds up each call's seconds in flight, so the mean does not
+    depend on when the samples fell)."""
+    if len(samples) < 2:
+        return None
+    (start, first), (end, last) = samples[0], samples[-1]
+    busy_s = float(last["call_seconds"]) - float(first["call_seconds"])
+    return round(busy_s / (capacity * (end - start)), 3)
 
 
 def _percentile(values: list[float], share: float) -> float:
