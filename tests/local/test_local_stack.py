@@ -127,3 +127,24 @@ def test_a_stopped_stack_leaves_no_process() -> None:
     for pid in stack.pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_a_transaction_is_all_or_nothing_on_the_moto_server(stack: LocalStack) -> None:
+    dynamodb, table = stack.boto3_client("dynamodb"), stack.env["ENDPOINT_TABLE"]
+
+    def put(item: str, **condition: str) -> dict[str, object]:
+        key = {"endpoint": {"S": "tx"}, "item": {"S": item}}
+        return {"Put": {"TableName": table, "Item": key, **condition}}
+
+    dynamodb.transact_write_items(TransactItems=[put("kept")])
+    absent = {"ConditionExpression": "attribute_not_exists(endpoint)"}
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(TransactItems=[put("a"), put("b"), put("kept", **absent), put("c")])
+    dynamodb.transact_write_items(TransactItems=[put("d"), put("e")])
+
+    rows = dynamodb.query(
+        TableName=table,
+        KeyConditionExpression="endpoint = :key",
+        ExpressionAttributeValues={":key": {"S": "tx"}},
+    )["Items"]
+    assert sorted(row["item"]["S"] for row in rows) == ["d", "e", "kept"]

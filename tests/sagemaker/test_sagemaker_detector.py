@@ -19,7 +19,6 @@ from model_runner.api import ImageProcessor
 from model_runner.backoff import Backoff
 from model_runner.errors import QueueAction
 from model_runner.inference.invocation_error import ModelInvocationError
-from model_runner.scheduling import PermitOnTheWire
 from model_runner.inference.sagemaker import (
     PAYLOAD_LIMIT_BYTES,
     SEND_EVENT,
@@ -27,6 +26,7 @@ from model_runner.inference.sagemaker import (
     SageMakerDetectors,
     TileTooLargeError,
 )
+from model_runner.scheduling import PermitOnTheWire
 
 ROLE = "arn:aws:iam::123456789012:role/model-invoker"
 ANSWER = b'{"type": "FeatureCollection", "features": []}'
