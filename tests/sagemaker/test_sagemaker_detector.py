@@ -244,7 +244,7 @@ def test_throttling_and_transient_faults_are_retried_until_they_pass() -> None:
     assert len(runtime.calls) == 5
 
 
-def test_the_permits_are_held_only_while_each_request_is_on_the_wire() -> None:
+def test_the_permits_are_taken_when_the_request_goes_out_and_kept_through_a_retry() -> None:
     log: list[str] = []
     runtime = FakeRuntime(client_error("ThrottlingException", 400, "Rate exceeded"), log=log)
 
@@ -257,13 +257,16 @@ def test_the_permits_are_held_only_while_each_request_is_on_the_wire() -> None:
     clients = FakeClients(runtime, FakeControlPlane({"AllTraffic": 1.0}))
     backoff = Backoff(3, base_s=0.01, sleep=lambda _: log.append("backoff"))
     detector = SageMakerDetectors(clients, backoff)(ImageProcessor(name="detector"), {})
-    hold = PermitOnTheWire((permit,))
 
-    assert detector.detect_on_the_wire(b"tile", "image/png", hold) == ANSWER
-    exchange = ["request built and signed", "permit taken", "sent"]
+    with PermitOnTheWire((permit,)) as hold:
+        assert detector.detect_on_the_wire(b"tile", "image/png", hold) == ANSWER
+        log.append("call ended")
+
     assert log == [
-        *exchange, "permit given back", "backoff",  # the throttled attempt; its backoff holds none
-        *exchange, "answer read", "permit given back",
+        "request built and signed", "permit taken", "sent",  # not held while the request is built
+        "backoff",  # throttled: the permit is kept, so the region slows down with its endpoint
+        "request built and signed", "sent", "answer read",
+        "call ended", "permit given back",
     ]  # fmt: skip
 
 

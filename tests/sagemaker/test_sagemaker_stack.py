@@ -134,7 +134,8 @@ def test_calls_holding_one_permit_on_the_wire_never_exceed_an_endpoint_of_capaci
     before = emulator_stats(emulator)["sm-narrow"]
 
     def call(seed: int) -> bytes:
-        return detector.detect_on_the_wire(tile(seed=seed), "image/png", PermitOnTheWire((permits.call,)))
+        with PermitOnTheWire((permits.call,)) as hold:
+            return detector.detect_on_the_wire(tile(seed=seed), "image/png", hold)
 
     with ThreadPoolExecutor(4) as pool:
         answers = list(pool.map(call, range(12)))

@@ -3,10 +3,9 @@
 Reading and encoding (GDAL) run on the executor's single producer thread, overlapping the model
 calls in flight; the pixels come in bands read ahead on one reader thread (``tile_reads``), and
 the image serializes its own reads, so the shared dataset is never used concurrently. A call
-holds one of N permits only while its request is on the wire (from when it goes out to when the
-answer is in, for a detector that can tell; else for the whole call): the thread builds the
-request and reads the answer without one, so the next call leaves at once (twice as many threads
-as permits). The features of several
+holds one of N permits only from when its request goes out (for a detector that can tell; else
+from its start) until the answer is in: the thread builds the request and then reads the answer
+without one, so the next call leaves at once (twice as many threads as permits). The features of several
 tiles are written at once (``feature_writer.TileWrites``). Every tile ends as detections or as a
 failure with its reason: a tile that fails to read, encode or write is a failed tile too.
 """
@@ -122,7 +121,7 @@ def run_tiles(
     ``on_outcome`` is called as each tile ends (the worker's measure of progress); ``reads`` says
     how the tiles' pixels are read (see :mod:`model_runner.handlers.tile_reads`); ``permit`` (one
     of a scheduled region's permits, which the worker's previous region may share while its last
-    calls finish) is held with the region's own by each call while its request is on the wire;
+    calls finish) is held with the region's own by each call from when its request goes out;
     ``on_last_tiles`` is called once the tiles left are down to ``LAST_ROUNDS`` rounds of
     ``concurrency`` calls (at once for a small region).
 
@@ -142,8 +141,8 @@ def run_tiles(
     permits = (own.call,) if permit is None else (own.call, permit)
 
     def call(encoded: EncodedTile) -> tuple[DetectionColumns, float]:
-        hold = PermitOnTheWire(permits)
-        answer = call_model(detector, encoded.body, mime, hold)
+        with PermitOnTheWire(permits) as hold:
+            answer = call_model(detector, encoded.body, mime, hold)
         return tile_detections(answer, encoded.tile), hold.wire_s * 1000
 
     def sent_in_turn() -> Iterator[Tile]:

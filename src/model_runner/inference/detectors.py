@@ -33,23 +33,22 @@ class Detector(Protocol):
 
 @runtime_checkable
 class OnTheWireDetector(Detector, Protocol):
-    """A detector that can tell when its request goes out, so a scheduled call's permit is held
-    only while the request is on the wire (see :mod:`model_runner.scheduling.on_the_wire`)."""
+    """A detector that can tell when its request goes out, so a call's permits are taken then
+    rather than at its start (see :mod:`model_runner.scheduling.on_the_wire`)."""
 
     def detect_on_the_wire(self, tile: bytes, content_type: str, hold: PermitOnTheWire) -> bytes:
-        """As :meth:`detect`, calling ``hold.sending()`` just before each request goes out, inside
-        ``hold.attempt()`` for each exchange."""
+        """As :meth:`detect`, calling ``hold.sending()`` just before each request goes out."""
         ...
 
 
 def call_model(detector: Detector, tile: bytes, content_type: str, hold: PermitOnTheWire) -> bytes:
-    """``detector``'s answer for ``tile``, under ``hold``: taken when the request goes out if the
-    detector can tell when that is, else for the whole call (any extension's detector)."""
+    """``detector``'s answer for ``tile``; ``hold``'s permits are taken when the request goes out
+    if the detector can tell when that is, else at once (any extension's detector). The caller
+    gives them back when the call ends (``with hold``)."""
     if isinstance(detector, OnTheWireDetector):
         return detector.detect_on_the_wire(tile, content_type, hold)
-    with hold.attempt():
-        hold.sending()
-        return detector.detect(tile, content_type)
+    hold.sending()
+    return detector.detect(tile, content_type)
 
 
 class HttpDetector:

@@ -5,7 +5,7 @@ with only the InvokeEndpoint parameters a request may set. A request that names 
 (nor an inference component or session, which route by themselves) goes to a variant chosen by
 the weights DescribeEndpoint reports, described once per TTL. Throttling and transient faults are
 retried with backoff and jitter; a model's own error fails the tile (its message is logged). A
-call holds its permits only from when botocore sends the signed request until the answer is read
+call takes its permits only when botocore sends the signed request
 (:mod:`model_runner.scheduling.on_the_wire`).
 """
 
@@ -278,11 +278,12 @@ class SageMakerDetector:
         return self._name
 
     def detect(self, tile: bytes, content_type: str) -> bytes:
-        return self.detect_on_the_wire(tile, content_type, PermitOnTheWire(()))
+        with PermitOnTheWire(()) as nothing_held:
+            return self.detect_on_the_wire(tile, content_type, nothing_held)
 
     def detect_on_the_wire(self, tile: bytes, content_type: str, hold: PermitOnTheWire) -> bytes:
-        """The answer for ``tile``; ``hold``'s permits are taken when botocore sends each request
-        (signed, its body ready) and given back once its answer is read or it failed."""
+        """The answer for ``tile``; ``hold``'s permits are taken when botocore sends the request
+        (signed, its body ready)."""
         if len(tile) > PAYLOAD_LIMIT_BYTES:
             raise TileTooLargeError(
                 f"the encoded tile is {len(tile)} bytes, over SageMaker's {PAYLOAD_LIMIT_BYTES}-byte "
@@ -297,7 +298,7 @@ class SageMakerDetector:
         while True:
             variant = {"TargetVariant": chosen} if chosen is not None else {}
             try:
-                with hold.attempt(), _sending_under(hold):
+                with _sending_under(hold):
                     answer = self._runtime.invoke_endpoint(
                         EndpointName=self._name, Body=tile, **arguments, **variant
                     )
