@@ -157,7 +157,11 @@ class FaultProxy:
             threading.Thread(target=self._pump, args=(link, source, sink), daemon=True).start()
 
     def _pump(self, link: _Link, source: socket.socket, sink: socket.socket) -> None:
-        source.settimeout(POLL_S)
+        try:
+            source.settimeout(POLL_S)
+        except OSError:  # the link was reset (a fault fired) before this direction's pump started
+            self._forget(link, reset=False)
+            return
         while not link.closed.is_set() and not self._stopped.is_set():
             if self._mode is Mode.DROP:
                 link.closed.wait(POLL_S)  # bytes wait in the kernel buffers, undelivered
