@@ -10,21 +10,25 @@ import pytest
 
 from model_runner.worker.memory import cap_heap_arenas
 
-# Threads come and go as they do per region, each allocating and freeing bands of 15 MB.
+# Threads come and go as they do per region, each allocating and freeing bands of 15 MB. The six of
+# a region hold their first band at the same time (as a region's reader, producer and callers do),
+# however busy the machine is, so each takes a heap of its own unless the heaps are capped.
 CHILD = """
 import sys, threading
 import numpy as np
 from model_runner.worker.memory import cap_heap_arenas
 if sys.argv[1] == "cap":
     assert cap_heap_arenas()
+together = threading.Barrier(6)
 def work():
     first = np.ones(15 * 2**20, dtype=np.uint8)
+    together.wait()
     second = np.ones(15 * 2**20, dtype=np.uint8)
     del first
     third = np.ones(15 * 2**20, dtype=np.uint8)
     del second, third
 for _ in range(12):
-    threads = [threading.Thread(target=work) for _ in range(3)]
+    threads = [threading.Thread(target=work) for _ in range(6)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -44,7 +48,8 @@ def resident_mib(mode: str) -> int:
 def test_capped_heaps_keep_the_footprint_of_short_lived_threads_down() -> None:
     capped, uncapped = resident_mib("cap"), resident_mib("free")
 
-    assert capped + 40 < uncapped
+    # measured: 86-101 MiB capped against 206-236 MiB uncapped, with or without two busy cores beside
+    assert capped + 60 < uncapped
 
 
 def test_the_operators_own_malloc_arena_max_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
