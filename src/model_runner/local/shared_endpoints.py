@@ -227,7 +227,8 @@ def scenario_figures(
         mine = [image_of[job_id] for job_id, name, _ in jobs if name == endpoint]
         starts = [start for image in mine for start in timeline.region_starts.get(image, [])]
         first = min((submitted[job_id] for job_id, name, _ in jobs if name == endpoint), default=0.0)
-        waiting = [(at, stats[endpoint]) for at, stats in samples if first <= at <= max(starts, default=0.0)]
+        last_start = max(starts, default=0.0)
+        waiting = [(at, stats[endpoint]) for at, stats in samples if first <= at <= last_start]
         counters = final.get(endpoint, {})
         endpoints[endpoint] = {
             "capacity": capacity,
