@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model_runner.api import ModelResponseError, tile_detections
-from model_runner.api.tile_detections import parse_tile_detections
-from model_runner.features.detection_columns import DetectionColumns
+from model_runner.api.tile_detections import parse_tile_detections, read_tile_detections
+from model_runner.features.detection_columns import DetectionColumns, DetectionRows
 from model_runner.features.feature_json import compact_json, full_image_positions, render_features
 from model_runner.features.output import OutputContext
 
@@ -291,3 +291,40 @@ def test_usual_features_read_quickly_as_the_checked_way_reads_them(features: lis
         checked = outcome()
 
     assert quick == checked
+
+
+TILE_FEATURE = st.builds(
+    lambda geometry, classes, note: feature(geometry, *classes, **({"note": note} if note else {})),
+    st.sampled_from(
+        [
+            {"type": "Point", "coordinates": [3, 4]},
+            {"type": "Point", "coordinates": [3, 4, 9.5]},
+            {"type": "LineString", "coordinates": [[0, 0], [10, 20]]},
+            {"type": "Polygon", "coordinates": [[[0, 0], [4, 0], [4, 3], [0, 0]]]},
+        ]
+    ),
+    st.lists(st.tuples(st.sampled_from(["car", "ship", "plane"]), st.floats(0, 1)), max_size=2),
+    st.sampled_from(["", "a", "b"]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(TILE_FEATURE, max_size=4), max_size=4))
+def test_tiles_made_columns_together_read_as_each_tile_alone(tiles: list[list[dict[str, Any]]]) -> None:
+    origins = [(512.0 * index, 256.0 * (index % 2)) for index in range(len(tiles))]
+    rows = [
+        read_tile_detections({"type": "FeatureCollection", "features": features}, origin)
+        for features, origin in zip(tiles, origins, strict=True)
+    ]
+
+    together = DetectionRows.columns_of(rows)
+    alone = DetectionColumns.concat(part.columns() for part in rows)
+
+    def seen(columns: DetectionColumns) -> object:
+        names = [columns.class_names[i] if i >= 0 else None for i in columns.class_ids]
+        skeletons = [columns.skeleton_keys[i] for i in columns.skeleton_ids]
+        texts = [columns.property_texts[i] for i in columns.property_ids]
+        arrays = (columns.boxes, columns.tiles, columns.ranks, columns.scores, columns.top_classes)
+        return written(columns), [array.tolist() for array in arrays], names, skeletons, texts, columns.extras
+
+    assert seen(together) == seen(alone)

@@ -75,7 +75,7 @@ def whole_image_output(fakes: FakeContext, regions: list[RegionRequest]) -> list
         own = fakes.context.tiling.tiles(region.region())
         for tile in sorted(own, key=lambda tile: (tile.window.y, tile.window.x)):
             answer = json.dumps(crowded(encode_for_model(image, tile, region))).encode()
-            tiles.append(writer.written(tile_detections(answer, tile)))
+            tiles.append(writer.written(tile_detections(answer, tile).columns()))
         region_ends.append(sum(len(part) for part in tiles))
     detections = WrittenDetections.concat(tiles)
     columns = detections.columns

@@ -27,7 +27,7 @@ from model_runner.api.model_response import (
     feature_parts,
 )
 from model_runner.features import InvalidFeatureError
-from model_runner.features.detection_columns import ColumnsBuilder, DetectionColumns
+from model_runner.features.detection_columns import DetectionColumns, DetectionRows
 from model_runner.features.feature_json import compact_json
 from model_runner.features.geometry_skeleton import flatten_geometry
 from model_runner.features.output import REMOVED_PROPERTIES
@@ -37,20 +37,27 @@ from model_runner.features.pixel_geometry import checked_box
 def parse_tile_detections(
     body: bytes | str | Mapping[str, Any], origin: tuple[float, float]
 ) -> DetectionColumns:
-    """The detections of a model's answer for the tile whose top-left pixel is ``origin``.
+    """The detections of a model's answer for the tile whose top-left pixel is ``origin``, as
+    columns (see :func:`read_tile_detections`)."""
+    return read_tile_detections(body, origin).columns()
+
+
+def read_tile_detections(body: bytes | str | Mapping[str, Any], origin: tuple[float, float]) -> DetectionRows:
+    """The detections of a model's answer for the tile whose top-left pixel is ``origin``, as
+    rows to be made columns with the other tiles of their batch.
 
     Raises:
         ModelResponseError: the answer is not a FeatureCollection, or a feature has no usable
             pixel geometry, bounding box or classes, or properties JSON cannot carry; the reason
             names the feature and key.
     """
-    builder = ColumnsBuilder(origin)
+    rows = DetectionRows(origin)
     for index, feature in enumerate(collection_features(body)):
         try:
-            _add(builder, feature)
+            _add(rows, feature)
         except ValueError as error:
             raise ModelResponseError(f"features[{index}]{error}") from None
-    return builder.build()
+    return rows
 
 
 Parts = tuple[
@@ -65,7 +72,7 @@ _USUAL_KEYS = ("imageGeometry", "imageBBox", "featureClasses")
 _NUMBERS = {int, float}
 
 
-def _add(builder: ColumnsBuilder, feature: object) -> None:
+def _add(rows: DetectionRows, feature: object) -> None:
     skeleton, xy, extras, box, classes, rest = _usual_parts(feature) or _checked_parts(feature)
     if box is None:
         xs, ys = xy[0::2], xy[1::2]
@@ -73,7 +80,7 @@ def _add(builder: ColumnsBuilder, feature: object) -> None:
     properties = _properties_json(
         {name: value for name, value in rest.items() if name not in REMOVED_PROPERTIES}
     )
-    builder.add(
+    rows.add(
         skeleton,
         xy,
         None if extras is None else compact_json(extras),

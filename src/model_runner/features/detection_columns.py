@@ -148,11 +148,16 @@ class DetectionColumns:
         return np.column_stack((self.tiles[:, 1], self.tiles[:, 0], self.ranks.astype(np.float64)))
 
 
-class ColumnsBuilder:
-    """The detections of one tile, added one at a time as its answer is read, then frozen."""
+class DetectionRows:
+    """The detections of one tile as Python lists, added one at a time as its answer is read.
+
+    A tile's rows become columns with the other tiles of its batch (:meth:`columns_of`): numpy's
+    cost per array (a dozen arrays, whatever their length) is then paid once a batch, not once a
+    tile, which is most of what reading a sparse tile's answer cost.
+    """
 
     def __init__(self, origin: tuple[float, float]) -> None:
-        self._origin = origin
+        self.origin = origin
         self._boxes: list[Sequence[float]] = []
         self._scores: list[float] = []
         self._class_ids: list[int] = []
@@ -164,6 +169,9 @@ class ColumnsBuilder:
         self._property_ids: list[int] = []
         self._extras: dict[int, str] = {}
         self._tables: tuple[dict[str, int], dict[str, int], dict[str, int]] = ({}, {}, {})
+
+    def __len__(self) -> int:
+        return len(self._scores)
 
     def add(
         self,
@@ -197,26 +205,65 @@ class ColumnsBuilder:
         if extras is not None:
             self._extras[row] = extras
 
-    def build(self) -> DetectionColumns:
-        count = len(self._scores)
-        names, skeletons, texts = self._tables
-        scores = np.array(self._scores, np.float64)
-        offset = np.array([*self._origin, *self._origin], np.float64)
+    def columns(self) -> DetectionColumns:
+        """This tile's detections as columns, in full-image pixels."""
+        return DetectionRows.columns_of([self])
+
+    @staticmethod
+    def columns_of(parts: Sequence[DetectionRows]) -> DetectionColumns:
+        """The detections of ``parts`` (tiles) in order, as columns in full-image pixels; their
+        tables merged (each text once)."""
+        merged: tuple[dict[str, int], dict[str, int], dict[str, int]] = ({}, {}, {})
+        ids: tuple[list[int], list[int], list[int]] = ([], [], [])
+        boxes: list[Sequence[float]] = []
+        scores: list[float] = []
+        top: list[int] = []
+        counts: list[int] = []
+        xy: list[float] = []
+        classes: list[str] = []
+        extras: dict[int, str] = {}
+        for part in parts:
+            shift = len(scores)
+            local_ids = (part._class_ids, part._skeleton_ids, part._property_ids)
+            for table, local, into, rows in zip(merged, part._tables, ids, local_ids, strict=True):
+                into.extend(_merged_ids(table, local, rows))
+            boxes.extend(part._boxes)
+            scores.extend(part._scores)
+            top.extend(part._top)
+            counts.extend(part._counts)
+            xy.extend(part._xy)
+            classes.extend(part._classes)
+            extras.update({shift + row: text for row, text in part._extras.items()})
+        sizes = np.array([len(part) for part in parts], np.intp)
+        tiles = np.repeat(np.array([part.origin for part in parts], np.float64).reshape(-1, 2), sizes, axis=0)
+        firsts = np.repeat(np.cumsum(sizes) - sizes, sizes)
+        score_array = np.array(scores, np.float64)
+        names, skeletons, texts = merged
         return DetectionColumns(
-            boxes=np.array(self._boxes, np.float64).reshape(-1, 4) + offset,
-            scores=scores,
-            initial_scores=scores.copy(),
-            class_ids=np.array(self._class_ids, np.intp),
-            tiles=np.tile(np.array(self._origin, np.float64), (count, 1)),
-            ranks=np.arange(count, dtype=np.intp),
-            skeleton_ids=np.array(self._skeleton_ids, np.intp),
-            position_starts=np.concatenate(([0], np.cumsum(self._counts, dtype=np.int64))).astype(np.int64),
-            positions=np.array(self._xy, np.float64).reshape(-1, 2),
-            classes=TextColumn.of(self._classes),
-            top_classes=np.array(self._top, np.intp),
-            property_ids=np.array(self._property_ids, np.intp),
+            boxes=np.array(boxes, np.float64).reshape(-1, 4) + np.tile(tiles, 2),
+            scores=score_array,
+            initial_scores=score_array.copy(),
+            class_ids=np.array(ids[0], np.intp),
+            tiles=tiles,
+            ranks=np.arange(len(scores), dtype=np.intp) - firsts,
+            skeleton_ids=np.array(ids[1], np.intp),
+            position_starts=np.concatenate(([0], np.cumsum(counts, dtype=np.int64))).astype(np.int64),
+            positions=np.array(xy, np.float64).reshape(-1, 2),
+            classes=TextColumn.of(classes),
+            top_classes=np.array(top, np.intp),
+            property_ids=np.array(ids[2], np.intp),
             class_names=tuple(names),
             skeleton_keys=tuple(skeletons),
             property_texts=tuple(texts),
-            extras=self._extras,
+            extras=extras,
         )
+
+
+def _merged_ids(table: dict[str, int], local: dict[str, int], rows: list[int]) -> list[int]:
+    """A part's ``rows`` of indices into its ``local`` table as indices into the merged ``table``
+    (which gains the part's new texts); -1 (no class) stays -1."""
+    positions = [table.setdefault(text, len(table)) for text in local]
+    if positions == list(range(len(positions))):  # the usual case: the same texts in the same order
+        return rows
+    positions.append(-1)
+    return [positions[row] for row in rows]

@@ -1,10 +1,11 @@
 """Detections turned into an image's output features: geolocated in one batch, written as JSON.
 
-A tile's answer is read into columns on the thread that called the model; the features of several
-tiles are then written at once (:class:`TileWrites`), while the other calls are in flight, so a
-region's end only picks the features its distillation keeps (the few whose score Soft-NMS decayed
-are written again). A write costs about half a millisecond whatever its size: batching tiles
-keeps a region of one-box tiles from paying it per tile.
+A tile's answer is read into rows on the thread that called the model; the rows of several tiles
+are then made columns and their features written at once (:class:`TileWrites`), while the other
+calls are in flight, so a region's end only picks the features its distillation keeps (the few
+whose score Soft-NMS decayed are written again). Making columns and writing cost about half a
+millisecond whatever their size: batching tiles keeps a region of one-box tiles from paying it
+per tile.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from model_runner.api import RegionRequest
-from model_runner.api.tile_detections import parse_tile_detections
-from model_runner.features.detection_columns import DetectionColumns
+from model_runner.api.tile_detections import read_tile_detections
+from model_runner.features.detection_columns import DetectionColumns, DetectionRows
 from model_runner.features.encoded_features import EncodedFeatures
 from model_runner.features.feature_json import full_image_positions, render_features
 from model_runner.features.geometry_skeleton import block_layout
@@ -36,13 +37,13 @@ WRITE_BATCH_TILES = 64
 """Tiles gathered at most before they are written: a batch of sparse tiles stays small too."""
 
 
-def tile_detections(answer: bytes, tile: Tile) -> DetectionColumns:
-    """A model's answer for ``tile``, read into columns in full-image pixels.
+def tile_detections(answer: bytes, tile: Tile) -> DetectionRows:
+    """A model's answer for ``tile``, read into rows (made columns a batch of tiles at a time).
 
     Raises:
         ModelResponseError: the answer is not a FeatureCollection of the model contract.
     """
-    return parse_tile_detections(answer, (float(tile.window.x), float(tile.window.y)))
+    return read_tile_detections(answer, (float(tile.window.x), float(tile.window.y)))
 
 
 class FeatureWriter:
@@ -102,14 +103,14 @@ class TileWrites:
         self._written = written
         self._failed = failed
         self._tiles: list[Tile] = []
-        self._parts: list[DetectionColumns] = []
+        self._parts: list[DetectionRows] = []
         self._detections = 0
 
-    def add(self, tile: Tile, columns: DetectionColumns) -> None:
+    def add(self, tile: Tile, rows: DetectionRows) -> None:
         """Gather ``tile``'s detections; write the batch once it is big enough."""
         self._tiles.append(tile)
-        self._parts.append(columns)
-        self._detections += len(columns)
+        self._parts.append(rows)
+        self._detections += len(rows)
         if self._detections >= WRITE_BATCH_DETECTIONS or len(self._tiles) >= WRITE_BATCH_TILES:
             self.flush()
 
@@ -120,7 +121,7 @@ class TileWrites:
         tiles, parts = self._tiles, self._parts
         self._tiles, self._parts, self._detections = [], [], 0
         try:
-            batch = self._writer.written(DetectionColumns.concat(parts))
+            batch = self._writer.written(DetectionRows.columns_of(parts))
         except Exception as error:  # as a failed model call: the batch's tiles fail, the region goes on
             for tile in tiles:
                 self._failed(tile, error)

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from model_runner.api import RegionRequest
 from model_runner.errors import ImageUnavailableError, ModelRunnerError
-from model_runner.features.detection_columns import DetectionColumns
+from model_runner.features.detection_columns import DetectionRows
 from model_runner.features.written_detections import WrittenDetections
 from model_runner.handlers.feature_writer import FeatureWriter, TileWrites, tile_detections
 from model_runner.handlers.ports import Image
@@ -140,7 +140,7 @@ def run_tiles(
 
     permits = (own.call,) if permit is None else (own.call, permit)
 
-    def call(encoded: EncodedTile) -> tuple[DetectionColumns, float]:
+    def call(encoded: EncodedTile) -> tuple[DetectionRows, float]:
         with PermitOnTheWire(permits) as hold:
             answer = call_model(detector, encoded.body, mime, hold)
         return tile_detections(answer, encoded.tile), hold.wire_s * 1000
@@ -173,9 +173,9 @@ def run_tiles(
                 unreachable = outcome.error
                 break
             if outcome.result is not None:
-                columns, latency_ms = outcome.result
+                rows, latency_ms = outcome.result
                 results.model_latencies_ms.append(latency_ms)
-                writes.add(outcome.key, columns)
+                writes.add(outcome.key, rows)
             else:
                 failed(outcome.key, outcome.error)
     writes.flush()
