@@ -29,7 +29,7 @@ from model_runner.handlers.ports import Image
 from model_runner.handlers.tile_reads import DEFAULT_READS, BandedReads, ReadArrangement
 from model_runner.imagery import content_type, encode_tile
 from model_runner.inference.bounded_executor import run_bounded
-from model_runner.inference.detectors import Detector, call_model
+from model_runner.inference.detectors import Detector, model_call
 from model_runner.scheduling import CallPermits, PermitOnTheWire
 from model_runner.status import TileBounds
 from model_runner.tiling import Tile
@@ -139,10 +139,11 @@ def run_tiles(
         return EncodedTile(tile, encode_for_model(image, tile, request, banded.read(tile)))
 
     permits = (own.call,) if permit is None else (own.call, permit)
+    send = model_call(detector)
 
     def call(encoded: EncodedTile) -> tuple[DetectionRows, float]:
         with PermitOnTheWire(permits) as hold:
-            answer = call_model(detector, encoded.body, mime, hold)
+            answer = send(encoded.body, mime, hold)
         return tile_detections(answer, encoded.tile), hold.wire_s * 1000
 
     def sent_in_turn() -> Iterator[Tile]:

@@ -7,7 +7,7 @@ imageProcessor names, and keeps one per endpoint so connections are pooled acros
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Protocol, runtime_checkable
 
 from pydantic import JsonValue
@@ -41,14 +41,22 @@ class OnTheWireDetector(Detector, Protocol):
         ...
 
 
-def call_model(detector: Detector, tile: bytes, content_type: str, hold: PermitOnTheWire) -> bytes:
-    """``detector``'s answer for ``tile``; ``hold``'s permits are taken when the request goes out
-    if the detector can tell when that is, else at once (any extension's detector). The caller
-    gives them back when the call ends (``with hold``)."""
+ModelCall = Callable[[bytes, str, PermitOnTheWire], bytes]
+"""A call of one detector: the model's answer for an encoded tile of a content type, under permits."""
+
+
+def model_call(detector: Detector) -> ModelCall:
+    """How to call ``detector``: its permits are taken when the request goes out if it can tell
+    when that is, else at once (any extension's detector). The caller gives them back when the
+    call ends (``with hold``). Decided once per detector: a protocol check costs microseconds."""
     if isinstance(detector, OnTheWireDetector):
-        return detector.detect_on_the_wire(tile, content_type, hold)
-    hold.sending()
-    return detector.detect(tile, content_type)
+        return detector.detect_on_the_wire
+
+    def at_once(tile: bytes, content_type: str, hold: PermitOnTheWire) -> bytes:
+        hold.sending()
+        return detector.detect(tile, content_type)
+
+    return at_once
 
 
 class HttpDetector:

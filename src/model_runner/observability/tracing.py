@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from model_runner.errors import ModelRunnerError
-from model_runner.inference.detectors import Detector, call_model
+from model_runner.inference.detectors import Detector, model_call
 from model_runner.scheduling import PermitOnTheWire
 
 SERVICE = "model-runner"
@@ -99,6 +99,7 @@ class _TracedDetector:
 
     def __init__(self, inner: Detector, tracer: XRayTracer, parent: Any, annotations: dict[str, str]) -> None:
         self._inner = inner
+        self._call_inner = model_call(inner)
         self._tracer = tracer
         self._parent = parent
         self._annotations = annotations
@@ -111,7 +112,7 @@ class _TracedDetector:
         return self._traced(lambda: self._inner.detect(tile, content_type))
 
     def detect_on_the_wire(self, tile: bytes, content_type: str, hold: PermitOnTheWire) -> bytes:
-        return self._traced(lambda: call_model(self._inner, tile, content_type, hold))
+        return self._traced(lambda: self._call_inner(tile, content_type, hold))
 
     def _traced(self, call: Callable[[], bytes]) -> bytes:
         recorder = self._tracer.recorder
