@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -36,12 +37,16 @@ from model_runner.features.region_split import deferred_detections
 from model_runner.features.written_detections import WrittenDetections
 from model_runner.handlers.feature_writer import FeatureWriter
 from model_runner.handlers.ports import DetectionWorkspace
+from model_runner.ordered_ahead import ordered_ahead
 from model_runner.tiling import Region, TilingStrategy, Window
 
 MANIFEST = "manifest"
 CHUNK_FEATURES = 5_000
 """Detections kept per stored chunk of final features: what a region writes, and its completion
 holds, at once (about 5 MB of JSON)."""
+PUTS_AHEAD = 3
+"""A region's workspace objects sent at once: a region's end pays one object's latency, not each
+in turn, and holds at most this many chunks."""
 
 
 @dataclass(frozen=True)
@@ -137,23 +142,23 @@ def store_region(
         kept = interior[chosen]
     chunks: list[tuple[float, float, float]] = []
     ids: list[npt.NDArray[np.bytes_]] = []
-    for start in range(0, len(kept), CHUNK_FEATURES):  # one chunk's features written at a time
-        end = start + CHUNK_FEATURES
-        chunk = final_features(detections, kept[start:end], scores[start:end], writer)
-        if len(chunk):
-            workspace.put(image_id, region_id, manifest.chunk(len(chunks)), pack_features(chunk))
-            chunks.append(tuple(chunk.keys[-1].tolist()))
-            ids.append(chunk.ids)
-    all_ids = np.concatenate([np.empty(0, "S32"), *ids])
-    workspace.put(image_id, region_id, manifest.ids, pack({"ids": all_ids}))
-    rows = np.flatnonzero(deferred).astype(np.intp)
-    workspace.put(image_id, region_id, manifest.deferred_name, detections.take(rows).pack())
-    workspace.put(
-        image_id,
-        region_id,
-        manifest.interior,
-        pack_columns(columns.take(interior), {"groups": groups[interior]}),
-    )
+
+    def objects() -> Iterator[tuple[str, bytes]]:
+        """The region's objects but its manifest, each made when it may be sent."""
+        for start in range(0, len(kept), CHUNK_FEATURES):  # one chunk's features written at a time
+            end = start + CHUNK_FEATURES
+            chunk = final_features(detections, kept[start:end], scores[start:end], writer)
+            if len(chunk):
+                name = manifest.chunk(len(chunks))
+                chunks.append(tuple(chunk.keys[-1].tolist()))
+                ids.append(chunk.ids)
+                yield name, pack_features(chunk)
+        yield manifest.ids, pack({"ids": np.concatenate([np.empty(0, "S32"), *ids])})
+        yield manifest.deferred_name, detections.take(np.flatnonzero(deferred).astype(np.intp)).pack()
+        yield manifest.interior, pack_columns(columns.take(interior), {"groups": groups[interior]})
+
+    for _ in ordered_ahead(objects(), lambda item: workspace.put(image_id, region_id, *item), PUTS_AHEAD):
+        pass
     located = kept[detections.located[kept]]
     complete = RegionManifest(
         manifest.token,
@@ -161,7 +166,7 @@ def store_region(
         chunk_last_keys=chunks,
         features=sum(len(part) for part in ids),
         classes=dict(class_counts(columns.take(located), writer.context)),
-        deferred=len(rows),
+        deferred=int(deferred.sum()),
     )
     workspace.put(image_id, region_id, MANIFEST, complete.to_json())
     return complete
