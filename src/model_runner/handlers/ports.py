@@ -116,7 +116,8 @@ class RegionQueue(Protocol):
 
 class DetectionWorkspace(Protocol):
     """What the regions of an image in progress leave for its completion: named objects per region
-    (see :mod:`model_runner.handlers.region_features`), until the image completes."""
+    (see :mod:`model_runner.handlers.region_features`), until the image completes. Objects are
+    put and read from several threads at once."""
 
     def put(self, image_id: str, region_id: str, name: str, body: bytes) -> None:
         """Keep one object of a region, replacing an earlier one of the same name."""
