@@ -80,3 +80,21 @@ def test_notifications_are_read_through_sns_envelopes_and_strangers_are_ignored(
     assert parse_notification(envelope) == AsyncNotification("r/t", False, reason="why")
     assert parse_notification('{"hello": 1}') is None
     assert parse_notification("not json") is None
+
+
+def test_only_a_submission_with_no_output_location_is_reclaimed(inference: AsyncInference) -> None:
+    ledger = inference.ledger
+    in_doubt, tile = submitted_tile(ledger)
+    located, _ = submitted_tile(ledger)
+    ledger.record_locations(located, tile, "s3://mr-async/a.out", None)
+    answered, _ = submitted_tile(ledger)
+    assert ledger.complete(answered, tile, "s3://mr-async/b.out")
+
+    assert ledger.reclaim(in_doubt, tile)
+    assert not ledger.reclaim(located, tile)
+    assert not ledger.reclaim(answered, tile)
+    assert [ledger.get(region, tile).state for region in (in_doubt, located, answered)] == [
+        TileState.PENDING,
+        TileState.SUBMITTED,
+        TileState.COMPLETED,
+    ]

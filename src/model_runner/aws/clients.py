@@ -24,6 +24,20 @@ SESSION_NAME = "model-runner"
 _ROLE_SESSION_SECONDS = 3600
 
 
+SAGEMAKER_READ_MARGIN_S = 10
+"""Seconds a SageMaker runtime call may read beyond MODEL_READ_TIMEOUT (the model's own time)."""
+
+
+def aws_call_bound_s(settings: WorkerSettings) -> float:
+    """The longest an AWS call of the clients can take, every attempt timing out."""
+    return settings.aws_max_attempts * (settings.aws_connect_timeout_s + settings.aws_read_timeout_s)
+
+
+def sagemaker_call_bound_s(settings: WorkerSettings) -> float:
+    """The longest a SageMaker runtime call can take (one attempt: the detectors own the retries)."""
+    return settings.aws_connect_timeout_s + settings.model_read_timeout_s + SAGEMAKER_READ_MARGIN_S
+
+
 class AwsClients:
     """Builds and caches boto3 clients; safe to share between threads.
 
@@ -51,7 +65,7 @@ class AwsClients:
             "sagemaker-runtime": self._config.merge(
                 Config(
                     retries={"mode": "standard", "total_max_attempts": 1},
-                    read_timeout=settings.model_read_timeout_s + 10,
+                    read_timeout=settings.model_read_timeout_s + SAGEMAKER_READ_MARGIN_S,
                 )
             )
         }

@@ -3,7 +3,8 @@
 A tile moves PENDING -> SUBMITTED -> COMPLETED or FAILED (PENDING -> FAILED too, for a tile that
 never reached the endpoint), and every move is a conditional write on the state it leaves, so a
 duplicate or late notification, or a second worker resuming the region, changes nothing that
-already happened. A throttled submission goes back from SUBMITTED to PENDING, also conditionally.
+already happened. A throttled submission goes back from SUBMITTED to PENDING, also conditionally,
+and so does a submission left in doubt by a worker that died making it (:meth:`TileLedger.reclaim`).
 """
 
 from __future__ import annotations
@@ -87,6 +88,19 @@ class TileLedger:
             {"submitted_at": {"N": f"{time.time():.3f}"}},
         )
 
+    def reclaim(self, region_key: str, tile_id: str) -> bool:
+        """SUBMITTED without an output location -> PENDING: the submission of a worker that died
+        before the endpoint took the tile, or before it kept where the answer goes (then the
+        tile's notification, if any, has not come either); False if the tile moved on meanwhile."""
+        return self._move(
+            region_key,
+            tile_id,
+            (TileState.SUBMITTED,),
+            TileState.PENDING,
+            {},
+            also="attribute_not_exists(output_location)",
+        )
+
     def unsubmit(self, region_key: str, tile_id: str) -> bool:
         """SUBMITTED -> PENDING, for a submission the endpoint refused for now (throttled)."""
         return self._move(region_key, tile_id, (TileState.SUBMITTED,), TileState.PENDING, {})
@@ -158,6 +172,8 @@ class TileLedger:
         sources: tuple[TileState, ...],
         target: TileState,
         values: Mapping[str, Any],
+        *,
+        also: str = "",
     ) -> bool:
         names = {f":from{index}": {"S": state.value} for index, state in enumerate(sources)}
         assignments = ", ".join(["#state = :to", *(f"{name} = :{name}" for name in values)])
@@ -167,7 +183,7 @@ class TileLedger:
                     TableName=self.table_name,
                     Key=_key(region_key, tile_id),
                     UpdateExpression=f"SET {assignments}",
-                    ConditionExpression=f"#state IN ({', '.join(names)})",
+                    ConditionExpression=f"#state IN ({', '.join(names)})" + (f" AND {also}" if also else ""),
                     ExpressionAttributeNames={"#state": "state"},
                     ExpressionAttributeValues={
                         ":to": {"S": target.value},

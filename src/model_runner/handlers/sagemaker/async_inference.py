@@ -19,6 +19,7 @@ from pydantic import JsonValue
 from model_runner.api import ImageProcessor
 from model_runner.aws.async_objects import AsyncObjects
 from model_runner.aws.client_factory import ClientFactory
+from model_runner.aws.clients import aws_call_bound_s, sagemaker_call_bound_s
 from model_runner.aws.sqs import MessageQueue
 from model_runner.aws.tile_ledger import TileLedger, TileRecord
 from model_runner.config import WorkerSettings
@@ -80,6 +81,10 @@ class AsyncInference:
     slots: InFlightTiles
     tile_deadline_s: float
     poll_s: float
+    in_doubt_after_s: float
+    """How long a tile may stay submitted without a known output location: past it, the worker that
+    submitted it died before the endpoint took it or before keeping where its answer goes, and the
+    tile is submitted again (the submission call and the write of its locations, timed out)."""
 
     @classmethod
     def from_settings(cls, settings: WorkerSettings, clients: ClientFactory) -> AsyncInference | None:
@@ -96,6 +101,7 @@ class AsyncInference:
             slots=InFlightTiles(settings.async_max_in_flight),
             tile_deadline_s=settings.async_tile_deadline_s,
             poll_s=settings.async_poll_s,
+            in_doubt_after_s=sagemaker_call_bound_s(settings) + aws_call_bound_s(settings),
         )
 
     def object_urls(self, region: str, records: Iterable[TileRecord]) -> list[str]:

@@ -152,6 +152,8 @@ class AsyncRegionRun:
             if record.state is not TileState.SUBMITTED:
                 continue
             since = record.submitted_at or now
+            if self._in_doubt(key, record, now - since):
+                continue
             if record.output_location and now - self._last_look.get(key, since) >= self._inference.poll_s:
                 self._last_look[key] = now
                 if objects.exists(record.output_location):
@@ -165,6 +167,23 @@ class AsyncRegionRun:
             if now - since > self._inference.tile_deadline_s:
                 reason = f"no answer from {self._endpoint.name} within {self._inference.tile_deadline_s:g} s"
                 ledger.fail(self.region_key, key, reason)
+
+    def _in_doubt(self, key: str, record: TileRecord, waited_s: float) -> bool:
+        """Whether the tile's submission was left in doubt by another worker (no output location
+        long after it was marked submitted), and is now pending again, to be submitted anew; an
+        endpoint that did take it then answers twice, and the ledger keeps the first answer."""
+        if record.output_location or key in self._held or waited_s <= self._inference.in_doubt_after_s:
+            return False
+        if not self._inference.ledger.reclaim(self.region_key, key):
+            return False
+        logger.warning(
+            "tile %s of region %s was marked submitted %.0f s ago with no output location: its worker "
+            "stopped while submitting it; submitting it again",
+            key,
+            self._request.region_id,
+            waited_s,
+        )
+        return True
 
     def _results(self, records: Mapping[str, TileRecord]) -> TileResults:
         results = TileResults(writer=self._writer)
