@@ -1,8 +1,10 @@
 """Columns to bytes and back: how a region's detections and features wait in the workspace.
 
-A packed object is zlib (level 1: fast, and columns of similar numbers and texts shrink well) of:
-a 4-byte length, a JSON header (each array's name, dtype, shape; any other values), then the
-arrays' bytes end to end. Only numbers, bytes and JSON: nothing is unpickled.
+A packed object is a Zstandard frame (level 1) of: a 4-byte length, a JSON header (each array's
+name, dtype, shape; any other values), then the arrays' bytes end to end. Only numbers, bytes and
+JSON: nothing is unpickled. Zstandard at level 1 packs a dense region's features in a quarter of
+zlib's time (level 1, used before), a little smaller; objects zlib packed (by a worker of an earlier
+version, in a fleet being upgraded) are still read.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import zstandard
 
 from model_runner.features.detection_columns import DetectionColumns
 from model_runner.features.encoded_features import EncodedFeatures
 from model_runner.features.text_column import TextColumn
 
 _HEADER = struct.Struct("<I")
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_LEVEL = 1
 _COLUMN_ARRAYS = ("boxes", "scores", "initial_scores", "class_ids", "tiles", "ranks", "skeleton_ids",
                   "position_starts", "positions", "top_classes", "property_ids")  # fmt: skip
 
@@ -39,7 +44,7 @@ def pack(arrays: Mapping[str, npt.NDArray[Any]], values: Mapping[str, Any] | Non
     parts = [_HEADER.pack(len(head)), head] + [
         np.ascontiguousarray(array).tobytes() for array in arrays.values()
     ]
-    return zlib.compress(b"".join(parts), 1)
+    return zstandard.ZstdCompressor(level=_LEVEL).compress(b"".join(parts))  # one per call: thread-safe
 
 
 def unpack(body: bytes) -> tuple[dict[str, npt.NDArray[Any]], dict[str, Any]]:
@@ -49,7 +54,7 @@ def unpack(body: bytes) -> tuple[dict[str, npt.NDArray[Any]], dict[str, Any]]:
         PackedDataError: the bytes are not a packed object.
     """
     try:
-        raw = zlib.decompress(body)
+        raw = _decompressed(body)
         (length,) = _HEADER.unpack_from(raw)
         header = json.loads(raw[_HEADER.size : _HEADER.size + length])
         offset = _HEADER.size + length
@@ -63,9 +68,15 @@ def unpack(body: bytes) -> tuple[dict[str, npt.NDArray[Any]], dict[str, Any]]:
                 shape
             )
             offset += size
-    except (zlib.error, struct.error, ValueError, KeyError, TypeError) as error:
+    except (zlib.error, zstandard.ZstdError, struct.error, ValueError, KeyError, TypeError) as error:
         raise PackedDataError(f"not a packed workspace object: {error}") from None
     return arrays, header["values"]
+
+
+def _decompressed(body: bytes) -> bytes:
+    if body.startswith(_ZSTD_MAGIC):
+        return zstandard.ZstdDecompressor().decompress(body)
+    return zlib.decompress(body)  # packed by a worker of an earlier version
 
 
 def pack_columns(
