@@ -47,6 +47,7 @@ from model_runner.local.shared_endpoints import SharedScenario, run_scenario, sh
 from model_runner.security import UrlAllowList
 from model_runner.tiling import GridTilingStrategy, Tile, Window
 from model_runner.tools.command_error import CommandError
+from model_runner.worker.collector import settle_collector
 from model_runner.worker.wiring import build_worker
 
 TIMEOUT_S = 3600
@@ -237,6 +238,7 @@ def _pipeline(args: argparse.Namespace, stage: _Stage, images: tuple[str, str], 
     memory = RegionMemory()
     env, model_url = stage.env, stage.model_url
     runtime = build_worker(load_settings(env), observers=[relay, clock, memory])
+    settle_collector()  # as ``model-runner worker`` does
     worker = threading.Thread(target=runtime.worker.run, name="bench-worker")
     sqs = runtime.clients.client("sqs")
     worker.start()
@@ -300,6 +302,7 @@ def _bare_loop(args: argparse.Namespace, image_path: str, stage: _Stage) -> dict
     tiles = [tile for region in regions for tile in strategy.tiles(region)]
 
     banded = BandedReads(image, tiles, stage.reads)
+    settle_collector()  # the worker's collector: only the pipeline's own work differs
 
     def prepare(tile: Tile) -> bytes:
         return encode_tile(banded.read(tile), tile_format, compression)

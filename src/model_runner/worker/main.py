@@ -20,6 +20,7 @@ from model_runner.config import load_settings
 from model_runner.errors import ConfigurationError
 from model_runner.observability import configure_logging
 from model_runner.registry import ExtensionError
+from model_runner.worker.collector import settle_collector
 from model_runner.worker.preflight import startup_problems
 from model_runner.worker.wiring import WorkerRuntime, build_worker
 
@@ -65,6 +66,7 @@ def run_worker(request_type: str | None = None) -> int:
     if problems:
         runtime.close()
         return 2
+    settle_collector()
     loop = threading.Thread(target=runtime.worker.run, name="worker-loop", daemon=True)
     loop.start()
     while loop.is_alive() and not shutdown.wait(SIGNAL_POLL_S):
