@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model_runner.api.model_response import loads
-from model_runner.features.feature_json import number_texts, reference_digits
+from model_runner.features.feature_json import number_texts, position_texts, reference_digits
 
 EDGES = [
     0.0,
@@ -36,6 +36,20 @@ EDGES = [
 @given(st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=50))
 def test_every_value_is_written_as_repr_writes_it(values: list[float]) -> None:
     assert number_texts(np.array(values + EDGES, np.float64)) == [repr(value) for value in values + EDGES]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(0, 3).flatmap(
+        lambda width: st.lists(
+            st.lists(st.floats() | st.sampled_from(EDGES), min_size=width, max_size=width), max_size=20
+        )
+    )
+)
+def test_each_position_is_written_as_an_array_of_its_numbers_repr(rows: list[list[float]]) -> None:
+    values = np.array(rows, np.float64).reshape(len(rows), len(rows[0]) if rows else 0)
+
+    assert position_texts(values) == ["[" + ",".join(map(repr, row)) + "]" for row in rows]
 
 
 def test_coordinates_of_every_magnitude_are_written_as_repr_writes_them() -> None:

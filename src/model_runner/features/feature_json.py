@@ -13,7 +13,6 @@ instead, so every rule of the output lives in one place.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import re
 from collections import Counter
@@ -117,16 +116,12 @@ def render_features(
     """
     annotations = _Annotations.of(context, columns.property_texts)
     boxes = reference_digits(columns.boxes)
-    parts = [pixels.ravel(), boxes.ravel()]
-    if geolocated is not None:
-        parts += [geolocated.world.ravel(), geolocated.bounds.ravel(), geolocated.centres.ravel()]
-    numbers = _split(number_texts(np.concatenate(parts)), [len(part) for part in parts])
-    positions = _position_texts(_grouped(numbers[0], 2), _extras(columns))
+    positions = _with_extras(position_texts(pixels), _extras(columns))
     classes, tops = _classes(columns)
     values: dict[str, list[str]] = {
         "id": _ids(context.image_id, tops, boxes),
         "image_geometry": _filled(columns, positions),
-        "image_bbox": _grouped(numbers[1], 4),
+        "image_bbox": position_texts(boxes),
         "classes": classes,
     }
     rows = np.arange(len(columns), dtype=np.intp)
@@ -134,9 +129,10 @@ def render_features(
     if geolocated is not None:
         rows = np.flatnonzero(geolocated.located).astype(np.intp)
         bounds = geolocated.bounds
-        values["geometry"] = _filled(columns, _grouped(numbers[2], 3))
-        values["bbox"] = _grouped(numbers[3], 4)
-        values["lon"], values["lat"] = numbers[4][0::2], numbers[4][1::2]
+        values["geometry"] = _filled(columns, position_texts(geolocated.world))
+        values["bbox"] = position_texts(geolocated.bounds)
+        centres = number_texts(geolocated.centres)
+        values["lon"], values["lat"] = centres[0::2], centres[1::2]
     prefixes = [annotations.prefixes[index] for index in columns.property_ids.tolist()]
     texts = [""] * len(columns)
     plain = [row for row in rows.tolist() if prefixes[row] is not None]
@@ -186,29 +182,38 @@ def number_texts(values: FloatArray) -> list[str]:
     once, exactly as ``repr`` does between 1e-4 and 1e16 (and zero); the few values outside that
     range (written with an exponent, which orjson spells differently) and non-finite ones are
     written by ``repr``."""
-    if not len(values):
+    if not values.size:
         return []
     flat = np.ascontiguousarray(values, np.float64).reshape(-1)
     texts = orjson.dumps(flat, option=orjson.OPT_SERIALIZE_NUMPY).decode()[1:-1].split(",")
-    magnitude = np.abs(flat)
-    with np.errstate(invalid="ignore"):
-        odd = ~((magnitude >= 1e-4) & (magnitude < 1e16)) & (flat != 0)
-    for index in np.flatnonzero(odd).tolist():
+    for index in np.flatnonzero(_spelled_apart(flat)).tolist():
         texts[index] = repr(float(flat[index]))
     return texts
 
 
-def _split(texts: list[str], sizes: Sequence[int]) -> list[list[str]]:
-    bounds = np.cumsum([0, *sizes]).tolist()
-    return [texts[start:end] for start, end in itertools.pairwise(bounds)]
-
-
-def _grouped(texts: list[str], width: int) -> list[str]:
-    """Consecutive ``width`` texts each joined as a JSON array."""
-    count = len(texts) // width
-    if not count:
+def position_texts(values: FloatArray) -> list[str]:
+    """Each row of ``values`` (N, W) (positions, boxes) as a compact JSON array of its numbers,
+    written as :func:`number_texts` writes them. orjson writes the whole array, whose rows are
+    cut apart in two passes over its text; a row holding a number orjson spells apart from
+    ``repr`` is written again by ``repr``."""
+    if not len(values):
         return []
-    return (("[" + ",".join(["%s"] * width) + "]\n") * count % tuple(texts)).split("\n")[:-1]
+    rows = np.ascontiguousarray(values, np.float64)
+    text = orjson.dumps(rows, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+    texts = text[1:-1].replace("],[", "]\n[").split("\n")
+    for row in np.flatnonzero(_spelled_apart(rows).any(axis=1)).tolist():
+        texts[row] = "[" + ",".join(map(repr, rows[row].tolist())) + "]"
+    return texts
+
+
+def _spelled_apart(values: FloatArray) -> npt.NDArray[np.bool_]:
+    """Where orjson's text of a value is not ``repr``'s: outside 1e-4 to 1e16 (an exponent, which
+    orjson spells differently) but zero, and NaN and infinities."""
+    magnitude = np.abs(values)
+    with np.errstate(invalid="ignore"):
+        spelled_alike = ((magnitude >= 1e-4) & (magnitude < 1e16)) | (values == 0)
+    apart: npt.NDArray[np.bool_] = ~spelled_alike
+    return apart
 
 
 def _filled(columns: DetectionColumns, positions: list[str]) -> list[str]:
@@ -319,16 +324,11 @@ def _extras(columns: DetectionColumns) -> dict[int, list[Any]]:
     return found
 
 
-def _position_texts(texts: list[str], extras: dict[int, list[Any]]) -> list[str]:
+def _with_extras(texts: list[str], extras: dict[int, list[Any]]) -> list[str]:
     """Positions' JSON with the further coordinates of some added."""
     for position, rest in extras.items():
         texts[position] = texts[position][:-1] + "," + compact_json(rest)[1:]
     return texts
-
-
-def position_texts(values: FloatArray) -> list[str]:
-    """Each row of ``values`` (positions, boxes) as a compact JSON array of numbers."""
-    return _grouped(number_texts(values.ravel()), values.shape[1])
 
 
 def class_counts(columns: DetectionColumns, context: OutputContext) -> Counter[str]:
