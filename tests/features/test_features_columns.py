@@ -157,10 +157,19 @@ def test_malformed_geometry_is_refused_with_a_reason(geometry: dict[str, Any]) -
         read([feature(geometry, ("car", 0.5))])
 
 
-@pytest.mark.parametrize("bbox", [(5.0, 0.0, 1.0, 1.0), (0.0, 0.0, float("inf"), 1.0)])
-def test_malformed_box_is_refused(bbox: tuple[float, float, float, float]) -> None:
-    with pytest.raises(ModelResponseError, match="imageBBox"):
-        read([feature({"type": "Point", "coordinates": [0, 0]}, imageBBox=list(bbox))])
+BOX_RING = {"type": "Polygon", "coordinates": [[[0, 0], [2, 0], [2, 2], [0, 2], [0, 0]]]}
+
+
+@pytest.mark.parametrize(
+    "bbox", [(5.0, 0.0, 1.0, 1.0), (0.0, 5.0, 1.0, 1.0), (0.0, 0.0, float("inf"), 1.0), (0.0, 0.0, 1.0)]
+)
+@pytest.mark.parametrize("geometry", [{"type": "Point", "coordinates": [0, 0]}, BOX_RING])
+def test_malformed_box_is_refused_naming_the_feature(
+    bbox: tuple[float, ...], geometry: dict[str, Any]
+) -> None:
+    usual = feature(BOX_RING, ("car", 0.5), imageBBox=[0, 0, 2, 2])
+    with pytest.raises(ModelResponseError, match=r"features\[1\]\.properties\.imageBBox"):
+        read([usual, feature(geometry, ("car", 0.5), imageBBox=list(bbox)), usual])
 
 
 @pytest.mark.parametrize(
@@ -264,7 +273,7 @@ PROPERTIES = st.fixed_dictionaries(
 USUAL_PROPERTIES = st.fixed_dictionaries(
     {"imageGeometry": USUAL_GEOMETRY, "featureClasses": st.lists(USUAL_CLASS, max_size=3)},
     optional={
-        "imageBBox": BOX | st.none() | st.just([5, 5, 1, 1]) | st.just([1, 2, 3]),
+        "imageBBox": BOX | st.none() | st.sampled_from([[5, 5, 1, 1], [1, 5, 3, 1], [1, 2, 3], (1, 2, 3, 4)]),
         "inferenceTime": st.just("then"),
         "note": st.text(max_size=3),
     },
@@ -287,7 +296,7 @@ def test_usual_features_read_quickly_as_the_checked_way_reads_them(features: lis
         return written(columns), columns.scores.tolist(), columns.property_texts, columns.class_names
 
     quick = outcome()
-    with mock.patch.object(tile_detections, "_usual_parts", lambda feature: None):
+    with mock.patch.object(tile_detections, "_usual_tile", lambda features: None):
         checked = outcome()
 
     assert quick == checked

@@ -5,9 +5,11 @@ reasons name the same keys); what the output needs of it is kept as text and num
 :class:`~model_runner.features.DetectionColumns`. Its properties must be JSON the output can
 carry: a NaN or an infinity among them fails the tile, naming the feature.
 
-A dense tile holds thousands of features, most of one usual form (an ``imageGeometry``,
-``featureClasses`` of plain IRIs and scores): those are read without the copies and objects of the
-checked way; any other feature, or one with a fault, takes the checked way, which names it.
+A dense tile holds thousands of features, mostly of one usual form (an ``imageGeometry``,
+``featureClasses`` of plain IRIs and scores, an ``imageBBox`` or none). A tile whose features all
+take that form is read column-wise: each check runs over the whole tile at once, in C loops (map,
+set, chain), not in a few Python calls per feature. A tile with any other feature, or a fault, is
+read feature by feature the checked way, which names the feature and its fault.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from __future__ import annotations
 import functools
 import json
 import math
+import operator
 from collections.abc import Mapping, Sequence
+from itertools import accumulate, chain, repeat
 from typing import Any
 
 import orjson
@@ -31,7 +35,6 @@ from model_runner.features.detection_columns import DetectionColumns, DetectionR
 from model_runner.features.feature_json import compact_json
 from model_runner.features.geometry_skeleton import flatten_geometry
 from model_runner.features.output import REMOVED_PROPERTIES
-from model_runner.features.pixel_geometry import checked_box
 
 
 def parse_tile_detections(
@@ -52,7 +55,12 @@ def read_tile_detections(body: bytes | str | Mapping[str, Any], origin: tuple[fl
             names the feature and key.
     """
     rows = DetectionRows(origin)
-    for index, feature in enumerate(collection_features(body)):
+    features = collection_features(body)
+    usual = _usual_tile(features)
+    if usual is not None:
+        rows.add_all(*usual)
+        return rows
+    for index, feature in enumerate(features):
         try:
             _add(rows, feature)
         except ValueError as error:
@@ -60,23 +68,18 @@ def read_tile_detections(body: bytes | str | Mapping[str, Any], origin: tuple[fl
     return rows
 
 
-Parts = tuple[
-    str, list[float], list[Any] | None, Sequence[float] | None, list[tuple[str, float]], dict[str, Any]
-]
-"""What a detection adds: its skeleton key, x and y interleaved, further coordinates (if any),
-box, classes (IRI, score) and other properties."""
-
 _UNUSUAL_KEYS = frozenset({"bounds_imcoords", "geom_imcoords", "detection", "feature_types"})
-"""Properties that change how a feature is read: their features take the checked way."""
+"""Properties that change how a feature is read: their tiles take the checked way."""
 _USUAL_KEYS = ("imageGeometry", "imageBBox", "featureClasses")
-_NUMBERS = {int, float}
+_LEFT_OUT = frozenset(_USUAL_KEYS) | frozenset(REMOVED_PROPERTIES)
+"""Properties not among a detection's other properties: read apart, or left out of the output."""
+_DICT, _LIST, _LISTS, _STR, _NUMBERS = {dict}, {list}, {list, tuple}, {str}, {int, float}
 
 
 def _add(rows: DetectionRows, feature: object) -> None:
-    skeleton, xy, extras, box, classes, rest = _usual_parts(feature) or _checked_parts(feature)
+    skeleton, xy, extras, box, classes, rest = _checked_parts(feature)
     if box is None:
-        xs, ys = xy[0::2], xy[1::2]
-        box = (min(xs), min(ys), max(xs), max(ys))
+        box = _bounds(xy)
     properties = _properties_json(
         {name: value for name, value in rest.items() if name not in REMOVED_PROPERTIES}
     )
@@ -86,9 +89,16 @@ def _add(rows: DetectionRows, feature: object) -> None:
         None if extras is None else compact_json(extras),
         box,
         _top(classes),
-        "[" + ",".join([_class_json(iri, score) for iri, score in classes]) + "]",
+        _classes_json(classes),
         properties,
     )
+
+
+Parts = tuple[
+    str, list[float], list[Any] | None, Sequence[float] | None, list[tuple[str, float]], dict[str, Any]
+]
+"""What a detection adds: its skeleton key, x and y interleaved, further coordinates (if any),
+box, classes (IRI, score) and other properties."""
 
 
 def _checked_parts(feature: object) -> Parts:
@@ -101,28 +111,138 @@ def _checked_parts(feature: object) -> Parts:
     return skeleton, xy, extras, box, [(item.iri, item.score) for item in classes], rest
 
 
-def _usual_parts(feature: object) -> Parts | None:
-    """The parts of the usual detection (an imageGeometry, an optional imageBBox, featureClasses
-    of plain IRIs and scores, no key of the older forms), read without the checked way's copies
-    and objects; None for any other feature, or one with a fault: the checked way names it."""
-    properties = feature.get("properties") if type(feature) is dict else None
-    if type(properties) is not dict or not _UNUSUAL_KEYS.isdisjoint(properties):
+UsualTile = tuple[
+    list[str],
+    list[float],
+    list[int],
+    dict[int, str],
+    list[Sequence[float]],
+    list[tuple[int, str, float] | None],
+    list[str],
+    list[str],
+]
+"""A tile's detections as :meth:`DetectionRows.add_all` takes them."""
+
+
+def _usual_tile(features: list[Any]) -> UsualTile | None:
+    """The detections of a tile whose features all take the usual form (no key of the older
+    forms), read column-wise; None if any feature does not, or has a fault."""
+    if not features or not _DICT.issuperset(map(type, features)):
         return None
-    geometry, box, listed = (properties.get(key) for key in _USUAL_KEYS)
-    if type(geometry) is not dict or type(listed) is not list:
+    properties = _values(features, "properties")
+    if not _DICT.issuperset(map(type, properties)) or not all(map(_UNUSUAL_KEYS.isdisjoint, properties)):
         return None
-    classes: list[Any] = [(item.get("iri"), item.get("score")) for item in listed if type(item) is dict]
-    if len(classes) != len(listed) or not all(
-        type(iri) is str and type(score) in _NUMBERS and math.isfinite(score) for iri, score in classes
-    ):
+    geometries = _usual_geometries(_values(properties, "imageGeometry"))
+    classes = _usual_classes(_values(properties, "featureClasses"))
+    if geometries is None or classes is None:
+        return None
+    keys, xy, counts, extras = geometries
+    boxes = _usual_boxes(_values(properties, "imageBBox"), xy, counts)
+    if boxes is None:
         return None
     try:
-        skeleton, xy, extras = flatten_geometry(geometry)
-        checked = None if box is None else checked_box(box)
-    except InvalidFeatureError:
+        others = [
+            _properties_json({name: value for name, value in item.items() if name not in _LEFT_OUT})
+            for item in properties
+        ]
+    except ValueError:
         return None
-    rest = {name: value for name, value in properties.items() if name not in _USUAL_KEYS}
-    return skeleton, xy, extras, checked, classes, rest
+    return keys, xy, counts, extras, boxes, classes[0], classes[1], others
+
+
+def _usual_geometries(
+    geometries: list[Any],
+) -> tuple[list[str], list[float], list[int], dict[int, str]] | None:
+    """Skeleton keys, x and y of every position, positions of each, JSON of further coordinates.
+    Polygons of plain rings of x, y (the usual detection) are checked all at once."""
+    if not _DICT.issuperset(map(type, geometries)):
+        return None
+    if set(_values(geometries, "type")) == {"Polygon"}:
+        coordinates = _values(geometries, "coordinates")
+        rings = list(chain.from_iterable(coordinates)) if _LIST.issuperset(map(type, coordinates)) else []
+        positions = list(chain.from_iterable(rings)) if _LIST.issuperset(map(type, rings)) else []
+        xy = list(chain.from_iterable(positions))
+        if (
+            all(coordinates)
+            and all(rings)
+            and _LIST.issuperset(map(type, positions))
+            and len(xy) == 2 * len(positions)
+            and set(map(len, positions)) == {2}
+            and _NUMBERS.issuperset(map(type, xy))
+            and all(map(math.isfinite, xy))
+        ):
+            if len(rings) == len(coordinates):  # one ring each
+                counts = list(map(len, rings))
+                return list(map("Polygon:[%d]".__mod__, counts)), xy, counts, {}
+            lengths = [list(map(len, polygon)) for polygon in coordinates]
+            keys = ["Polygon:[" + ",".join(map(str, each)) + "]" for each in lengths]
+            return keys, xy, list(map(sum, lengths)), {}
+    try:
+        flat = [flatten_geometry(geometry) for geometry in geometries]
+        extras = {row: compact_json(rest) for row, (_, _, rest) in enumerate(flat) if rest is not None}
+    except (InvalidFeatureError, ValueError):
+        return None
+    keys = [key for key, _, _ in flat]
+    counts = [len(xy) // 2 for _, xy, _ in flat]
+    return keys, list(chain.from_iterable(xy for _, xy, _ in flat)), counts, extras
+
+
+def _usual_classes(listed: list[Any]) -> tuple[list[tuple[int, str, float] | None], list[str]] | None:
+    """Each detection's top class and the JSON of its classes, if all are plain IRIs and scores."""
+    if not _LIST.issuperset(map(type, listed)):
+        return None
+    items = list(chain.from_iterable(listed))
+    if not _DICT.issuperset(map(type, items)):
+        return None
+    iris = _values(items, "iri")
+    scores = _values(items, "score")
+    if not (
+        _STR.issuperset(map(type, iris))
+        and _NUMBERS.issuperset(map(type, scores))
+        and all(map(math.isfinite, scores))
+    ):
+        return None
+    counts = list(map(len, listed))
+    if set(counts) == {1}:  # one class each: written all at once
+        arguments = tuple(chain(*zip(map(_string_json, iris), scores, strict=True)))
+        texts = '[{"iri":%s,"score":%r}]\n' * len(iris) % arguments
+        return list(zip(repeat(0), iris, scores)), texts.split("\n")[:-1]
+    pairs = list(zip(iris, scores, strict=True))
+    each = [pairs[end - count : end] for count, end in zip(counts, accumulate(counts), strict=True)]
+    return [_top(classes) for classes in each], [_classes_json(classes) for classes in each]
+
+
+def _usual_boxes(boxes: list[Any], xy: list[float], counts: list[int]) -> list[Sequence[float]] | None:
+    """Each detection's box: as given (four finite numbers, min before max), or its geometry's bounds."""
+    given = [box for box in boxes if box is not None]
+    if given:
+        numbers = list(chain.from_iterable(given)) if _LISTS.issuperset(map(type, given)) else []
+        if not (
+            set(map(len, given)) == {4}
+            and _NUMBERS.issuperset(map(type, numbers))
+            and all(map(math.isfinite, numbers))
+            and all(map(operator.le, numbers[0::4], numbers[2::4]))  # min x <= max x
+            and all(map(operator.le, numbers[1::4], numbers[3::4]))  # min y <= max y
+        ):
+            return None
+    if len(given) == len(boxes):
+        return boxes
+    return [
+        _bounds(xy[2 * (end - count) : 2 * end]) if box is None else box
+        for box, count, end in zip(boxes, counts, accumulate(counts), strict=True)
+    ]
+
+
+def _values(items: list[Any], key: str) -> list[Any]:
+    """Each dict's value at ``key`` (None where it has none)."""
+    get: Any = dict.get
+    return list(map(get, items, repeat(key)))
+
+
+def _bounds(xy: list[float]) -> tuple[float, float, float, float]:
+    """The box of positions given as x and y interleaved."""
+    xs, ys = xy[0::2], xy[1::2]
+    return (min(xs), min(ys), max(xs), max(ys))
 
 
 def _properties_json(properties: dict[str, Any]) -> str:
@@ -155,6 +275,10 @@ def _top(classes: list[tuple[str, float]]) -> tuple[int, str, float] | None:
     position = max(range(len(classes)), key=lambda index: classes[index][1])
     iri, score = classes[position]
     return position, iri, score
+
+
+def _classes_json(classes: list[tuple[str, float]]) -> str:
+    return "[" + ",".join([_class_json(iri, score) for iri, score in classes]) + "]"
 
 
 def _class_json(iri: str, score: float) -> str:

@@ -186,24 +186,34 @@ class DetectionRows:
         """One detection: its geometry (skeleton, x, y interleaved in tile pixels, the JSON of the
         further coordinates if any), box in tile pixels, top class (position, IRI, score), the
         JSON of its classes and of its other properties."""
+        extra = {} if extras is None else {0: extras}
+        self.add_all([skeleton_key], xy, [len(xy) // 2], extra, [box], [top], [classes], [properties])
+
+    def add_all(
+        self,
+        skeleton_keys: list[str],
+        xy: list[float],
+        counts: list[int],
+        extras: dict[int, str],
+        boxes: list[Sequence[float]],
+        tops: list[tuple[int, str, float] | None],
+        classes: list[str],
+        properties: list[str],
+    ) -> None:
+        """Detections as :meth:`add` takes one, each argument a list of theirs (``xy`` all their
+        positions', ``counts`` how many each has; ``extras`` by their position in the lists)."""
         names, skeletons, texts = self._tables
-        row = len(self._scores)
-        self._boxes.append(box)
-        if top is None:
-            self._top.append(-1)
-            self._class_ids.append(-1)
-            self._scores.append(0.0)
-        else:
-            self._top.append(top[0])
-            self._class_ids.append(names.setdefault(top[1], len(names)))
-            self._scores.append(float(top[2]))
-        self._skeleton_ids.append(skeletons.setdefault(skeleton_key, len(skeletons)))
-        self._counts.append(len(xy) // 2)
+        start = len(self._scores)
+        self._boxes.extend(boxes)
+        self._top.extend([-1 if top is None else top[0] for top in tops])
+        self._class_ids.extend([-1 if top is None else names.setdefault(top[1], len(names)) for top in tops])
+        self._scores.extend([0.0 if top is None else float(top[2]) for top in tops])
+        self._skeleton_ids.extend([skeletons.setdefault(key, len(skeletons)) for key in skeleton_keys])
+        self._counts.extend(counts)
         self._xy.extend(xy)
-        self._classes.append(classes)
-        self._property_ids.append(texts.setdefault(properties, len(texts)))
-        if extras is not None:
-            self._extras[row] = extras
+        self._classes.extend(classes)
+        self._property_ids.extend([texts.setdefault(text, len(texts)) for text in properties])
+        self._extras.update({start + row: text for row, text in extras.items()})
 
     def columns(self) -> DetectionColumns:
         """This tile's detections as columns, in full-image pixels."""
