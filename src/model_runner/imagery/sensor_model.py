@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import enum
 import threading
+from itertools import chain
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -155,7 +156,10 @@ class SensorModel:
             result, success = self._transformer.TransformPoints(direction, points)
         except RuntimeError:
             return np.array([self._transform_point(point, direction) for point in points.tolist()])
-        out = np.asarray(result, dtype=np.float64)[:, :2]
+        width = len(result[0])  # (x, y, z) tuples, read flat: twice as fast as np.asarray on them
+        out = np.fromiter(chain.from_iterable(result), np.float64, width * len(result)).reshape(-1, width)[
+            :, :2
+        ]
         out[~np.asarray(success, dtype=bool)] = np.nan
         return out
 
