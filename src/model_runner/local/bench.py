@@ -47,7 +47,7 @@ from model_runner.local.shared_endpoints import SharedScenario, run_scenario, sh
 from model_runner.security import UrlAllowList
 from model_runner.tiling import GridTilingStrategy, Tile, Window
 from model_runner.tools.command_error import CommandError
-from model_runner.worker.collector import settle_collector
+from model_runner.worker.collector import settled_collector
 from model_runner.worker.wiring import build_worker
 
 TIMEOUT_S = 3600
@@ -238,24 +238,25 @@ def _pipeline(args: argparse.Namespace, stage: _Stage, images: tuple[str, str], 
     memory = RegionMemory()
     env, model_url = stage.env, stage.model_url
     runtime = build_worker(load_settings(env), observers=[relay, clock, memory])
-    settle_collector()  # as ``model-runner worker`` does
     worker = threading.Thread(target=runtime.worker.run, name="bench-worker")
     sqs = runtime.clients.client("sqs")
-    worker.start()
-    try:
-        warm_up_seconds = _run_job(
-            sqs, env["IMAGE_QUEUE"], _job(args, images[0], model_url, label + "-warm-up"), warm_up
-        )
-        relay.target = outcome
-        cpu_before, servers_before = time.process_time(), cpu_seconds(stage.servers)
-        seconds = _run_job(sqs, env["IMAGE_QUEUE"], _job(args, images[1], model_url, label), outcome)
-        cpu_s, servers_cpu_s = time.process_time() - cpu_before, cpu_seconds(stage.servers) - servers_before
-        print(file=sys.stderr)
-    finally:
-        runtime.shutdown.set()
-        worker.join()
-        runtime.close()
-        memory.close()
+    with settled_collector():  # as ``model-runner worker`` runs
+        worker.start()
+        try:
+            warm_up_seconds = _run_job(
+                sqs, env["IMAGE_QUEUE"], _job(args, images[0], model_url, label + "-warm-up"), warm_up
+            )
+            relay.target = outcome
+            cpu_before, servers_before = time.process_time(), cpu_seconds(stage.servers)
+            seconds = _run_job(sqs, env["IMAGE_QUEUE"], _job(args, images[1], model_url, label), outcome)
+            cpu_s = time.process_time() - cpu_before
+            servers_cpu_s = cpu_seconds(stage.servers) - servers_before
+            print(file=sys.stderr)
+        finally:
+            runtime.shutdown.set()
+            worker.join()
+            runtime.close()
+            memory.close()
     return {
         "status": outcome.status,
         "tiles": outcome.tiles,
@@ -302,7 +303,6 @@ def _bare_loop(args: argparse.Namespace, image_path: str, stage: _Stage) -> dict
     tiles = [tile for region in regions for tile in strategy.tiles(region)]
 
     banded = BandedReads(image, tiles, stage.reads)
-    settle_collector()  # the worker's collector: only the pipeline's own work differs
 
     def prepare(tile: Tile) -> bytes:
         return encode_tile(banded.read(tile), tile_format, compression)
@@ -311,7 +311,8 @@ def _bare_loop(args: argparse.Namespace, image_path: str, stage: _Stage) -> dict
     cpu_before, servers_before = time.process_time(), cpu_seconds(stage.servers)
     started = time.monotonic()
     endpoints = EndpointGuard(UrlAllowList([model_url]))
-    with banded, HttpModelClient(policy, endpoints=endpoints) as client:
+    # the worker's collector: only the pipeline's own work differs
+    with banded, HttpModelClient(policy, endpoints=endpoints) as client, settled_collector():
 
         def call(body: bytes) -> bytes:
             return client.invoke(model_url, body, mime)

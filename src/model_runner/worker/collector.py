@@ -1,4 +1,4 @@
-"""Python's cyclic garbage collector set for a long-lived worker, once it is built.
+"""Python's cyclic garbage collector set for a long-lived worker, while it runs.
 
 Reading a dense tile's answer makes thousands of dicts and lists that die young (reference
 counting frees them). With the default threshold (700 container objects) they start young
@@ -14,15 +14,24 @@ left 0.04 s of collector time in the same job.
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 YOUNG_THRESHOLD = 20_000
 """Container objects allocated (net of those freed) before a young collection: a dense tile's."""
 
 
-def settle_collector() -> None:
-    """Collect what start-up left, freeze the rest out of later passes, raise the young threshold.
-    Called once the worker is built and before it polls."""
+@contextmanager
+def settled_collector() -> Iterator[None]:
+    """Collect what start-up left, freeze the rest out of later passes and raise the young
+    threshold, for the time the built worker runs; then as before, so that what was frozen can be
+    collected once it is garbage (a process that builds workers one after another, as the bench)."""
+    threshold = gc.get_threshold()
     gc.collect()
     gc.freeze()
-    _, middle, old = gc.get_threshold()
-    gc.set_threshold(YOUNG_THRESHOLD, middle, old)
+    gc.set_threshold(YOUNG_THRESHOLD, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()

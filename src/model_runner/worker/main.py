@@ -20,7 +20,7 @@ from model_runner.config import load_settings
 from model_runner.errors import ConfigurationError
 from model_runner.observability import configure_logging
 from model_runner.registry import ExtensionError
-from model_runner.worker.collector import settle_collector
+from model_runner.worker.collector import settled_collector
 from model_runner.worker.preflight import startup_problems
 from model_runner.worker.wiring import WorkerRuntime, build_worker
 
@@ -66,13 +66,14 @@ def run_worker(request_type: str | None = None) -> int:
     if problems:
         runtime.close()
         return 2
-    settle_collector()
-    loop = threading.Thread(target=runtime.worker.run, name="worker-loop", daemon=True)
-    loop.start()
-    while loop.is_alive() and not shutdown.wait(SIGNAL_POLL_S):
-        pass
-    deadline = (stop_requested_at[0] if stop_requested_at else time.monotonic()) + settings.shutdown_timeout_s
-    loop.join(max(0.0, deadline - time.monotonic()))
+    with settled_collector():
+        loop = threading.Thread(target=runtime.worker.run, name="worker-loop", daemon=True)
+        loop.start()
+        while loop.is_alive() and not shutdown.wait(SIGNAL_POLL_S):
+            pass
+        stopping_since = stop_requested_at[0] if stop_requested_at else time.monotonic()
+        deadline = stopping_since + settings.shutdown_timeout_s
+        loop.join(max(0.0, deadline - time.monotonic()))
     if loop.is_alive():
         _force_exit(runtime, settings.shutdown_timeout_s)
     runtime.close(timeout_s=max(1.0, deadline - time.monotonic()))
