@@ -23,8 +23,9 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 CHECKOUT_DIGEST = hashlib.sha256(f"{REPOSITORY}\n".encode()).hexdigest()[:12]
 IMAGE = f"localhost/model-runner:test-{CHECKOUT_DIGEST}"
 """The tag this checkout's tests build and run, one per checkout as scripts/test.sh names it."""
-SIZE_BUDGET_MB = 450
-"""The image's size (its layers, uncompressed) may not exceed this (README, 'Container image')."""
+SIZE_BUDGET_MB = 475
+"""The image's size (its layers, uncompressed) may not exceed this (README, 'Container image'):
+445 MB until Zstandard (24 MB, for a dense job's workspace packed 4x faster than zlib)."""
 
 
 def buildah(*arguments: str, timeout_s: float = 120) -> str:
