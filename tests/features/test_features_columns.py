@@ -149,6 +149,9 @@ def test_rescored_top_class_reports_new_score_and_keeps_the_original() -> None:
         {"type": "Point", "coordinates": [float("nan"), 2]},
         {"type": "LineString", "coordinates": [0, 1]},
         {"type": "Polygon", "coordinates": []},
+        {"type": "Polygon", "coordinates": [[1, 2], [3, 4]]},
+        {"type": "Polygon", "coordinates": [[[1, 2], 3]]},
+        {"type": ["Polygon"], "coordinates": [[[1, 2], [3, 4], [1, 2]]]},
         {"type": "GeometryCollection", "geometries": "none"},
     ],
 )
@@ -161,15 +164,22 @@ BOX_RING = {"type": "Polygon", "coordinates": [[[0, 0], [2, 0], [2, 2], [0, 2], 
 
 
 @pytest.mark.parametrize(
-    "bbox", [(5.0, 0.0, 1.0, 1.0), (0.0, 5.0, 1.0, 1.0), (0.0, 0.0, float("inf"), 1.0), (0.0, 0.0, 1.0)]
+    "bbox",
+    [
+        (5.0, 0.0, 1.0, 1.0),
+        (0.0, 5.0, 1.0, 1.0),
+        (0.0, 0.0, float("inf"), 1.0),
+        (0.0, 0.0, 1.0),
+        5,
+        "0,0,1,1",
+    ],
 )
 @pytest.mark.parametrize("geometry", [{"type": "Point", "coordinates": [0, 0]}, BOX_RING])
-def test_malformed_box_is_refused_naming_the_feature(
-    bbox: tuple[float, ...], geometry: dict[str, Any]
-) -> None:
+def test_malformed_box_is_refused_naming_the_feature(bbox: object, geometry: dict[str, Any]) -> None:
     usual = feature(BOX_RING, ("car", 0.5), imageBBox=[0, 0, 2, 2])
+    box = list(bbox) if isinstance(bbox, tuple) else bbox
     with pytest.raises(ModelResponseError, match=r"features\[1\]\.properties\.imageBBox"):
-        read([usual, feature(geometry, ("car", 0.5), imageBBox=list(bbox)), usual])
+        read([usual, feature(geometry, ("car", 0.5), imageBBox=box), usual])
 
 
 @pytest.mark.parametrize(
@@ -288,6 +298,15 @@ USUAL_PROPERTIES = st.fixed_dictionaries(
     )
 )
 def test_usual_features_read_quickly_as_the_checked_way_reads_them(features: list[dict[str, Any]]) -> None:
+    quick, checked = read_both_ways(features)
+
+    assert quick == checked
+
+
+def read_both_ways(features: list[dict[str, Any]]) -> tuple[object, object]:
+    """What reading a tile of ``features`` gives (its output, scores and tables, or the reason it
+    fails), the quick way when the tile takes the usual form and the checked way."""
+
     def outcome() -> object:
         try:
             columns = read(features, ORIGIN)
@@ -297,7 +316,34 @@ def test_usual_features_read_quickly_as_the_checked_way_reads_them(features: lis
 
     quick = outcome()
     with mock.patch.object(tile_detections, "_usual_tile", lambda features: None):
-        checked = outcome()
+        return quick, outcome()
+
+
+SCALAR = st.none() | st.booleans() | st.integers(-3, 600) | st.floats(-3, 600) | st.sampled_from(["Polygon"])
+JSON = st.recursive(
+    SCALAR,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(["type", "score"]), inner),
+    max_leaves=12,
+)
+"""Any JSON value, shaped like what the usual keys hold often enough to get far into reading them."""
+ANY_USUAL_VALUES = st.fixed_dictionaries(
+    {
+        "imageGeometry": st.fixed_dictionaries(
+            {"type": st.sampled_from(["Polygon", "Point"]) | JSON, "coordinates": JSON}
+        )
+        | JSON,
+        "featureClasses": st.lists(st.fixed_dictionaries({"iri": JSON, "score": JSON}), max_size=2) | JSON,
+    },
+    optional={"imageBBox": JSON},
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.fixed_dictionaries({"type": st.just("Feature"), "properties": ANY_USUAL_VALUES}), max_size=3)
+)
+def test_any_json_in_the_usual_keys_reads_as_the_checked_way_reads_it(features: list[dict[str, Any]]) -> None:
+    quick, checked = read_both_ways(features)
 
     assert quick == checked
 

@@ -157,11 +157,12 @@ def _usual_geometries(
     Polygons of plain rings of x, y (the usual detection) are checked all at once."""
     if not _DICT.issuperset(map(type, geometries)):
         return None
-    if set(_values(geometries, "type")) == {"Polygon"}:
+    kinds = _values(geometries, "type")
+    if kinds.count("Polygon") == len(kinds):  # compared, not hashed: a kind may be any JSON value
         coordinates = _values(geometries, "coordinates")
         rings = list(chain.from_iterable(coordinates)) if _LIST.issuperset(map(type, coordinates)) else []
         positions = list(chain.from_iterable(rings)) if _LIST.issuperset(map(type, rings)) else []
-        xy = list(chain.from_iterable(positions))
+        xy = list(chain.from_iterable(positions)) if _LIST.issuperset(map(type, positions)) else []
         if (
             all(coordinates)
             and all(rings)
@@ -216,7 +217,9 @@ def _usual_boxes(boxes: list[Any], xy: list[float], counts: list[int]) -> list[S
     """Each detection's box: as given (four finite numbers, min before max), or its geometry's bounds."""
     given = [box for box in boxes if box is not None]
     if given:
-        numbers = list(chain.from_iterable(given)) if _LISTS.issuperset(map(type, given)) else []
+        if not _LISTS.issuperset(map(type, given)):
+            return None
+        numbers = list(chain.from_iterable(given))
         if not (
             set(map(len, given)) == {4}
             and _NUMBERS.issuperset(map(type, numbers))
