@@ -157,9 +157,8 @@ class SensorModel:
         except RuntimeError:
             return np.array([self._transform_point(point, direction) for point in points.tolist()])
         width = len(result[0])  # (x, y, z) tuples, read flat: twice as fast as np.asarray on them
-        out = np.fromiter(chain.from_iterable(result), np.float64, width * len(result)).reshape(-1, width)[
-            :, :2
-        ]
+        flat = np.fromiter(chain.from_iterable(result), np.float64, width * len(result))
+        out = flat.reshape(-1, width)[:, :2]
         out[~np.asarray(success, dtype=bool)] = np.nan
         return out
 
