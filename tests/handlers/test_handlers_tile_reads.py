@@ -80,9 +80,52 @@ def test_a_row_of_tiles_is_one_read_and_rows_are_read_ahead(fakes: FakeContext) 
             banded.read(tile)
 
     assert len(image.windows) == len(rows) == 5
-    assert [window.y for window in image.windows] == rows
+    assert image.windows[0].y == 0
     assert all(window.width == 600 for window in image.windows)
     assert 1 <= first_row_read <= 3  # the first band, and up to two ahead of it
+
+
+class BlockedImage(CountingImage):
+    """The image as if stored in blocks of ``block_height`` rows."""
+
+    def __init__(self, image: Image, block_height: int) -> None:
+        super().__init__(image)
+        self.block_height = block_height
+
+
+@pytest.mark.parametrize("block_height", [1, 16, 64, 128, 500])
+def test_each_row_is_fetched_once_and_fetches_end_on_block_edges(
+    fakes: FakeContext, block_height: int
+) -> None:
+    plain = fakes.images.get(IMAGE_URL)
+    image = BlockedImage(plain, block_height)
+    tiles = grid()  # rows of 128 pixels, 16 shared with the next
+
+    with BandedReads(image, tiles, ReadArrangement(ahead=2, at_once=2)) as banded:  # type: ignore[arg-type]
+        for tile in tiles:
+            np.testing.assert_array_equal(banded.read(tile), plain.read(tile.window))
+
+    fetched = sorted(image.windows, key=lambda window: window.y)
+    assert [window.y for window in fetched] == [0, *(window.bottom for window in fetched[:-1])]
+    assert fetched[-1].bottom == 500
+    if block_height <= 128:  # a block no taller than a band: no two fetches share one
+        assert all(window.bottom % block_height == 0 for window in fetched[:-1])
+    else:  # a taller block is not read whole for one band
+        assert fetched[0].bottom == 128
+
+
+def test_a_band_whose_rows_were_all_fetched_before_reads_nothing(fakes: FakeContext) -> None:
+    plain = fakes.images.get(IMAGE_URL)
+    image = BlockedImage(plain, 64)
+    tiles = grid(tile=128, overlap=96)  # a row of tiles every 32 pixels, blocks of 64 rows
+    rows = sorted({tile.window.y for tile in tiles})
+
+    with BandedReads(image, tiles, ReadArrangement(ahead=3, at_once=2)) as banded:  # type: ignore[arg-type]
+        for tile in tiles:
+            np.testing.assert_array_equal(banded.read(tile), plain.read(tile.window))
+
+    assert len(image.windows) == 500 // 64 < len(rows)
+    assert sum(window.height for window in image.windows) == 500
 
 
 def test_bands_hold_at_most_the_bytes_asked_and_never_span_rows() -> None:

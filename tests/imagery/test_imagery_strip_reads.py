@@ -4,7 +4,7 @@ cut on the image's block edges."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from pathlib import Path
@@ -13,10 +13,12 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from osgeo import gdal
 
 from model_runner.errors import ImageReadError, ImageUnavailableError
 from model_runner.imagery import open_image
 from model_runner.imagery.credentials import S3Credentials
+from model_runner.imagery.gdal_runtime import fetch_blocks_at_once
 from model_runner.imagery.source import ImageSource
 from model_runner.imagery.strip_reads import StripReads
 from model_runner.local.bench_image import IMAGES_BUCKET, make_image
@@ -156,3 +158,27 @@ def test_a_closed_image_on_s3_read_in_strips_is_an_image_read_error(image_folder
 
         with pytest.raises(ImageReadError, match="already closed"):
             image.read(Window(0, 0, 2048, 512))
+
+
+@pytest.fixture
+def fetch_limit() -> Iterator[Callable[[int], None]]:
+    """Sets the bytes of blocks one read fetches at once; GDAL's own limit comes back after."""
+    option = "GDAL_MAX_RAW_BLOCK_CACHE_SIZE"
+    before = gdal.GetConfigOption(option)
+    yield fetch_blocks_at_once
+    gdal.SetConfigOption(option, before)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("limit_mb", "requests"), [(10, 2), (32, 1)])
+def test_a_read_past_gdals_10_mb_fetches_its_blocks_in_one_go_only_when_allowed(
+    image_folder: Path, fetch_limit: Callable[[int], None], limit_mb: int, requests: int
+) -> None:
+    """Past the limit, GDAL fetches the rest of the blocks in further requests one after the
+    other, each waiting out S3's latency (8 for a 10240 x 512 band, 250 ms at 30 ms)."""
+    fetch_limit(limit_mb * 1024 * 1024)
+    with ObjectServer(image_folder, IMAGES_BUCKET) as server, on_s3(server, strips=1) as image:
+        before = server.requests
+        image.read(Window(0, 0, 2048, 2048))  # 8 rows of 8 blocks of 256 x 256 x 3: 12 MiB
+
+        assert server.requests - before == requests

@@ -36,9 +36,10 @@ class ImageReadSettings(BaseSettings):
         ge=1,
         le=1024,
         validation_alias="IMAGE_READ_BAND_MB",
-        description="Most megabytes of pixels one band read holds; the worker holds at most "
-        "IMAGE_READ_AHEAD + 1 bands at once (a row of tiles 512 high across a 10240-pixel region of "
-        "3 bytes a pixel is 15 MiB).",
+        description="Most megabytes of pixels one band read holds (a row of tiles 512 high across a "
+        "10240-pixel region of 3 bytes a pixel is 15 MiB); the worker holds at most "
+        "IMAGE_READ_AHEAD + 1 bands at once, each with the rows down to the image's next block "
+        "edge. GDAL may fetch twice this in one request of a network image.",
     )
 
     image_read_strips: int = Field(
@@ -53,21 +54,28 @@ class ImageReadSettings(BaseSettings):
     )
 
     image_read_bands_at_once: int = Field(
-        default=1,
+        default=2,
         ge=1,
         le=4,
         validation_alias="IMAGE_READ_BANDS_AT_ONCE",
         description="Bands of an image on S3 or HTTPS read at once (of the IMAGE_READ_AHEAD + 1 "
         "in hand), each on GDAL handles of its own (one per strip): the next band's requests wait "
-        "out their first-byte latency while the bytes of the one before arrive; worth it where "
-        "the worker has a core to spare, as each lane costs CPU of its own (README, Reading from "
-        "S3). Files on disk are read one band at a time.",
+        "out their first-byte latency while the bytes of the one before arrive. A band fetches "
+        "only the rows the bands before it did not, down to a block edge, so bands read at once "
+        "share no block. Files on disk are read one band at a time.",
     )
 
     @property
     def read_arrangement(self) -> tuple[int, int, int]:
         """(bands read ahead, bytes of a band at most, bands read at once)."""
         return self.image_read_ahead, self.image_read_band_mb * 1024 * 1024, self.image_read_bands_at_once
+
+    @property
+    def fetch_bytes(self) -> int:
+        """Most bytes of blocks one read of a network image fetches in one multi-range request:
+        a band's, with the block rows and columns it reaches into (twice the band at most, with
+        blocks no larger than a band's height)."""
+        return 2 * self.image_read_band_mb * 1024 * 1024
 
     @field_validator("image_s3_endpoint_url")
     @classmethod

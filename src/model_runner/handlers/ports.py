@@ -212,6 +212,11 @@ class Image(Protocol):
         ...
 
     @property
+    def block_height(self) -> int:
+        """Rows of the blocks the image is stored in: reads that meet on a block edge share no block."""
+        ...
+
+    @property
     def format_name(self) -> str:
         """The image's format as GDAL names it, upper case (NITF, GTIFF, PNG, ...)."""
         ...

@@ -4,10 +4,17 @@ Read tile by tile, an image on S3 costs a request's first-byte latency (20-50 ms
 on the one thread that also encodes: a few dozen tiles a second. Here the consecutive tiles of a
 row are read as one band (their union window, at most ``band_bytes``), which GDAL fetches in
 one or two large ranged GETs, and reader threads read the next ``ahead`` bands, ``at_once`` at a
-time, while the tiles of the current band are cut out, encoded and sent. The pixels are those of the plain
-read; a band that cannot be read is read again tile by tile, so a failure stays the failure of
-the tiles it concerns, except when the image could not be reached: that is raised at once, and
-the region goes back to the queue as before.
+time, while the tiles of the current band are cut out, encoded and sent.
+
+Bands of consecutive rows share rows (the tiles' overlap) and, on a tiled image, rows of blocks.
+So a band fetches only the rows of its columns that the bands before it did not, down to the next
+block edge: what two bands read at once never shares a block, each block is fetched once, and the
+next band's requests wait out their latency while the bytes of the one before arrive. A band's
+tiles are cut from its own rows and those of the bands before it.
+
+The pixels are those of the plain read; a band that cannot be read is read again tile by tile, so
+a failure stays the failure of the tiles it concerns, except when the image could not be
+reached: that is raised at once, and the region goes back to the queue as before.
 """
 
 from __future__ import annotations
@@ -41,11 +48,16 @@ DEFAULT_READS = ReadArrangement()
 
 @dataclass(frozen=True)
 class Band:
-    """The union ``window`` of the tiles ``first`` to ``first + count - 1`` of a region's tiles."""
+    """The union ``window`` of the tiles ``first`` to ``first + count - 1`` of a region's tiles;
+    ``fetch``, the rows of its columns it reads itself (None: earlier bands read them all); and
+    ``parts``, the bands whose fetched rows hold its rows, top to bottom (itself last when it
+    fetches)."""
 
     window: Window
     first: int
     count: int
+    fetch: Window | None = None
+    parts: tuple[int, ...] = ()
 
 
 def bands_of(tiles: Sequence[Tile], band_bytes: int, pixel_bytes: int) -> list[Band]:
@@ -63,6 +75,46 @@ def bands_of(tiles: Sequence[Tile], band_bytes: int, pixel_bytes: int) -> list[B
     return bands
 
 
+def with_fetches(bands: Sequence[Band], block_height: int, image_height: int) -> list[Band]:
+    """``bands`` with the rows each fetches and the bands it is cut from.
+
+    Bands with the same columns form runs of adjoining fetches: a band whose first row lies in
+    its columns' run fetches from the run's end, else it starts a run of its own. A fetch ends
+    on the block edge below the band (when a block is no taller than the band), so that the
+    next fetch starts on one."""
+    runs: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
+    """Per (x, width): the fetches of the run, (band, first row, end row), top to bottom."""
+    planned: list[Band] = []
+    for number, band in enumerate(bands):
+        window = band.window
+        run = [part for part in runs.get((window.x, window.width), []) if part[2] > window.y]
+        if not run or run[0][1] > window.y:
+            run = []
+        top = run[-1][2] if run else window.y
+        fetch = None
+        if top < window.bottom:
+            bottom = window.bottom
+            if block_height <= window.height:
+                bottom = min(image_height, -(-bottom // block_height) * block_height)
+            fetch = Window(window.x, top, window.width, bottom - top)
+            run.append((number, top, bottom))
+        runs[(window.x, window.width)] = run
+        parts = tuple(part for part, first, _ in run if first < window.bottom)
+        planned.append(Band(window, band.first, band.count, fetch, parts))
+    return planned
+
+
+def _cut(window: Window, fetched: Sequence[tuple[Window, NDArray[np.generic]]]) -> NDArray[np.generic]:
+    """The pixels of ``window`` (contiguous) from the ``fetched`` rows holding them, top to bottom."""
+    pieces = []
+    for rows, pixels in fetched:
+        top, bottom = max(window.y, rows.y), min(window.bottom, rows.bottom)
+        if top < bottom:
+            left = window.x - rows.x
+            pieces.append(pixels[:, top - rows.y : bottom - rows.y, left : left + window.width])
+    return np.ascontiguousarray(pieces[0]) if len(pieces) == 1 else np.concatenate(pieces, axis=1)
+
+
 def _union(first: Window, last: Window) -> Window:
     x, y = min(first.x, last.x), min(first.y, last.y)
     right = max(first.x + first.width, last.x + last.width)
@@ -77,13 +129,14 @@ class BandedReads:
         self._image = image
         self._ahead = arrangement.ahead
         pixel_bytes = image.dtype.itemsize * image.band_count
-        self._bands = bands_of(tiles, arrangement.band_bytes, pixel_bytes) if self._ahead else []
+        bands = bands_of(tiles, arrangement.band_bytes, pixel_bytes) if self._ahead else []
+        self._bands = with_fetches(bands, image.block_height, image.height)
         self._band_of = {
             tile.window: number
             for number, band in enumerate(self._bands)
             for tile in tiles[band.first : band.first + band.count]
         }
-        self._reads: dict[int, Future[NDArray[np.generic]]] = {}
+        self._fetches: dict[int, Future[NDArray[np.generic]]] = {}
         readers = min(arrangement.at_once, self._ahead + 1)
         self._reader = ThreadPoolExecutor(readers, thread_name_prefix="band-reader") if self._bands else None
 
@@ -97,24 +150,21 @@ class BandedReads:
         number = self._band_of.get(tile.window)
         if number is None or self._reader is None:
             return self._image.read(tile.window)
+        parts = self._bands[number].parts
         self._schedule(number)
         try:
-            band = self._reads[number].result()
+            fetched = [(self._fetch_of(part), self._fetches[part].result()) for part in parts]
         except ImageUnavailableError:
             raise  # the image, not the tile: the region goes back to the queue at once
         except Exception:  # the tile alone: its own failure, or its pixels
             return self._image.read(tile.window)
-        origin = self._bands[number].window
-        window = tile.window
-        rows = slice(window.y - origin.y, window.y - origin.y + window.height)
-        columns = slice(window.x - origin.x, window.x - origin.x + window.width)
-        return np.ascontiguousarray(band[:, rows, columns])
+        return _cut(tile.window, fetched)
 
     def close(self) -> None:
         """Stop reading ahead and wait for a read under way."""
         if self._reader is not None:
             self._reader.shutdown(wait=True, cancel_futures=True)
-        self._reads.clear()
+        self._fetches.clear()
 
     def __enter__(self) -> BandedReads:
         return self
@@ -124,11 +174,19 @@ class BandedReads:
     ) -> None:
         self.close()
 
+    def _fetch_of(self, number: int) -> Window:
+        fetch = self._bands[number].fetch
+        assert fetch is not None  # parts are bands that fetch
+        return fetch
+
     def _schedule(self, number: int) -> None:
-        """Forget the bands before ``number``; have ``number`` and the next ``ahead`` read."""
+        """Forget the fetches before the first that band ``number`` is cut from; have its own and
+        those of the next ``ahead`` bands read (again, if one was forgotten)."""
         assert self._reader is not None
-        for done in [key for key in self._reads if key < number]:
-            del self._reads[done]
-        for wanted in range(number, min(number + self._ahead + 1, len(self._bands))):
-            if wanted not in self._reads:
-                self._reads[wanted] = self._reader.submit(self._image.read, self._bands[wanted].window)
+        parts = self._bands[number].parts
+        for done in [key for key in self._fetches if key < parts[0]]:
+            del self._fetches[done]
+        upcoming = range(number + 1, min(number + self._ahead + 1, len(self._bands)))
+        for wanted in [*parts, *(later for later in upcoming if self._bands[later].fetch is not None)]:
+            if wanted not in self._fetches:
+                self._fetches[wanted] = self._reader.submit(self._image.read, self._fetch_of(wanted))

@@ -204,6 +204,7 @@ class ImageSource:
         self.width: int = dataset.RasterXSize
         self.height: int = dataset.RasterYSize
         self.band_count: int = dataset.RasterCount
+        self.block_height: int = dataset.GetRasterBand(1).GetBlockSize()[1]
         self.dtype: np.dtype[np.generic] = np.dtype(
             gdal_array.GDALTypeCodeToNumericTypeCode(dataset.GetRasterBand(1).DataType)
         )

@@ -23,7 +23,7 @@ from model_runner.handlers.image_completion import ImageCompletion
 from model_runner.imagery import ImageCache
 from model_runner.imagery.elevation import ElevationModel, TileNames
 from model_runner.imagery.gdal_hardening import harden_gdal
-from model_runner.imagery.gdal_runtime import bound_http_reads, limit_block_cache
+from model_runner.imagery.gdal_runtime import bound_http_reads, fetch_blocks_at_once, limit_block_cache
 from model_runner.inference.detectors import EndpointUtils
 from model_runner.inference.endpoint_capacity import EndpointCapacities
 from model_runner.inference.http_client import HttpModelClient
@@ -102,6 +102,7 @@ def build_worker(
     bound_http_reads(
         settings.image_connect_timeout_s, settings.image_read_timeout_s, settings.image_max_retries
     )
+    fetch_blocks_at_once(settings.fetch_bytes)
     harden_gdal()
     clients = AwsClients(settings, max_pool_connections=settings.tile_workers + 8)
     dynamodb, sqs = clients.client("dynamodb"), clients.client("sqs")
