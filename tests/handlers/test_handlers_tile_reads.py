@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import threading
 import time
+from itertools import pairwise
 
 import numpy as np
 import pytest
 from handler_requests import IMAGE_URL
+from hypothesis import given
+from hypothesis import strategies as st
 from in_flight import InFlight
 
 from model_runner.errors import ImageUnavailableError
 from model_runner.handlers.ports import Image
-from model_runner.handlers.tile_reads import BandedReads, ReadArrangement, bands_of
+from model_runner.handlers.tile_reads import BandedReads, ReadArrangement, bands_of, with_fetches
 from model_runner.testing import FakeContext
 from model_runner.tiling import GridTilingStrategy, Tile, Window
 
@@ -112,6 +115,39 @@ def test_each_row_is_fetched_once_and_fetches_end_on_block_edges(
         assert all(window.bottom % block_height == 0 for window in fetched[:-1])
     else:  # a taller block is not read whole for one band
         assert fetched[0].bottom == 128
+
+
+@given(
+    st.integers(200, 1024),
+    st.integers(200, 1024),
+    st.integers(16, 200),
+    st.floats(0, 0.9),
+    st.integers(1, 300),
+    st.integers(1, 8),
+)
+def test_every_band_is_cut_from_fetches_that_share_no_row(
+    width: int, height: int, tile: int, overlap_share: float, block_height: int, band_tiles: int
+) -> None:
+    tiles = grid(width, height, tile, int(tile * overlap_share))
+    bands = with_fetches(bands_of(tiles, band_tiles * tile * tile * 3, 3), block_height, height)
+
+    fetched: dict[tuple[int, int], list[Window]] = {}
+    for number, band in enumerate(bands):
+        window = band.window
+        parts = [bands[part].fetch for part in band.parts]
+        assert all(part <= number for part in band.parts) and None not in parts
+        rows = [(part.y, part.bottom) for part in parts if part is not None]
+        assert all(part.x == window.x and part.width == window.width for part in parts if part)
+        assert rows[0][0] <= window.y and rows[-1][1] >= window.bottom  # the band's rows, ...
+        assert all(end == start for (_, end), (start, _) in pairwise(rows))  # ... gapless
+        if band.fetch is not None:
+            assert band.parts[-1] == number
+            fetched.setdefault((window.x, window.width), []).append(band.fetch)
+            on_edge = band.fetch.bottom % block_height == 0 or band.fetch.bottom == height
+            assert on_edge or block_height > window.height
+    for fetches in fetched.values():
+        ordered = sorted(fetches, key=lambda fetch: fetch.y)
+        assert all(above.bottom <= below.y for above, below in pairwise(ordered))
 
 
 def test_a_band_whose_rows_were_all_fetched_before_reads_nothing(fakes: FakeContext) -> None:
