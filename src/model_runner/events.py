@@ -14,6 +14,7 @@ message, so what a message caused is delivered before the message is deleted.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -196,6 +197,8 @@ PROGRESS_ONLY = (TileFailed, Progress, RegionStarted, RegionAdmitted, EndpointTh
 
 QUEUE_CAPACITY = 10_000
 """Events waiting per observer before progress events are dropped for it."""
+STOP_CHECK_S = 1.0
+"""How often a status change waiting for room in a full queue checks that its observer still runs."""
 
 
 class EventBus:
@@ -228,6 +231,17 @@ class EventBus:
             deliveries = list(self._deliveries)
         return all(delivery.wait_idle(deadline) for delivery in deliveries)
 
+    def close(self, timeout_s: float) -> bool:
+        """Deliver the events queued (for at most ``timeout_s``), then end every observer's thread,
+        so that a closed worker leaves none behind (nor what its observers hold, such as their
+        clients); events emitted afterwards reach no one. False when the time ran out first."""
+        delivered = self.flush(timeout_s)
+        with self._lock:
+            deliveries, self._deliveries = self._deliveries, []
+        for delivery in deliveries:
+            delivery.stop()
+        return delivered
+
     @property
     def dropped(self) -> int:
         """Progress events dropped for observers that could not keep up."""
@@ -241,13 +255,25 @@ class _Delivery:
     def __init__(self, observer: Observer, name: str, capacity: int) -> None:
         self._observer = observer
         self._name = name
-        self._queue: queue.Queue[LifecycleEvent] = queue.Queue(capacity)
+        self._queue: queue.Queue[LifecycleEvent | None] = queue.Queue(capacity)
+        """Events to deliver; None ends the thread."""
+        self._stopped = threading.Event()
         self.dropped = 0
         threading.Thread(target=self._run, name=f"observer-{name}", daemon=True).start()
 
+    def stop(self) -> None:
+        """End the thread after the event it may be delivering (the events still queued, when a
+        stuck observer kept them, are dropped)."""
+        self._stopped.set()
+        with contextlib.suppress(queue.Full):  # full: the thread sees the flag after its event
+            self._queue.put_nowait(None)
+
     def offer(self, event: LifecycleEvent, *, essential: bool) -> None:
-        if essential:
-            self._queue.put(event)
+        if essential:  # waits for room while the observer runs: no status change is lost
+            while not self._stopped.is_set():
+                with contextlib.suppress(queue.Full):
+                    self._queue.put(event, timeout=STOP_CHECK_S)
+                    return
             return
         try:
             self._queue.put_nowait(event)
@@ -269,10 +295,11 @@ class _Delivery:
         return True
 
     def _run(self) -> None:
-        while True:
+        while not self._stopped.is_set():
             event = self._queue.get()
             try:
-                self._observer.on_event(event)
+                if event is not None:
+                    self._observer.on_event(event)
             except Exception:
                 logger.exception(
                     "observer %s failed on %s; processing goes on", self._name, type(event).__name__

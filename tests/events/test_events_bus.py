@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from model_runner.events import EventBus, JobCompleted, LifecycleEvent, Progress, TileFailed
 from model_runner.status import Status
@@ -93,3 +94,45 @@ def test_when_an_observer_falls_behind_progress_is_dropped_but_no_status_change_
     assert statuses == [f"img-{index}" for index in range(8)]
     assert bus.dropped > 0
     assert len(stuck.events) == 40 + 8 - bus.dropped
+
+
+def observer_threads() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name.startswith("observer-")]
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return condition()
+
+
+def test_closing_delivers_what_was_queued_and_ends_the_observers_threads() -> None:
+    before = observer_threads()
+    first, second = Recorder(), Recorder()
+    bus = EventBus([first, second])
+    bus.emit(completed("a"))
+
+    assert bus.close(timeout_s=5)
+    bus.emit(completed("after"))
+
+    assert [event.image_id for event in first.events] == ["a"]
+    assert [event.image_id for event in second.events] == ["a"]
+    assert wait_until(lambda: set(observer_threads()) <= set(before))
+
+
+def test_closing_with_a_stuck_observer_ends_its_thread_once_it_returns_and_emitting_never_waits() -> None:
+    before = observer_threads()
+    stuck = Blocked()
+    bus = EventBus([stuck], capacity=2)
+    for index in range(3):  # one being delivered, two queued: full
+        bus.emit(completed(f"img-{index}"))
+
+    assert not bus.close(timeout_s=0.2)
+    emitter = threading.Thread(target=bus.emit, args=(completed("after"),))
+    emitter.start()
+    emitter.join(2)
+    assert not emitter.is_alive()  # reaches no one, waits for nothing
+    stuck.release.set()
+    assert wait_until(lambda: set(observer_threads()) <= set(before))
+    assert [event.image_id for event in stuck.events] == ["img-0"]  # the queued ones were dropped

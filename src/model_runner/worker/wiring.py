@@ -75,9 +75,9 @@ class WorkerRuntime:
         return self.context.shutdown
 
     def close(self, timeout_s: float = 10.0) -> None:
-        """Deliver the events still queued (for at most ``timeout_s``), release the open images
-        and pooled connections."""
-        self.events.flush(timeout_s=timeout_s)
+        """Deliver the events still queued (for at most ``timeout_s``) and end the observers'
+        threads, release the open images and pooled connections."""
+        self.events.close(timeout_s=timeout_s)
         self.image_cache.close()
         self.http_client.close()
 
