@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import sys
 import tempfile
 import threading
@@ -37,7 +36,7 @@ from model_runner.inference.http_policy import HttpCallPolicy
 from model_runner.local import ModelSpec, start_local_stack
 from model_runner.local.bench_dense import CompletionClock, bench_model, check_dense_arguments
 from model_runner.local.bench_image import IMAGES_BUCKET, BenchImage, make_image, renamed, s3_url
-from model_runner.local.bench_memory import RegionMemory
+from model_runner.local.bench_memory import RegionMemory, peak_mib, start_peak_afresh
 from model_runner.local.bench_rounds import summary
 from model_runner.local.job_flags import in_flag_terms
 from model_runner.local.job_watch import JobWatch
@@ -247,6 +246,7 @@ def _pipeline(args: argparse.Namespace, stage: _Stage, images: tuple[str, str], 
                 sqs, env["IMAGE_QUEUE"], _job(args, images[0], model_url, label + "-warm-up"), warm_up
             )
             relay.target = outcome
+            start_peak_afresh()  # this job's peak, not the warm-up's or an earlier round's
             cpu_before, servers_before = time.process_time(), cpu_seconds(stage.servers)
             seconds = _run_job(sqs, env["IMAGE_QUEUE"], _job(args, images[1], model_url, label), outcome)
             cpu_s = time.process_time() - cpu_before
@@ -266,7 +266,7 @@ def _pipeline(args: argparse.Namespace, stage: _Stage, images: tuple[str, str], 
         "completion_s": clock.completion_s,
         "cpu_s": round(cpu_s, 2),
         "servers_cpu_s": round(servers_cpu_s, 2),
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mib": round(peak_mib(), 1),
         "regions_peak_rss_mib": memory.regions_peak_mib,
         "warm_up_seconds": round(warm_up_seconds, 3),
     }

@@ -1,9 +1,9 @@
 """Resident memory of the bench's process while the image's regions run, apart from its completion.
 
-The process's peak (``ru_maxrss``) covers the whole job; the completion of an image holds all its
-detections and features at once, so it grows with the image's tiles while the regions' memory is
-bounded by the region size. Sampling the resident size and keeping its peak at each region's
-outcome tells the two apart.
+The process's peak (VmHWM, started afresh before each measured job) covers the whole job; the
+completion of an image holds all its detections and features at once, so it grows with the
+image's tiles while the regions' memory is bounded by the region size. Sampling the resident size
+and keeping its peak at each region's outcome tells the two apart.
 """
 
 from __future__ import annotations
@@ -18,9 +18,31 @@ SAMPLE_EVERY_S = 0.05
 
 def resident_mib() -> float:
     """The process's resident memory now (Linux), in MiB."""
+    return _status_mib("VmRSS")
+
+
+def start_peak_afresh() -> bool:
+    """Start the process's peak resident memory (VmHWM) again from what it holds now (Linux 4.0
+    and later), so that a job's peak is its own, not that of a job before it; False where the
+    system does not let it (the peak then covers the process's life)."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as references:
+            references.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def peak_mib() -> float:
+    """The process's peak resident memory (Linux) since it started or since
+    :func:`start_peak_afresh`, in MiB."""
+    return _status_mib("VmHWM")
+
+
+def _status_mib(field: str) -> float:
     with open("/proc/self/status", encoding="ascii") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     return 0.0
 

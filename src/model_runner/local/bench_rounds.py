@@ -5,9 +5,8 @@ A job of a second or two on a 2-core machine shared with the model server and mo
 what else runs at that moment: one run of the 8192-pixel job gave anything from 0.58 to 0.93 of the
 bare loop. The pipeline and the bare loop alternate, so each round's ratio compares runs made
 moments apart; the summary gives each figure's median over the rounds (counts: the lowest; a status: the first
-that is not SUCCESS), and every round's own figures are kept beside it. Peak memory is the first
-round's: a process's peak only grows, so a later round's also holds the S3 runs and bare loops of
-the rounds before it.
+that is not SUCCESS; peak memory: the highest, each job's own), and every round's own figures are
+kept beside it.
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ def summary(rounds: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         if key.endswith("status"):
             combined[key] = next((value for value in values if value != SUCCESS), SUCCESS)
         elif key in PEAKS:
-            combined[key] = values[0]
+            combined[key] = max((value for value in values if value is not None), default=None)
         elif key in COUNTS:
             combined[key] = min(values)
         else:
