@@ -12,6 +12,7 @@ standard output is one JSON object with the figures.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -47,6 +48,7 @@ from model_runner.security import UrlAllowList
 from model_runner.tiling import GridTilingStrategy, Tile, Window
 from model_runner.tools.command_error import CommandError
 from model_runner.worker.collector import settled_collector
+from model_runner.worker.memory import release_free_memory
 from model_runner.worker.wiring import build_worker
 
 TIMEOUT_S = 3600
@@ -246,7 +248,10 @@ def _pipeline(args: argparse.Namespace, stage: _Stage, images: tuple[str, str], 
                 sqs, env["IMAGE_QUEUE"], _job(args, images[0], model_url, label + "-warm-up"), warm_up
             )
             relay.target = outcome
+            gc.collect()  # what earlier jobs left (the bare loop does not trim as a worker does)
+            release_free_memory()
             start_peak_afresh()  # this job's peak, not the warm-up's or an earlier round's
+            memory.start_afresh()
             cpu_before, servers_before = time.process_time(), cpu_seconds(stage.servers)
             seconds = _run_job(sqs, env["IMAGE_QUEUE"], _job(args, images[1], model_url, label), outcome)
             cpu_s = time.process_time() - cpu_before

@@ -64,6 +64,12 @@ class RegionMemory:
                 self._peak = max(self._peak, resident_mib())
                 self._at_last_region = self._peak
 
+    def start_afresh(self) -> None:
+        """Forget the peak so far: the next job's regions are measured from now."""
+        with self._lock:
+            self._peak = resident_mib()
+            self._at_last_region = None
+
     @property
     def regions_peak_mib(self) -> float | None:
         """Peak resident MiB until the last region's outcome (before the image's completion)."""
@@ -84,6 +90,5 @@ class RegionMemory:
 
     def _sample(self) -> None:
         while not self._stop.wait(SAMPLE_EVERY_S):
-            now = resident_mib()
-            with self._lock:
-                self._peak = max(self._peak, now)
+            with self._lock:  # sampled under the lock: a sample never outlives start_afresh
+                self._peak = max(self._peak, resident_mib())
