@@ -150,6 +150,23 @@ def test_every_band_is_cut_from_fetches_that_share_no_row(
         assert all(above.bottom <= below.y for above, below in pairwise(ordered))
 
 
+@pytest.mark.parametrize("order", ["rows down", "rows up", "rows swapped"])
+def test_tiles_in_any_order_get_the_pixels_of_the_plain_read(fakes: FakeContext, order: str) -> None:
+    """Bands in row order keep only the rows later bands need; in another order they keep all."""
+    plain = fakes.images.get(IMAGE_URL)
+    image = BlockedImage(plain, 16)
+    tiles = grid(tile=128, overlap=96)  # rows 32 pixels apart: a band's rows reach 3 rows down
+    rows = sorted({tile.window.y for tile in tiles}, reverse=order == "rows up")
+    if order == "rows swapped":  # 0, 2, 1, 4, 3, ...: a band above the one before it
+        partners = [index + 1 if index % 2 else index - 1 for index in range(1, len(rows))]
+        rows = [rows[0], *(rows[min(partner, len(rows) - 1)] for partner in partners)]
+    tiles = [tile for row in rows for tile in tiles if tile.window.y == row]
+
+    with BandedReads(image, tiles, ReadArrangement(ahead=2)) as banded:  # type: ignore[arg-type]
+        for tile in tiles:
+            np.testing.assert_array_equal(banded.read(tile), plain.read(tile.window))
+
+
 def test_a_band_whose_rows_were_all_fetched_before_reads_nothing(fakes: FakeContext) -> None:
     plain = fakes.images.get(IMAGE_URL)
     image = BlockedImage(plain, 64)
@@ -223,11 +240,13 @@ def test_an_unreachable_image_is_raised_at_once_not_read_again_tile_by_tile(fake
 
 
 class SlowImage(CountingImage):
-    """Each read takes a while, as a band on S3 waits for its first byte; counts reads under way."""
+    """Each read takes a while, as a band on S3 waits for its first byte; counts reads under way;
+    reads ``lanes`` windows at once."""
 
-    def __init__(self, image: Image) -> None:
+    def __init__(self, image: Image, lanes: int) -> None:
         super().__init__(image)
         self.in_flight = InFlight()
+        self.reads_at_once = lanes
 
     def read(self, window: Window) -> np.ndarray:  # type: ignore[type-arg]
         with self.in_flight:
@@ -235,10 +254,15 @@ class SlowImage(CountingImage):
             return super().read(window)
 
 
-@pytest.mark.parametrize(("at_once", "expected"), [(1, 1), (2, 2), (4, 3)])  # 4: only 1 + ahead in hand
-def test_bands_are_read_as_many_at_once_as_asked(fakes: FakeContext, at_once: int, expected: int) -> None:
+@pytest.mark.parametrize(
+    ("lanes", "at_once", "expected"),
+    [(4, 1, 1), (4, 2, 2), (4, 4, 3), (1, 2, 1)],  # 4 at once: only 1 + ahead in hand; 1 lane: in turn
+)
+def test_bands_are_read_as_many_at_once_as_asked_and_the_image_serves(
+    fakes: FakeContext, lanes: int, at_once: int, expected: int
+) -> None:
     plain = fakes.images.get(IMAGE_URL)
-    image = SlowImage(plain)
+    image = SlowImage(plain, lanes)
     tiles = grid(tile=64, overlap=0, width=512, height=448)  # 7 rows of tiles, one band each
 
     with BandedReads(image, tiles, ReadArrangement(ahead=2, at_once=at_once)) as banded:  # type: ignore[arg-type]

@@ -38,9 +38,9 @@ class ImageReadSettings(BaseSettings):
         validation_alias="IMAGE_READ_BAND_MB",
         description="Most megabytes of pixels one band read holds (a row of tiles 512 high across a "
         "10240-pixel region of 3 bytes a pixel is 15 MiB). A region holds the rows of at most "
-        "IMAGE_READ_AHEAD + 2 bands at once (the band before the one being cut lends it the rows "
-        "they share), each down to the image's next block edge; GDAL may fetch up to twice this "
-        "in one request of a network image.",
+        "IMAGE_READ_AHEAD + 1 bands at once, each down to the image's next block edge, and the "
+        "rows the band being cut shares with the one before; GDAL may fetch up to twice this in "
+        "one request of a network image.",
     )
 
     image_read_strips: int = Field(

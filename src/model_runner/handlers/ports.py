@@ -217,6 +217,12 @@ class Image(Protocol):
         ...
 
     @property
+    def reads_at_once(self) -> int:
+        """Windows the image reads at once (a network image's lanes of handles; 1 for a file on
+        disk, whose reads take turns)."""
+        ...
+
+    @property
     def format_name(self) -> str:
         """The image's format as GDAL names it, upper case (NITF, GTIFF, PNG, ...)."""
         ...

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import pairwise
 from types import TracebackType
 
 import numpy as np
@@ -104,7 +105,11 @@ def with_fetches(bands: Sequence[Band], block_height: int, image_height: int) ->
     return planned
 
 
-def _cut(window: Window, fetched: Sequence[tuple[Window, NDArray[np.generic]]]) -> NDArray[np.generic]:
+Rows = tuple[Window, NDArray[np.generic]]
+"""Rows of an image's columns, and their pixels."""
+
+
+def _cut(window: Window, fetched: Sequence[Rows]) -> NDArray[np.generic]:
     """The pixels of ``window`` (contiguous) from the ``fetched`` rows holding them, top to bottom."""
     pieces = []
     for rows, pixels in fetched:
@@ -136,8 +141,10 @@ class BandedReads:
             for number, band in enumerate(self._bands)
             for tile in tiles[band.first : band.first + band.count]
         }
-        self._fetches: dict[int, Future[NDArray[np.generic]]] = {}
-        readers = min(arrangement.at_once, self._ahead + 1)
+        self._in_row_order = all(above.window.y <= below.window.y for above, below in pairwise(self._bands))
+        self._fetches: dict[int, Future[Rows]] = {}
+        self._current = -1
+        readers = min(arrangement.at_once, image.reads_at_once, self._ahead + 1)
         self._reader = ThreadPoolExecutor(readers, thread_name_prefix="band-reader") if self._bands else None
 
     def read(self, tile: Tile) -> NDArray[np.generic]:
@@ -153,11 +160,15 @@ class BandedReads:
         parts = self._bands[number].parts
         self._schedule(number)
         try:
-            fetched = [(self._fetch_of(part), self._fetches[part].result()) for part in parts]
+            fetched = [self._fetches[part].result() for part in parts]
         except ImageUnavailableError:
             raise  # the image, not the tile: the region goes back to the queue at once
         except Exception:  # the tile alone: its own failure, or its pixels
             return self._image.read(tile.window)
+        if number != self._current:
+            self._current = number
+            if self._in_row_order:
+                self._keep_rows_from(self._bands[number].window.y, parts, fetched)
         return _cut(tile.window, fetched)
 
     def close(self) -> None:
@@ -174,10 +185,16 @@ class BandedReads:
     ) -> None:
         self.close()
 
-    def _fetch_of(self, number: int) -> Window:
-        fetch = self._bands[number].fetch
-        assert fetch is not None  # parts are bands that fetch
-        return fetch
+    def _keep_rows_from(self, top: int, parts: Sequence[int], fetched: Sequence[Rows]) -> None:
+        """Keep of the fetches ``parts`` only their rows from ``top`` on (a copy): with the bands
+        in row order, no later band needs a row above its first, and a region holds the last
+        rows of the band before instead of all of them."""
+        for part, (rows, pixels) in zip(parts, fetched, strict=True):
+            if rows.y < top:
+                kept: Future[Rows] = Future()
+                window = Window(rows.x, top, rows.width, rows.bottom - top)
+                kept.set_result((window, pixels[:, top - rows.y :].copy()))
+                self._fetches[part] = kept
 
     def _schedule(self, number: int) -> None:
         """Forget the fetches before the first that band ``number`` is cut from; have its own and
@@ -189,4 +206,9 @@ class BandedReads:
         upcoming = range(number + 1, min(number + self._ahead + 1, len(self._bands)))
         for wanted in [*parts, *(later for later in upcoming if self._bands[later].fetch is not None)]:
             if wanted not in self._fetches:
-                self._fetches[wanted] = self._reader.submit(self._image.read, self._fetch_of(wanted))
+                self._fetches[wanted] = self._reader.submit(self._fetch, wanted)
+
+    def _fetch(self, number: int) -> Rows:
+        rows = self._bands[number].fetch
+        assert rows is not None  # only bands that fetch are read
+        return rows, self._image.read(rows)

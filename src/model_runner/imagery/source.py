@@ -205,6 +205,8 @@ class ImageSource:
         self.height: int = dataset.RasterYSize
         self.band_count: int = dataset.RasterCount
         self.block_height: int = dataset.GetRasterBand(1).GetBlockSize()[1]
+        self.reads_at_once = 1
+        """Windows read at once: the lanes of a network image (:meth:`read_over_network`)."""
         self.dtype: np.dtype[np.generic] = np.dtype(
             gdal_array.GDALTypeCodeToNumericTypeCode(dataset.GetRasterBand(1).DataType)
         )
@@ -222,6 +224,7 @@ class ImageSource:
         at once, on handles of their own that ``open_more`` opens when first needed."""
         block_width = self._open_dataset().GetRasterBand(1).GetBlockSize()[0]
         self._strips = StripReads(open_more, strips, block_width, lanes)
+        self.reads_at_once = lanes
 
     def read(self, window: PixelWindow) -> NDArray[np.generic]:
         """All bands of ``window`` as an array of shape (bands, rows, columns).
