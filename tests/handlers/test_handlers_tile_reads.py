@@ -83,17 +83,19 @@ def test_a_row_of_tiles_is_one_read_and_rows_are_read_ahead(fakes: FakeContext) 
             banded.read(tile)
 
     assert len(image.windows) == len(rows) == 5
-    assert image.windows[0].y == 0
+    assert [window.y for window in image.windows] == rows  # read in turn: each band its window
     assert all(window.width == 600 for window in image.windows)
     assert 1 <= first_row_read <= 3  # the first band, and up to two ahead of it
 
 
 class BlockedImage(CountingImage):
-    """The image as if stored in blocks of ``block_height`` rows."""
+    """The image as if stored in blocks of ``block_height`` rows, and read as a network image
+    reads, two windows at once."""
 
     def __init__(self, image: Image, block_height: int) -> None:
         super().__init__(image)
         self.block_height = block_height
+        self.reads_at_once = 2
 
 
 @pytest.mark.parametrize("block_height", [1, 16, 64, 128, 500])

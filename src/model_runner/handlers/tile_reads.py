@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from types import TracebackType
 
@@ -105,6 +105,12 @@ def with_fetches(bands: Sequence[Band], block_height: int, image_height: int) ->
     return planned
 
 
+def whole(bands: Sequence[Band]) -> list[Band]:
+    """``bands``, each fetching its whole window: read one at a time, a band finds the rows it
+    shares with the band before in GDAL's block cache, and holds none of that band's pixels."""
+    return [replace(band, fetch=band.window, parts=(number,)) for number, band in enumerate(bands)]
+
+
 Rows = tuple[Window, NDArray[np.generic]]
 """Rows of an image's columns, and their pixels."""
 
@@ -135,7 +141,8 @@ class BandedReads:
         self._ahead = arrangement.ahead
         pixel_bytes = image.dtype.itemsize * image.band_count
         bands = bands_of(tiles, arrangement.band_bytes, pixel_bytes) if self._ahead else []
-        self._bands = with_fetches(bands, image.block_height, image.height)
+        readers = min(arrangement.at_once, image.reads_at_once, self._ahead + 1)
+        self._bands = with_fetches(bands, image.block_height, image.height) if readers > 1 else whole(bands)
         self._band_of = {
             tile.window: number
             for number, band in enumerate(self._bands)
@@ -144,7 +151,6 @@ class BandedReads:
         self._in_row_order = all(above.window.y <= below.window.y for above, below in pairwise(self._bands))
         self._fetches: dict[int, Future[Rows]] = {}
         self._current = -1
-        readers = min(arrangement.at_once, image.reads_at_once, self._ahead + 1)
         self._reader = ThreadPoolExecutor(readers, thread_name_prefix="band-reader") if self._bands else None
 
     def read(self, tile: Tile) -> NDArray[np.generic]:
@@ -157,18 +163,16 @@ class BandedReads:
         number = self._band_of.get(tile.window)
         if number is None or self._reader is None:
             return self._image.read(tile.window)
-        parts = self._bands[number].parts
+        if number != self._current:
+            self._current = number
+            self._forget_above(number)
         self._schedule(number)
         try:
-            fetched = [self._fetches[part].result() for part in parts]
+            fetched = [self._fetches[part].result() for part in self._bands[number].parts]
         except ImageUnavailableError:
             raise  # the image, not the tile: the region goes back to the queue at once
         except Exception:  # the tile alone: its own failure, or its pixels
             return self._image.read(tile.window)
-        if number != self._current:
-            self._current = number
-            if self._in_row_order:
-                self._keep_rows_from(self._bands[number].window.y, parts, fetched)
         return _cut(tile.window, fetched)
 
     def close(self) -> None:
@@ -185,28 +189,41 @@ class BandedReads:
     ) -> None:
         self.close()
 
-    def _keep_rows_from(self, top: int, parts: Sequence[int], fetched: Sequence[Rows]) -> None:
-        """Keep of the fetches ``parts`` only their rows from ``top`` on (a copy): with the bands
-        in row order, no later band needs a row above its first, and a region holds the last
-        rows of the band before instead of all of them."""
-        for part, (rows, pixels) in zip(parts, fetched, strict=True):
+    def _forget_above(self, number: int) -> None:
+        """Before band ``number``'s reads: forget the fetches before the first it is cut from and,
+        with the bands in row order (no later band needs a row above its first), keep of the
+        fetches read already only their rows from its first on (a copy), so that a region holds
+        the last rows of the band before instead of all of them."""
+        band = self._bands[number]
+        for done in [key for key in self._fetches if key < band.parts[0]]:
+            del self._fetches[done]
+        if not self._in_row_order:
+            return
+        top = band.window.y
+        for part in band.parts:
+            fetch = self._fetches.get(part)
+            if fetch is None or not fetch.done() or fetch.exception() is not None:
+                continue
+            rows, pixels = fetch.result()
             if rows.y < top:
                 kept: Future[Rows] = Future()
-                window = Window(rows.x, top, rows.width, rows.bottom - top)
-                kept.set_result((window, pixels[:, top - rows.y :].copy()))
+                kept.set_result(
+                    (Window(rows.x, top, rows.width, rows.bottom - top), pixels[:, top - rows.y :].copy())
+                )
                 self._fetches[part] = kept
 
     def _schedule(self, number: int) -> None:
-        """Forget the fetches before the first that band ``number`` is cut from; have its own and
-        those of the next ``ahead`` bands read (again, if one was forgotten)."""
+        """Have band ``number``'s fetches and those of the next ``ahead`` bands read (again, if one
+        was forgotten)."""
         assert self._reader is not None
-        parts = self._bands[number].parts
-        for done in [key for key in self._fetches if key < parts[0]]:
-            del self._fetches[done]
         upcoming = range(number + 1, min(number + self._ahead + 1, len(self._bands)))
-        for wanted in [*parts, *(later for later in upcoming if self._bands[later].fetch is not None)]:
-            if wanted not in self._fetches:
-                self._fetches[wanted] = self._reader.submit(self._fetch, wanted)
+        wanted = [
+            *self._bands[number].parts,
+            *(later for later in upcoming if self._bands[later].fetch is not None),
+        ]
+        for part in wanted:
+            if part not in self._fetches:
+                self._fetches[part] = self._reader.submit(self._fetch, part)
 
     def _fetch(self, number: int) -> Rows:
         rows = self._bands[number].fetch
