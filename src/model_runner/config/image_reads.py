@@ -37,10 +37,10 @@ class ImageReadSettings(BaseSettings):
         le=1024,
         validation_alias="IMAGE_READ_BAND_MB",
         description="Most megabytes of pixels one band read holds (a row of tiles 512 high across a "
-        "10240-pixel region of 3 bytes a pixel is 15 MiB). A region holds the rows of at most "
-        "IMAGE_READ_AHEAD + 1 bands at once, each down to the image's next block edge, and the "
-        "rows the band being cut shares with the one before; GDAL may fetch up to twice this in "
-        "one request of a network image.",
+        "10240-pixel region of 3 bytes a pixel is 15 MiB). A region holds at most "
+        "IMAGE_READ_AHEAD + 1 bands at once (read at once, each down to the image's next block "
+        "edge, with the rows the band being cut shares with the one before); GDAL may fetch up "
+        "to twice this in one request of a network image.",
     )
 
     image_read_strips: int = Field(
@@ -61,9 +61,9 @@ class ImageReadSettings(BaseSettings):
         validation_alias="IMAGE_READ_BANDS_AT_ONCE",
         description="Bands of an image on S3 or HTTPS read at once (of the IMAGE_READ_AHEAD + 1 "
         "in hand), each on GDAL handles of its own (one per strip): the next band's requests wait "
-        "out their first-byte latency while the bytes of the one before arrive. A band fetches "
-        "only the rows the bands before it did not, down to a block edge, so bands read at once "
-        "share no block. Files on disk are read one band at a time.",
+        "out their first-byte latency while the bytes of the one before arrive. Bands read at "
+        "once fetch only the rows the bands before them did not, down to a block edge, so they "
+        "share no block. Files on disk, and 1, read one band at a time, each its whole window.",
     )
 
     @property

@@ -7,10 +7,12 @@ one or two large ranged GETs, and reader threads read the next ``ahead`` bands, 
 time, while the tiles of the current band are cut out, encoded and sent.
 
 Bands of consecutive rows share rows (the tiles' overlap) and, on a tiled image, rows of blocks.
-So a band fetches only the rows of its columns that the bands before it did not, down to the next
-block edge: what two bands read at once never shares a block, each block is fetched once, and the
-next band's requests wait out their latency while the bytes of the one before arrive. A band's
-tiles are cut from its own rows and those of the bands before it.
+Read one at a time (a file on disk), a band reads its whole window, the shared rows coming from
+GDAL's block cache. Read several at once (a network image's lanes), a band fetches only the rows
+of its columns that the bands before it did not, down to the next block edge: what two bands read
+at once never shares a block, each block is fetched once, and the next band's requests wait out
+their latency while the bytes of the one before arrive. Its tiles are then cut from its own rows
+and the last rows of the band before.
 
 The pixels are those of the plain read; a band that cannot be read is read again tile by tile, so
 a failure stays the failure of the tiles it concerns, except when the image could not be
