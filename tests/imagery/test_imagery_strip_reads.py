@@ -112,8 +112,9 @@ def on_s3(server: ObjectServer, strips: int = 2, reads_at_once: int = 1) -> Imag
 @pytest.mark.parametrize("strips", [2, 3])
 def test_an_image_on_s3_read_in_strips_gives_the_pixels_of_one_read(image_folder: Path, strips: int) -> None:
     windows = [Window(0, 0, 2048, 544), Window(300, 700, 1500, 300), Window(10, 10, 100, 100)]
-    with open_image(str(image_folder / "bench-2048.tif")) as local:
+    with open_image(str(image_folder / "bench-2048.tif"), strips=strips, reads_at_once=2) as local:
         expected = [local.read(window) for window in windows]
+        assert local.reads_at_once == 1  # a file on disk: its reads take turns
 
     with (
         ObjectServer(image_folder, IMAGES_BUCKET) as server,
@@ -135,6 +136,7 @@ def test_windows_read_at_once_on_their_own_lanes_give_the_pixels_of_one_read(ima
         ThreadPoolExecutor(3) as readers,
     ):
         read = list(readers.map(image.read, windows))
+        assert image.reads_at_once == 2  # its lanes: band reads go two at once
 
     for pixels, wanted in zip(read, expected, strict=True):
         np.testing.assert_array_equal(pixels, wanted)
