@@ -29,8 +29,9 @@ def limit_block_cache(megabytes: int) -> None:
 def fetch_blocks_at_once(max_bytes: int) -> None:
     """Let one window read of a network GeoTIFF fetch its blocks in one multi-range request of up
     to ``max_bytes`` (GDAL_MAX_RAW_BLOCK_CACHE_SIZE). GDAL's default is 10 MB, and the blocks of
-    a read past it are fetched one request each, each waiting out S3's first-byte latency: a band
-    of 10240 x 512 pixels (15 MiB) took 255 ms at 30 ms of latency instead of 65 ms."""
+    a read past it come in further requests one after the other, each waiting out S3's first-byte
+    latency: a band of 10240 x 512 pixels (15 MiB) took 8 requests and 255 ms at 30 ms of latency
+    instead of 2 and 65 ms."""
     gdal.SetConfigOption("GDAL_MAX_RAW_BLOCK_CACHE_SIZE", str(max_bytes))
 
 
