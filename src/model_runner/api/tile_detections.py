@@ -206,7 +206,7 @@ def _usual_classes(listed: list[Any]) -> tuple[list[tuple[int, str, float] | Non
     counts = list(map(len, listed))
     if set(counts) == {1}:  # one class each: written all at once
         arguments = tuple(chain(*zip(map(_string_json, iris), scores, strict=True)))
-        texts = '[{"iri":%s,"score":%r}]\n' * len(iris) % arguments
+        texts = ("[" + _CLASS_JSON + "]\n") * len(iris) % arguments
         return list(zip(repeat(0), iris, scores)), texts.split("\n")[:-1]
     pairs = list(zip(iris, scores, strict=True))
     each = [pairs[end - count : end] for count, end in zip(counts, accumulate(counts), strict=True)]
@@ -284,8 +284,12 @@ def _classes_json(classes: list[tuple[str, float]]) -> str:
     return "[" + ",".join([_class_json(iri, score) for iri, score in classes]) + "]"
 
 
+_CLASS_JSON = '{"iri":%s,"score":%r}'
+"""One class's JSON, from its IRI's JSON and its score: written alike one at a time or a tile at once."""
+
+
 def _class_json(iri: str, score: float) -> str:
-    return '{"iri":%s,"score":%r}' % (_string_json(iri), score)  # noqa: UP031
+    return _CLASS_JSON % (_string_json(iri), score)
 
 
 @functools.lru_cache(maxsize=1024)

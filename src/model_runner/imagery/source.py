@@ -204,7 +204,7 @@ class ImageSource:
         self.width: int = dataset.RasterXSize
         self.height: int = dataset.RasterYSize
         self.band_count: int = dataset.RasterCount
-        self.block_height: int = dataset.GetRasterBand(1).GetBlockSize()[1]
+        self._block_width, self.block_height = dataset.GetRasterBand(1).GetBlockSize()
         self.reads_at_once = 1
         """Windows read at once: the lanes of a network image (:meth:`read_over_network`)."""
         self.dtype: np.dtype[np.generic] = np.dtype(
@@ -222,8 +222,7 @@ class ImageSource:
     def read_over_network(self, open_more: Callable[[], gdal.Dataset], strips: int, lanes: int) -> None:
         """Read wide windows as up to ``strips`` column strips at once, and up to ``lanes`` windows
         at once, on handles of their own that ``open_more`` opens when first needed."""
-        block_width = self._open_dataset().GetRasterBand(1).GetBlockSize()[0]
-        self._strips = StripReads(open_more, strips, block_width, lanes)
+        self._strips = StripReads(open_more, strips, self._block_width, lanes)
         self.reads_at_once = lanes
 
     def read(self, window: PixelWindow) -> NDArray[np.generic]:
