@@ -9,12 +9,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from model_runner.api.tile_detections import parse_tile_detections
 from model_runner.errors import InvalidRequestError
 from model_runner.features import DistillationOptions
 from model_runner.features.detection_columns import DetectionColumns
-from model_runner.features.distillation import surviving
+from model_runner.features.distillation import equal_rows, surviving
 from model_runner.features.feature_json import full_image_positions, render_features
 from model_runner.features.output import OutputContext
 
@@ -236,3 +238,15 @@ def test_empty_batch_distills_to_empty() -> None:
 def test_bad_options_are_refused_naming_the_request_key(options: dict[str, object], key: str) -> None:
     with pytest.raises(InvalidRequestError, match=key):
         DistillationOptions(**options)  # type: ignore[arg-type]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from([0.0, -0.0, 1.5, -2.0, 7.25, 1e300]), min_size=3, max_size=3), max_size=40)
+)
+def test_equal_rows_labels_rows_as_numpy_unique_does(rows: list[list[float]]) -> None:
+    """Repeated boxes and tile origins are told apart by these labels: equal rows (0.0 and -0.0
+    alike) share one, distinct rows never do, numbered in the rows' sorted order."""
+    values = np.array(rows, np.float64).reshape(-1, 3)
+    expected = np.unique(values, axis=0, return_inverse=True)[1].reshape(-1) if len(values) else []
+    assert equal_rows(values).tolist() == list(expected)

@@ -125,10 +125,23 @@ def extended(boxes: FloatArray) -> FloatArray:
 
 def tile_groups(origins: FloatArray) -> IndexArray:
     """One id per detection, equal for the detections of the same tile (same tile origin)."""
-    if not len(origins):
-        return np.empty(0, np.intp)
-    _, groups = np.unique(origins, axis=0, return_inverse=True)
-    return groups.reshape(-1).astype(np.intp)
+    return equal_rows(origins)
+
+
+def equal_rows(values: FloatArray) -> IndexArray:
+    """A label per row of ``values`` (N, K), equal for equal rows: the rank of the row among the
+    distinct rows in lexicographic order (as ``np.unique(values, axis=0)`` numbers them, at a
+    fraction of its cost: numeric sorts, one per column, not one sort of K-number records)."""
+    labels = np.empty(len(values), np.intp)
+    if not len(values):
+        return labels
+    order = np.lexsort(values.T[::-1])
+    ranked = values[order]
+    starts = np.empty(len(values), bool)
+    starts[0] = True
+    np.any(ranked[1:] != ranked[:-1], axis=1, out=starts[1:])
+    labels[order] = np.cumsum(starts) - 1
+    return labels
 
 
 def _repeated_by_another_tile(
@@ -137,8 +150,7 @@ def _repeated_by_another_tile(
     """Detections whose class and box equal those of a better detection of another tile."""
     if not len(boxes):
         return np.zeros(0, bool)
-    _, key = np.unique(np.column_stack((classes, boxes)), axis=0, return_inverse=True)
-    key = key.reshape(-1)
+    key = equal_rows(np.column_stack((classes, boxes)))
     order = np.lexsort((np.arange(len(key)), -scores, key))  # per key: best score, then first given
     leads = order[np.r_[True, key[order][1:] != key[order][:-1]]]
     best = np.empty(int(key.max()) + 1, np.intp)
