@@ -242,7 +242,9 @@ def test_bad_options_are_refused_naming_the_request_key(options: dict[str, objec
 
 @settings(max_examples=200, deadline=None)
 @given(
-    st.lists(st.lists(st.sampled_from([0.0, -0.0, 1.5, -2.0, 7.25, 1e300]), min_size=3, max_size=3), max_size=40)
+    st.lists(
+        st.lists(st.sampled_from([0.0, -0.0, 1.5, -2.0, 7.25, 1e300]), min_size=3, max_size=3), max_size=40
+    )
 )
 def test_equal_rows_labels_rows_as_numpy_unique_does(rows: list[list[float]]) -> None:
     """Repeated boxes and tile origins are told apart by these labels: equal rows (0.0 and -0.0
