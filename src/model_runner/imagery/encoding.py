@@ -1,6 +1,6 @@
 """Encoding tiles to NITF, GeoTIFF, PNG or JPEG bytes in memory.
 
-Each tile is written from a dataset over its pixels with ``CreateCopy`` into its own uniquely named
+Each tile is written from a MEM dataset with ``CreateCopy`` into its own uniquely named
 ``/vsimem/`` folder, read back and deleted with the folder, so nothing touches the disk and
 threads never share a file. Which compressions each format offers:
 
@@ -156,11 +156,13 @@ def _options(recipe: _Recipe, pixels: NDArray[np.generic]) -> list[str]:
 
 
 def _mem_dataset(pixels: NDArray[np.generic]) -> gdal.Dataset:
-    """A dataset over ``pixels`` themselves (GDAL's NumPy driver: no copy; it holds the array)."""
-    if gdal_array.NumericTypeCodeToGDALTypeCode(pixels.dtype) is None:
+    bands, rows, columns = pixels.shape
+    gdal_type = gdal_array.NumericTypeCodeToGDALTypeCode(pixels.dtype)
+    if gdal_type is None:
         raise TileEncodingError(f"GDAL cannot hold {pixels.dtype} pixels")
-    dataset = gdal_array.OpenArray(pixels)
-    if pixels.shape[0] >= 3:
+    dataset = gdal.GetDriverByName("MEM").Create("", columns, rows, bands, gdal_type)
+    dataset.WriteArray(pixels)
+    if bands >= 3:
         for index, colour in enumerate((gdal.GCI_RedBand, gdal.GCI_GreenBand, gdal.GCI_BlueBand)):
             dataset.GetRasterBand(index + 1).SetColorInterpretation(colour)
     return dataset
