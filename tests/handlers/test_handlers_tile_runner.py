@@ -65,31 +65,6 @@ def test_calls_in_flight_never_exceed_the_concurrency(fakes: FakeContext) -> Non
     assert in_flight.most == 3
 
 
-def test_tiles_are_encoded_on_the_call_threads_as_many_at_once_as_the_cores(
-    fakes: FakeContext, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The one thread that cuts pixels does not encode too: a compressed format's encoding (PNG,
-    JPEG: milliseconds a tile) would hold every call back."""
-    request, tiles = region_of(fakes)
-    image = fakes.images.get(IMAGE_URL)
-    encoding, threads = InFlight(), set()
-    real = tile_work.encode_for_model
-
-    def slow_encode(*args: object, **kwargs: object) -> bytes:
-        with encoding:
-            threads.add(threading.current_thread().name)
-            time.sleep(0.005)
-            return real(*args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(tile_work, "encode_for_model", slow_encode)
-    monkeypatch.setattr(tile_work, "usable_cores", lambda: 2)
-    results = run_tiles(tiles, image, request, fakes.detector, writer(image, request), concurrency=3)
-
-    assert results.succeeded == 30
-    assert encoding.most == 2
-    assert threads and all(name.startswith("bounded-call") for name in threads)
-
-
 def test_a_tile_that_cannot_be_read_is_a_failed_tile_with_its_reason(fakes: FakeContext) -> None:
     request, tiles = region_of(fakes)
     image = fakes.images.get(IMAGE_URL)
@@ -258,11 +233,6 @@ def test_regions_sharing_permits_stay_within_them_and_the_last_tiles_are_announc
     assert sorted(announced) == [1, 2] and max(announced.values()) <= len(tiles) - LAST_ROUNDS * 2
 
 
-ON_THE_WIRE_S = 0.02
-"""Long beside building a request, so that the next call's building falls within it on a loaded
-machine too (at 3 ms, half the runs beside two busy cores built too few requests in time)."""
-
-
 class BuildsThenSends:
     """A detector that can tell when its request goes out: it builds each request (a few
     milliseconds) before sending it."""
@@ -282,7 +252,7 @@ class BuildsThenSends:
         time.sleep(0.003)  # building and signing the request: no permit held
         hold.sending()
         with self.on_the_wire:
-            time.sleep(ON_THE_WIRE_S)
+            time.sleep(0.003)
         return one_box()(tile)
 
 
@@ -307,4 +277,4 @@ def test_calls_hold_their_permits_only_while_on_the_wire_and_never_more_than_the
     assert detector.on_the_wire.most == 1
     # the next call's request was built while a call was on the wire, instead of after it
     assert detector.built_while_another_was_on_the_wire > len(tiles) // 2
-    assert min(results.model_latencies_ms) >= ON_THE_WIRE_S * 1000  # the time on the wire
+    assert min(results.model_latencies_ms) >= 3  # the time on the wire

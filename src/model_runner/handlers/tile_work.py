@@ -1,21 +1,17 @@
-"""The tiles of one region through the model: pixels cut on one thread, each tile encoded and
-sent on a call thread, N calls at a time.
+"""The tiles of one region through the model: read and encode on one thread, call the model N at a time.
 
-A tile's pixels are cut on the executor's single producer thread from bands read ahead on reader
-threads (``tile_reads``); the image serializes its own reads, so the shared dataset is never used
-concurrently. Each call thread encodes its tile (GDAL, on a dataset of the tile's own: tiles are
-encoded in parallel, most of it without the GIL, as many at once as the process has cores, which
-bounds the encoders' memory) and sends it. A call holds one of N permits only from when its
-request goes out (for a detector that can tell; else from its start) until the answer is in: the
-thread encodes and builds the request and then reads the answer without one, so the next call
-leaves at once (twice as many threads as permits). The features of several tiles are written at
-once (``feature_writer.TileWrites``). Every tile ends as detections or as a failure with its
-reason: a tile that fails to read, encode or write is a failed tile too.
+Reading and encoding (GDAL) run on the executor's single producer thread, overlapping the model
+calls in flight; the pixels come in bands read ahead on one reader thread (``tile_reads``), and
+the image serializes its own reads, so the shared dataset is never used concurrently. A call
+holds one of N permits only from when its request goes out (for a detector that can tell; else
+from its start) until the answer is in: the thread builds the request and then reads the answer
+without one, so the next call leaves at once (twice as many threads as permits). The features of several
+tiles are written at once (``feature_writer.TileWrites``). Every tile ends as detections or as a
+failure with its reason: a tile that fails to read, encode or write is a failed tile too.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, closing
@@ -44,11 +40,11 @@ worker needs to start the next region (a scheduling cycle, the region's start, i
 
 
 @dataclass(frozen=True)
-class CutTile:
-    """A tile ready to encode: its identity, its origin in the image and its pixels."""
+class EncodedTile:
+    """A tile ready to send: its identity, its origin in the image and its bytes."""
 
     tile: Tile
-    pixels: NDArray[np.generic]
+    body: bytes
 
 
 @dataclass
@@ -139,20 +135,16 @@ def run_tiles(
     banded = BandedReads(image, tiles, reads)
     own = CallPermits(concurrency)
 
-    def prepare(tile: Tile) -> CutTile:
-        return CutTile(tile, banded.read(tile))
+    def prepare(tile: Tile) -> EncodedTile:
+        return EncodedTile(tile, encode_for_model(image, tile, request, banded.read(tile)))
 
     permits = (own.call,) if permit is None else (own.call, permit)
     send = model_call(detector)
 
-    encoders = threading.Semaphore(usable_cores())
-
-    def call(cut: CutTile) -> tuple[DetectionRows, float]:
-        with encoders:
-            body = encode_for_model(image, cut.tile, request, cut.pixels)
+    def call(encoded: EncodedTile) -> tuple[DetectionRows, float]:
         with PermitOnTheWire(permits) as hold:
-            answer = send(body, mime, hold)
-        return tile_detections(answer, cut.tile), hold.wire_s * 1000
+            answer = send(encoded.body, mime, hold)
+        return tile_detections(answer, encoded.tile), hold.wire_s * 1000
 
     def sent_in_turn() -> Iterator[Tile]:
         last_tiles = max(0, len(tiles) - LAST_ROUNDS * concurrency)
@@ -191,14 +183,6 @@ def run_tiles(
     if unreachable is not None:
         raise unreachable
     return results
-
-
-def usable_cores() -> int:
-    """The CPUs this process may run on: how many tiles are encoded at once."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def failure_reason(error: BaseException | None) -> str:

@@ -24,15 +24,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
-
 from model_runner.api import parse_image_request
 from model_runner.config import load_settings
 from model_runner.errors import InvalidRequestError
 from model_runner.events import LifecycleEvent
 from model_runner.handlers.tile_reads import BandedReads, ReadArrangement
-from model_runner.handlers.tile_work import usable_cores
 from model_runner.imagery import TileCompression, TileFormat, content_type, encode_tile, open_image
 from model_runner.inference.bounded_executor import run_bounded
 from model_runner.inference.endpoint_guard import EndpointGuard
@@ -300,9 +296,8 @@ class _Relay:
 
 
 def _bare_loop(args: argparse.Namespace, image_path: str, stage: _Stage) -> dict[str, Any]:
-    """Read (in the worker's arrangement: pixels cut on one thread, each tile encoded on its call's
-    thread, as many at once as the worker encodes), encode and post every tile of the image: no AWS,
-    no features, same concurrency."""
+    """Read (in the worker's arrangement), encode and post every tile of the image: no AWS, no
+    features, same concurrency."""
     image = open_image(image_path)
     tile_format, compression = TileFormat(args.format), TileCompression(args.compression)
     mime = content_type(tile_format)
@@ -314,8 +309,8 @@ def _bare_loop(args: argparse.Namespace, image_path: str, stage: _Stage) -> dict
 
     banded = BandedReads(image, tiles, stage.reads)
 
-    def prepare(tile: Tile) -> NDArray[np.generic]:
-        return banded.read(tile)
+    def prepare(tile: Tile) -> bytes:
+        return encode_tile(banded.read(tile), tile_format, compression)
 
     model_url = stage.model_url
     cpu_before, servers_before = time.process_time(), cpu_seconds(stage.servers)
@@ -323,11 +318,8 @@ def _bare_loop(args: argparse.Namespace, image_path: str, stage: _Stage) -> dict
     endpoints = EndpointGuard(UrlAllowList([model_url]))
     # the worker's collector: only the pipeline's own work differs
     with banded, HttpModelClient(policy, endpoints=endpoints) as client, settled_collector():
-        encoders = threading.Semaphore(usable_cores())
 
-        def call(pixels: NDArray[np.generic]) -> bytes:
-            with encoders:
-                body = encode_tile(pixels, tile_format, compression)
+        def call(body: bytes) -> bytes:
             return client.invoke(model_url, body, mime)
 
         done = 0
