@@ -165,10 +165,10 @@ class BandedReads:
         number = self._band_of.get(tile.window)
         if number is None or self._reader is None:
             return self._image.read(tile.window)
-        if number != self._current:
+        if number != self._current:  # a band's reads change only when the next band starts
             self._current = number
             self._forget_above(number)
-        self._schedule(number)
+            self._schedule(number)
         try:
             fetched = [self._fetches[part].result() for part in self._bands[number].parts]
         except ImageUnavailableError:
