@@ -120,8 +120,8 @@ def run_tiles(
 
     ``on_outcome`` is called as each tile ends (the worker's measure of progress); ``reads`` says
     how the tiles' pixels are read (see :mod:`model_runner.handlers.tile_reads`); ``permit`` (one
-    of a scheduled region's permits, which the worker's previous region may share while its last
-    calls finish) is held with the region's own by each call from when its request goes out;
+    of the permits the worker's regions in hand share, the previous one's last calls among them)
+    is held with the region's own by each call from when its request goes out;
     ``on_last_tiles`` is called once the tiles left are down to ``LAST_ROUNDS`` rounds of
     ``concurrency`` calls (at once for a small region).
 

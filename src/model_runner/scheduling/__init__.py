@@ -6,9 +6,9 @@ rules. See docs/scheduling.md.
 """
 
 from model_runner.scheduling.capacity import (
-    LEASED_CALLS,
     CallPermits,
     LeasedCalls,
+    calls_leased,
     leased_calls,
     model_calls_done,
     region_units,
@@ -28,7 +28,6 @@ from model_runner.scheduling.work import (
 )
 
 __all__ = [
-    "LEASED_CALLS",
     "SCHEDULED_ENDPOINT_TYPES",
     "CallPermits",
     "ClaimOutcome",
@@ -38,6 +37,7 @@ __all__ = [
     "NewWork",
     "PermitOnTheWire",
     "WorkRow",
+    "calls_leased",
     "claimable",
     "has_room",
     "leased_calls",

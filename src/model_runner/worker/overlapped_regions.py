@@ -1,14 +1,21 @@
-"""Scheduled regions on their own threads, so that a worker starts its next region while the one
-before finishes (its last model calls, whose units the next region of its endpoint takes over by
-sharing its permits; its outcome; its image's completion), and takes new images in while a region
-sends its tiles. An endpoint's calls then go on without the gap between a region's end and the next
-one's start. At most two regions are in hand at once."""
+"""Regions on their own threads, so that a worker starts its next region while the one before
+finishes (its last model calls, under permits the two share; its outcome; its image's completion).
+An endpoint's calls then go on without the gap between a region's end and the next one's start.
+With the scheduler, the loop also takes new images in while a region sends its tiles, and the
+shared permits are the units it leased (docs/scheduling.md); without it, every message runs on its
+own thread (an image's message runs the image's first region) under the worker's WORKERS permits
+(:class:`SharedCalls`)."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from model_runner.errors import DeferredError
+from model_runner.scheduling import CallPermits, LeasedCalls, calls_leased
 
 logger = logging.getLogger(__name__)
 
@@ -17,14 +24,20 @@ REGIONS_IN_HAND = 6
 completion, which may take longer than several regions' calls of a fast endpoint): memory stays
 that of a few regions."""
 
+COPY_DELAY_S = 60
+"""How long a second copy of a region message in hand waits in its queue: by then the region is
+usually done, and the copy is deleted unprocessed."""
+
 
 class OverlappedRegions:
-    """The threads of the scheduled regions one worker has in hand."""
+    """The threads of the regions one worker has in hand."""
 
     def __init__(self, limit: int = REGIONS_IN_HAND) -> None:
         self._limit = limit
         self._threads: list[threading.Thread] = []
         self._latest: threading.Event | None = None
+        self._regions: set[str] = set()
+        self._regions_lock = threading.Lock()
 
     def make_room(self) -> None:
         """Wait until fewer than ``limit`` regions are in hand (the oldest first): before a claim,
@@ -51,6 +64,21 @@ class OverlappedRegions:
         thread.start()
         self._threads.append(thread)
 
+    @contextmanager
+    def only_copy(self, region_id: str) -> Iterator[None]:
+        """Process region ``region_id`` unless it is in hand already: a region message may come
+        twice (a retried image sends its regions again), and two copies at once would call the
+        model twice for each tile. The later copy goes back to its queue (``DeferredError``)."""
+        with self._regions_lock:
+            if region_id in self._regions:
+                raise DeferredError(f"region {region_id} is in hand already", COPY_DELAY_S)
+            self._regions.add(region_id)
+        try:
+            yield
+        finally:
+            with self._regions_lock:
+                self._regions.discard(region_id)
+
     def in_hand(self) -> bool:
         """Whether a region is still being processed."""
         return any(thread.is_alive() for thread in self._threads)
@@ -69,3 +97,22 @@ class OverlappedRegions:
         for thread in self._threads:
             thread.join()
         self._threads.clear()
+
+
+class SharedCalls:
+    """The model calls of a worker's regions without the scheduler: WORKERS permits shared by the
+    regions in hand, the older region's calls first. The next region starts while the one before
+    makes its last calls, and the calls in flight never outnumber WORKERS."""
+
+    def __init__(self, units: int) -> None:
+        self._permits = CallPermits(units)
+        self._claims = itertools.count()
+
+    def run(self, process: Callable[[], None], next_may_start: threading.Event) -> None:
+        """Run ``process`` under the shared permits; ``next_may_start`` is set once its region is
+        down to its last tiles (by the region; :meth:`OverlappedRegions.start` sets it at the end)."""
+        lease = LeasedCalls(
+            self._permits, next(self._claims), last_tiles=next_may_start.set, calls_done=lambda: None
+        )
+        with calls_leased(lease):
+            process()
