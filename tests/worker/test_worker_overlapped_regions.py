@@ -24,7 +24,7 @@ from model_runner.testing import InMemoryRegionSchedule, RecordedEvents
 from model_runner.testing.context import FixedCapacity
 from model_runner.tiling import GridTilingStrategy, Window
 from model_runner.worker.loop import Worker
-from model_runner.worker.overlapped_regions import OverlappedRegions
+from model_runner.worker.overlapped_regions import COPY_DELAY_S, OverlappedRegions
 from model_runner.worker.scheduler import ScheduledRegions
 
 ENV = {**WORKER_ENV, "SCHEDULER_THROTTLING_ENABLED": "true"}
@@ -194,7 +194,7 @@ def test_a_second_copy_of_a_region_in_hand_goes_back_to_its_queue_until_the_firs
     )
 
     until(lambda: region_queue.released != [], loop.poll_once)  # the copy is taken while the first sends
-    assert region_queue.released == [("copy-2", 60)] and len(regions.started) == 1
+    assert region_queue.released == [("copy-2", COPY_DELAY_S)] and len(regions.started) == 1
 
     regions.may_finish.setdefault(RegionRequest.model_validate_json(body).region_id, threading.Event()).set()
     loop.finish_in_hand()

@@ -24,9 +24,10 @@ REGIONS_IN_HAND = 6
 completion, which may take longer than several regions' calls of a fast endpoint): memory stays
 that of a few regions."""
 
-COPY_DELAY_S = 60
-"""How long a second copy of a region message in hand waits in its queue: by then the region is
-usually done, and the copy is deleted unprocessed."""
+COPY_DELAY_S = 10
+"""How long a second copy of a region message in hand waits in its queue: once the region is done,
+the copy is deleted unprocessed (until then it comes back every so often, never counted as a
+failure)."""
 
 
 class OverlappedRegions:
