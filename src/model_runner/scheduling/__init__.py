@@ -6,6 +6,7 @@ rules. See docs/scheduling.md.
 """
 
 from model_runner.scheduling.capacity import (
+    LAST_ROUNDS,
     CallPermits,
     LeasedCalls,
     calls_leased,
@@ -28,6 +29,7 @@ from model_runner.scheduling.work import (
 )
 
 __all__ = [
+    "LAST_ROUNDS",
     "SCHEDULED_ENDPOINT_TYPES",
     "CallPermits",
     "ClaimOutcome",

@@ -77,6 +77,12 @@ class CallPermits:
             return self._idle.wait_for(lambda: self._in_flight == 0, timeout_s)
 
 
+LAST_ROUNDS = 4
+"""Rounds of calls a scheduled region has left when it says it is down to its last tiles: about
+the time its worker needs to start the next region (a scheduling cycle, the region's start, its
+first reads)."""
+
+
 @dataclass(frozen=True)
 class LeasedCalls:
     """What the worker gives the region processed on this thread: the permits it shares with the
@@ -92,6 +98,9 @@ class LeasedCalls:
     (which shares its permits, so it starts while these calls finish)."""
     calls_done: Callable[[], None]
     """The region's model calls are done: its units go back (recording needs no model capacity)."""
+    last_rounds: int = LAST_ROUNDS
+    """Rounds of calls left when the region calls ``last_tiles`` (0: once its last tile is read
+    and on its way)."""
 
 
 LEASED_CALLS: ContextVar[LeasedCalls | None] = ContextVar("leased_calls", default=None)

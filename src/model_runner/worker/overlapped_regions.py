@@ -110,10 +110,17 @@ class SharedCalls:
         self._claims = itertools.count()
 
     def run(self, process: Callable[[], None], next_may_start: threading.Event) -> None:
-        """Run ``process`` under the shared permits; ``next_may_start`` is set once its region is
-        down to its last tiles (by the region; :meth:`OverlappedRegions.start` sets it at the end)."""
+        """Run ``process`` under the shared permits; ``next_may_start`` is set once its region's
+        last tile is read and on its way (by the region; :meth:`OverlappedRegions.start` sets it at
+        the end). Not earlier: by then the region has let its bands of pixels go, so the next
+        region's bands do not add to them, and a receive and a region's start are quicker than a
+        scheduling cycle."""
         lease = LeasedCalls(
-            self._permits, next(self._claims), last_tiles=next_may_start.set, calls_done=lambda: None
+            self._permits,
+            next(self._claims),
+            last_tiles=next_may_start.set,
+            calls_done=lambda: None,
+            last_rounds=0,
         )
         with calls_leased(lease):
             process()
