@@ -13,9 +13,11 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 
 from model_runner.errors import DeferredError
 from model_runner.scheduling import CallPermits, LeasedCalls, calls_leased
+from model_runner.worker.memory import release_free_memory
 
 logger = logging.getLogger(__name__)
 
@@ -118,9 +120,16 @@ class SharedCalls:
         lease = LeasedCalls(
             self._permits,
             next(self._claims),
-            last_tiles=next_may_start.set,
+            last_tiles=partial(_hand_over, next_may_start),
             calls_done=lambda: None,
             last_rounds=0,
         )
         with calls_leased(lease):
             process()
+
+
+def _hand_over(next_may_start: threading.Event) -> None:
+    """The region has let its bands of pixels go: their heap memory goes back to the system before
+    the next region reads its own (on other threads, so in another heap), then it may start."""
+    release_free_memory()
+    next_may_start.set()
