@@ -141,6 +141,19 @@ def test_the_next_region_starts_on_the_ending_ones_units_while_it_finishes(tmp_p
     assert [(load.used, load.leased, load.pending) for load in schedule.loads()] == [(0, 0, 0)]
 
 
+def unscheduled_worker(settings: Any, region_queue: Images, regions: Regions) -> Worker:
+    """A worker without the scheduler, taking regions from ``region_queue`` (no image waiting)."""
+    return Worker(
+        settings,
+        Images(),  # type: ignore[arg-type]
+        region_queue,  # type: ignore[arg-type]
+        regions,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        EventBus(),
+        threading.Event(),
+    )
+
+
 def test_without_the_scheduler_the_next_region_starts_under_the_permits_it_shares_with_the_one_before(
     tmp_path: Any,
 ) -> None:
@@ -151,15 +164,7 @@ def test_without_the_scheduler_the_next_region_starts_under_the_permits_it_share
         for index, body in enumerate(region_bodies(3))
     ]
     ids = [RegionRequest.model_validate_json(message.body).region_id for message in region_queue.waiting]
-    loop = Worker(
-        settings,
-        Images(),  # type: ignore[arg-type]
-        region_queue,  # type: ignore[arg-type]
-        regions,  # type: ignore[arg-type]
-        None,  # type: ignore[arg-type]
-        EventBus(),
-        threading.Event(),
-    )
+    loop = unscheduled_worker(settings, region_queue, regions)
 
     until(lambda: len(regions.started) == 2, loop.poll_once)
     assert regions.finished == []  # the first is still finishing: both are in hand
@@ -183,15 +188,7 @@ def test_a_second_copy_of_a_region_in_hand_goes_back_to_its_queue_until_the_firs
     region_queue.waiting = [
         QueueMessage(region_queue.url, f"copy-{n}", f"receipt-{n}", body, 1) for n in (1, 2)
     ]
-    loop = Worker(
-        settings,
-        Images(),  # type: ignore[arg-type]
-        region_queue,  # type: ignore[arg-type]
-        regions,  # type: ignore[arg-type]
-        None,  # type: ignore[arg-type]
-        EventBus(),
-        threading.Event(),
-    )
+    loop = unscheduled_worker(settings, region_queue, regions)
 
     until(lambda: region_queue.released != [], loop.poll_once)  # the copy is taken while the first sends
     assert region_queue.released == [("copy-2", COPY_DELAY_S)] and len(regions.started) == 1
