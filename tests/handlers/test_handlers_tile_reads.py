@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-import weakref
 from itertools import pairwise
 
 import numpy as np
@@ -87,33 +86,6 @@ def test_a_row_of_tiles_is_one_read_and_rows_are_read_ahead(fakes: FakeContext) 
     assert [window.y for window in image.windows] == rows  # read in turn: each band its window
     assert all(window.width == 600 for window in image.windows)
     assert 1 <= first_row_read <= 3  # the first band, and up to two ahead of it
-
-
-class KeptImage(CountingImage):
-    """The image, keeping a weak reference to the pixels of each read."""
-
-    def __init__(self, image: Image) -> None:
-        super().__init__(image)
-        self.reads: list[weakref.ref[np.ndarray]] = []  # type: ignore[type-arg]
-
-    def read(self, window: Window) -> np.ndarray:  # type: ignore[type-arg]
-        pixels = super().read(window)
-        self.reads.append(weakref.ref(pixels))
-        return pixels
-
-
-def test_the_last_tile_of_a_region_lets_its_bands_go_before_the_reads_end(fakes: FakeContext) -> None:
-    image = KeptImage(fakes.images.get(IMAGE_URL))
-    tiles = grid()
-
-    with BandedReads(image, tiles, ReadArrangement(ahead=2)) as banded:  # type: ignore[arg-type]
-        for tile in tiles[:-1]:
-            banded.read(tile)
-        assert any(read() is not None for read in image.reads)  # the last band is still held
-        banded.read(tiles[-1])
-
-        assert [read() for read in image.reads] == [None] * len(image.reads)  # a next region's start
-        # finds none of this region's pixels held
 
 
 class BlockedImage(CountingImage):

@@ -19,8 +19,8 @@ from model_runner.features.feature_json import UnwritablePropertiesError
 from model_runner.handlers import tile_work
 from model_runner.handlers.feature_writer import FeatureWriter, tile_detections
 from model_runner.handlers.ports import Image
-from model_runner.handlers.tile_work import run_tiles
-from model_runner.scheduling import LAST_ROUNDS, CallPermits, PermitOnTheWire
+from model_runner.handlers.tile_work import LAST_ROUNDS, run_tiles
+from model_runner.scheduling import CallPermits, PermitOnTheWire
 from model_runner.testing import FakeContext, ScriptedDetector
 from model_runner.testing.models import one_box
 from model_runner.tiling import GridTilingStrategy, Tile, Window
@@ -231,34 +231,6 @@ def test_regions_sharing_permits_stay_within_them_and_the_last_tiles_are_announc
     assert calls == {1: len(tiles), 2: len(tiles)}
     # each announced once, while 4 rounds of 2 calls were still to come
     assert sorted(announced) == [1, 2] and max(announced.values()) <= len(tiles) - LAST_ROUNDS * 2
-
-
-def test_with_no_rounds_left_the_last_tiles_are_announced_once_every_tile_is_read_and_sent(
-    fakes: FakeContext,
-) -> None:
-    request, tiles = region_of(fakes)
-    image = fakes.images.get(IMAGE_URL)
-    sent: list[Tile] = []
-    announced: list[int] = []
-
-    def answer(tile: bytes) -> object:
-        sent.append(tile)  # type: ignore[arg-type]
-        return one_box()(tile)
-
-    results = run_tiles(
-        tiles,
-        image,
-        request,
-        ScriptedDetector(answer),
-        writer(image, request),
-        concurrency=2,
-        on_last_tiles=lambda: announced.append(len(sent)),
-        last_rounds=0,
-    )
-
-    assert results.succeeded == len(tiles)
-    (when,) = announced  # once, with every tile read and sent: at most 3 of its 4 slots ahead
-    assert len(tiles) - 3 <= when <= len(tiles)  # (4 rounds of 2 left would be 8 or more)
 
 
 ON_THE_WIRE_S = 0.02

@@ -15,13 +15,13 @@ from manual_clock import ManualClock
 from model_runner.api import ImageProcessor
 from model_runner.events import CapacityWait, EndpointThrottled, RegionAdmitted
 from model_runner.scheduling import (
+    LEASED_CALLS,
     CallPermits,
     EndpointLoad,
     Lease,
     LeasedCalls,
     NewWork,
     WorkRow,
-    calls_leased,
     leased_calls,
     tile_concurrency,
 )
@@ -140,8 +140,11 @@ def test_a_job_alone_on_an_endpoint_smaller_than_a_region_runs_with_the_calls_it
     lease = setup.worker("a", workers=4).cycle(LEASE_S)
 
     assert lease is not None and lease.units == 1
-    with calls_leased(LeasedCalls(CallPermits(lease.units), 1, lambda: None, lambda: None)):
+    token = LEASED_CALLS.set(LeasedCalls(CallPermits(lease.units), 1, lambda: None, lambda: None))
+    try:
         assert tile_concurrency(4) == 1  # the region runs 1 call at a time, as leased
+    finally:
+        LEASED_CALLS.reset(token)
     assert setup.worker("b").cycle(LEASE_S) is None  # the second region waits
 
 

@@ -100,20 +100,13 @@ def worker(images: FakeQueue, selector: Selector, completion: FakeCompletion, tm
     return loop
 
 
-def poll(loop: Worker) -> bool:
-    """One poll, and the message it took processed (on a thread of its own) and settled."""
-    taken = loop.poll_once()
-    loop.finish_in_hand()
-    return taken
-
-
 def test_a_request_for_an_endpoint_type_the_pair_does_not_serve_fails_its_images_with_the_reason(
     tmp_path: Any,
 ) -> None:
     images, completion = FakeQueue([message(REQUEST)]), FakeCompletion()
     error = UnservedEndpointError(["imageProcessor.type: SM_ENDPOINT_ASYNC is not served by 'gpu'"])
 
-    assert poll(worker(images, Selector(error), completion, tmp_path))
+    assert worker(images, Selector(error), completion, tmp_path).poll_once()
 
     assert [item["image_url"] for item in completion.failed] == REQUEST["imageUrls"]
     assert all("imageProcessor.type: SM_ENDPOINT_ASYNC" in item["reason"] for item in completion.failed)
@@ -125,7 +118,7 @@ def test_the_endpoint_type_selects_its_built_in_pair_and_the_message_is_deleted_
 ) -> None:
     images, selector = FakeQueue([message(REQUEST)]), Selector()
 
-    poll(worker(images, selector, FakeCompletion(), tmp_path))
+    worker(images, selector, FakeCompletion(), tmp_path).poll_once()
 
     assert selector.processed == [("job-1", "async_sm_endpoint")]
     assert images.deleted == ["m1"]
@@ -135,7 +128,7 @@ def test_a_bad_request_fails_every_image_it_names_with_the_key(tmp_path: Any) ->
     bad = {**REQUEST, "imageProcessorTileOverlap": 5000}
     images, completion = FakeQueue([message(bad)]), FakeCompletion()
 
-    poll(worker(images, Selector(), completion, tmp_path))
+    worker(images, Selector(), completion, tmp_path).poll_once()
 
     assert len(completion.failed) == 2
     assert all("imageProcessorTileOverlap" in item["reason"] for item in completion.failed)
@@ -145,7 +138,7 @@ def test_a_bad_request_fails_every_image_it_names_with_the_key(tmp_path: Any) ->
 def test_an_unreadable_body_is_dead_lettered_at_once(tmp_path: Any) -> None:
     images = FakeQueue([message("not json")])
 
-    poll(worker(images, Selector(), FakeCompletion(), tmp_path))
+    worker(images, Selector(), FakeCompletion(), tmp_path).poll_once()
 
     assert images.dead_lettered == ["m1"] and images.deleted == []
 
@@ -159,7 +152,7 @@ def test_transient_faults_and_bugs_give_the_message_back_for_a_retry(
 ) -> None:
     images = FakeQueue([message(REQUEST)])
 
-    poll(worker(images, Selector(error), FakeCompletion(), tmp_path))
+    worker(images, Selector(error), FakeCompletion(), tmp_path).poll_once()
 
     assert images.released == released and images.deleted == []
 
@@ -167,13 +160,13 @@ def test_transient_faults_and_bugs_give_the_message_back_for_a_retry(
 def test_a_failed_job_error_deletes_the_message(tmp_path: Any) -> None:
     images = FakeQueue([message(REQUEST)])
 
-    poll(worker(images, Selector(ImageReadError("cannot open")), FakeCompletion(), tmp_path))
+    worker(images, Selector(ImageReadError("cannot open")), FakeCompletion(), tmp_path).poll_once()
 
     assert images.deleted == ["m1"] and images.released == []
 
 
 def test_polling_touches_the_liveness_file(tmp_path: Any) -> None:
-    poll(worker(FakeQueue(), Selector(), FakeCompletion(), tmp_path))
+    worker(FakeQueue(), Selector(), FakeCompletion(), tmp_path).poll_once()
 
     assert (tmp_path / "alive").exists()
 
@@ -226,18 +219,18 @@ def test_failed_receives_are_retried_and_the_loop_goes_on_to_process_the_next_me
 
 def test_a_delete_that_fails_is_retried_and_one_whose_message_is_gone_is_dropped(tmp_path: Any) -> None:
     flaky = FlakyQueue([message(REQUEST)], delete=[ServiceError("read timeout")])
-    poll(worker(flaky, Selector(), FakeCompletion(), tmp_path))
+    worker(flaky, Selector(), FakeCompletion(), tmp_path).poll_once()
     assert flaky.calls["delete"] == 2 and flaky.deleted == ["m1"]
 
     purged = FlakyQueue([message(REQUEST)], delete=[MessageGoneError("ReceiptHandleIsInvalid")] * 5)
-    assert poll(worker(purged, Selector(), FakeCompletion(), tmp_path))
+    assert worker(purged, Selector(), FakeCompletion(), tmp_path).poll_once()
     assert purged.calls["delete"] == 1 and purged.deleted == []
 
 
 def test_a_settling_call_that_keeps_failing_is_given_up_without_killing_the_loop(tmp_path: Any) -> None:
     down = FlakyQueue([message(REQUEST)], delete=[ServiceError("connection refused")] * 10)
 
-    assert poll(worker(down, Selector(), FakeCompletion(), tmp_path))
+    assert worker(down, Selector(), FakeCompletion(), tmp_path).poll_once()
 
     assert down.calls["delete"] == 5 and down.deleted == []  # it comes back after its visibility timeout
 
@@ -246,7 +239,7 @@ def test_an_error_that_is_the_requests_fault_raised_by_a_handler_fails_its_image
     images, completion = FakeQueue([message(REQUEST)]), FakeCompletion()
     missing = ResourceNotFoundError("send to regions: not found (QueueDoesNotExist)")
 
-    poll(worker(images, Selector(missing), completion, tmp_path))
+    worker(images, Selector(missing), completion, tmp_path).poll_once()
 
     assert [item["image_url"] for item in completion.failed] == REQUEST["imageUrls"]
     assert all("QueueDoesNotExist" in item["reason"] for item in completion.failed)
@@ -265,11 +258,11 @@ def test_a_message_failing_on_its_last_receive_fails_its_images_instead_of_being
     tmp_path: Any, error: Exception, reason: str
 ) -> None:
     retried = FakeQueue([received(REQUEST, 2)])
-    poll(worker(retried, Selector(error), FakeCompletion(), tmp_path))
+    worker(retried, Selector(error), FakeCompletion(), tmp_path).poll_once()
     assert retried.released == [("m1", 20)]  # 10 s doubled on the second receive
 
     last, completion = FakeQueue([received(REQUEST, 4)]), FakeCompletion()
-    poll(worker(last, Selector(error), completion, tmp_path))
+    worker(last, Selector(error), completion, tmp_path).poll_once()
 
     assert last.deleted == ["m1"] and last.released == [] and last.dead_lettered == []
     assert len(completion.failed) == 2
@@ -281,14 +274,9 @@ def test_a_message_failing_on_its_last_receive_fails_its_images_instead_of_being
 def test_a_deferred_message_is_given_back_even_on_its_last_receive(tmp_path: Any) -> None:
     images, completion = FakeQueue([received(REQUEST, 9)]), FakeCompletion()
 
-    poll(
-        worker(
-            images,
-            Selector(DeferredError("another worker is completing it", delay_s=120)),
-            completion,
-            tmp_path,
-        )
-    )
+    worker(
+        images, Selector(DeferredError("another worker is completing it", delay_s=120)), completion, tmp_path
+    ).poll_once()
 
     assert images.released == [("m1", 120)] and completion.failed == []
 
@@ -319,8 +307,8 @@ def test_a_hostile_body_fails_the_images_it_names_and_the_worker_goes_on(
     selector = Selector()
     loop = worker(images, selector, completion, tmp_path)
 
-    poll(loop)
-    poll(loop)
+    loop.poll_once()
+    loop.poll_once()
 
     (failed,) = completion.failed
     assert failed["reason"].startswith("invalid request: " + reason)
@@ -363,7 +351,7 @@ def test_a_request_naming_what_the_worker_may_not_use_fails_its_images_and_the_n
     )
     running = worker(images, selector, completion, tmp_path)
 
-    poll(running)
+    running.poll_once()
     assert [item["image_url"] for item in completion.failed] == hostile["imageUrls"]
     assert all(
         item["reason"].startswith("invalid request: ") and named in item["reason"]
@@ -371,7 +359,7 @@ def test_a_request_naming_what_the_worker_may_not_use_fails_its_images_and_the_n
     )
     assert selector.processed == []
 
-    poll(running)
+    running.poll_once()
     assert selector.processed == [("job-1", "async_sm_endpoint")]
     assert images.deleted == ["m1", "m2"]
 

@@ -1,7 +1,6 @@
-"""A worker starts its next region while the one before finishes: with the scheduler the next one
+"""A worker with the scheduler starts its next region while the one before finishes: the next one
 takes over its units once it is down to its last tiles, and the loop takes new images in while a
-region sends its tiles; without it the two share the worker's WORKERS permits. Never more than its
-limit of regions in hand."""
+region sends its tiles; never more than its limit of regions in hand."""
 
 from __future__ import annotations
 
@@ -19,12 +18,12 @@ from model_runner.api import ImageProcessor, RegionRequest
 from model_runner.aws.sqs import QueueMessage
 from model_runner.config import load_settings
 from model_runner.events import EventBus
-from model_runner.scheduling import LeasedCalls, NewWork, leased_calls
+from model_runner.scheduling import NewWork, leased_calls
 from model_runner.testing import InMemoryRegionSchedule, RecordedEvents
 from model_runner.testing.context import FixedCapacity
 from model_runner.tiling import GridTilingStrategy, Window
 from model_runner.worker.loop import Worker
-from model_runner.worker.overlapped_regions import COPY_DELAY_S, OverlappedRegions
+from model_runner.worker.overlapped_regions import OverlappedRegions
 from model_runner.worker.scheduler import ScheduledRegions
 
 ENV = {**WORKER_ENV, "SCHEDULER_THROTTLING_ENABLED": "true"}
@@ -38,17 +37,12 @@ class Images:
 
     def __init__(self) -> None:
         self.waiting: list[QueueMessage] = []
-        self.deleted: list[str] = []
-        self.released: list[tuple[str, int]] = []
 
     def receive(self, *, wait_s: int, visibility_s: int, max_messages: int = 1) -> list[QueueMessage]:
         return [self.waiting.pop(0)] if self.waiting else []
 
     def delete(self, message: QueueMessage) -> None:
-        self.deleted.append(message.message_id)
-
-    def release(self, message: QueueMessage, delay_s: int = 0) -> None:
-        self.released.append((message.message_id, delay_s))
+        pass
 
 
 class Regions:
@@ -59,7 +53,6 @@ class Regions:
         self.finished: list[str] = []
         self.images: list[str] = []
         self.may_finish: dict[str, threading.Event] = {}
-        self.leases: list[LeasedCalls] = []
 
     def pair_for(self, request_type: str, endpoint_type: str) -> Any:
         regions = self
@@ -69,7 +62,6 @@ class Regions:
                 regions.started.append(request.region_id)
                 leased = leased_calls()
                 assert leased is not None
-                regions.leases.append(leased)
                 leased.last_tiles()
                 regions.may_finish.setdefault(request.region_id, threading.Event()).wait(5)
                 regions.finished.append(request.region_id)
@@ -139,63 +131,6 @@ def test_the_next_region_starts_on_the_ending_ones_units_while_it_finishes(tmp_p
     loop._overlapped.join()
     assert regions.started == ids and sorted(regions.finished) == sorted(ids)
     assert [(load.used, load.leased, load.pending) for load in schedule.loads()] == [(0, 0, 0)]
-
-
-def unscheduled_worker(settings: Any, region_queue: Images, regions: Regions) -> Worker:
-    """A worker without the scheduler, taking regions from ``region_queue`` (no image waiting)."""
-    return Worker(
-        settings,
-        Images(),  # type: ignore[arg-type]
-        region_queue,  # type: ignore[arg-type]
-        regions,  # type: ignore[arg-type]
-        None,  # type: ignore[arg-type]
-        EventBus(),
-        threading.Event(),
-    )
-
-
-def test_without_the_scheduler_the_next_region_starts_under_the_permits_it_shares_with_the_one_before(
-    tmp_path: Any,
-) -> None:
-    settings = load_settings({**WORKER_ENV, "LIVENESS_FILE": str(tmp_path / "alive"), "WORKERS": "3"})
-    region_queue, regions = Images(), Regions()
-    region_queue.waiting = [
-        QueueMessage(region_queue.url, f"m{index}", f"receipt-{index}", body, 1)
-        for index, body in enumerate(region_bodies(3))
-    ]
-    ids = [RegionRequest.model_validate_json(message.body).region_id for message in region_queue.waiting]
-    loop = unscheduled_worker(settings, region_queue, regions)
-
-    until(lambda: len(regions.started) == 2, loop.poll_once)
-    assert regions.finished == []  # the first is still finishing: both are in hand
-    first, second = regions.leases
-    assert first.permits is second.permits and first.permits.units == 3  # WORKERS calls in flight, no more
-    assert first.order < second.order  # the older region's calls go first
-
-    for region_id in ids:
-        regions.may_finish.setdefault(region_id, threading.Event()).set()
-    until(lambda: len(regions.finished) == 3, loop.poll_once)
-    loop.finish_in_hand()
-    assert regions.started == ids and sorted(region_queue.deleted) == ["m0", "m1", "m2"]
-
-
-def test_a_second_copy_of_a_region_in_hand_goes_back_to_its_queue_until_the_first_is_done(
-    tmp_path: Any,
-) -> None:
-    settings = load_settings({**WORKER_ENV, "LIVENESS_FILE": str(tmp_path / "alive")})
-    region_queue, regions = Images(), Regions()
-    (body,) = region_bodies(1)
-    region_queue.waiting = [
-        QueueMessage(region_queue.url, f"copy-{n}", f"receipt-{n}", body, 1) for n in (1, 2)
-    ]
-    loop = unscheduled_worker(settings, region_queue, regions)
-
-    until(lambda: region_queue.released != [], loop.poll_once)  # the copy is taken while the first sends
-    assert region_queue.released == [("copy-2", COPY_DELAY_S)] and len(regions.started) == 1
-
-    regions.may_finish.setdefault(RegionRequest.model_validate_json(body).region_id, threading.Event()).set()
-    loop.finish_in_hand()
-    assert region_queue.deleted == ["copy-1"] and len(regions.started) == 1
 
 
 def image_request_body() -> dict[str, Any]:

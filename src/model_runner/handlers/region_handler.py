@@ -177,7 +177,6 @@ class RegionRequestHandler:
             reads=ReadArrangement(*self.context.settings.read_arrangement),
             permit=partial(leased.permits.call, leased.order) if leased is not None else None,
             on_last_tiles=leased.last_tiles if leased is not None else None,
-            last_rounds=leased.last_rounds if leased is not None else 0,
         )
         if results.total < len(tiles):
             raise WorkInterruptedError(

@@ -152,7 +152,6 @@ class BandedReads:
         }
         self._in_row_order = all(above.window.y <= below.window.y for above, below in pairwise(self._bands))
         self._fetches: dict[int, Future[Rows]] = {}
-        self._last = tiles[-1].window if tiles else None
         self._current = -1
         self._reader = ThreadPoolExecutor(readers, thread_name_prefix="band-reader") if self._bands else None
 
@@ -176,8 +175,6 @@ class BandedReads:
             raise  # the image, not the tile: the region goes back to the queue at once
         except Exception:  # the tile alone: its own failure, or its pixels
             return self._image.read(tile.window)
-        if tile.window == self._last:  # the region's last tile: its pixels are let go at once
-            self._fetches.clear()
         return _cut(tile.window, fetched)
 
     def close(self) -> None:

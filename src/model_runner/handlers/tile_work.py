@@ -30,9 +30,13 @@ from model_runner.handlers.tile_reads import DEFAULT_READS, BandedReads, ReadArr
 from model_runner.imagery import content_type, encode_tile
 from model_runner.inference.bounded_executor import run_bounded
 from model_runner.inference.detectors import Detector, model_call
-from model_runner.scheduling import LAST_ROUNDS, CallPermits, PermitOnTheWire
+from model_runner.scheduling import CallPermits, PermitOnTheWire
 from model_runner.status import TileBounds
 from model_runner.tiling import Tile
+
+LAST_ROUNDS = 4
+"""Rounds of calls a region has left when it says it is down to its last tiles: about the time its
+worker needs to start the next region (a scheduling cycle, the region's start, its first reads)."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,6 @@ def run_tiles(
     reads: ReadArrangement = DEFAULT_READS,
     permit: Callable[[], AbstractContextManager[None]] | None = None,
     on_last_tiles: Callable[[], None] | None = None,
-    last_rounds: int = LAST_ROUNDS,
 ) -> TileResults:
     """Send every tile of ``tiles`` to ``detector``, at most ``concurrency`` calls at once, and
     gather the outcome of each; ``writer`` writes the tiles' features a few tiles at a time as
@@ -117,11 +120,10 @@ def run_tiles(
 
     ``on_outcome`` is called as each tile ends (the worker's measure of progress); ``reads`` says
     how the tiles' pixels are read (see :mod:`model_runner.handlers.tile_reads`); ``permit`` (one
-    of the permits the worker's regions in hand share, the previous one's last calls among them)
-    is held with the region's own by each call from when its request goes out;
-    ``on_last_tiles`` is called once the tiles left are down to ``last_rounds`` rounds of
-    ``concurrency`` calls (at once for a small region; with 0, once the last tile is read and on
-    its way, its pixels let go).
+    of a scheduled region's permits, which the worker's previous region may share while its last
+    calls finish) is held with the region's own by each call from when its request goes out;
+    ``on_last_tiles`` is called once the tiles left are down to ``LAST_ROUNDS`` rounds of
+    ``concurrency`` calls (at once for a small region).
 
     Raises:
         ImageUnavailableError: the image could not be reached for a tile: the tiles still under
@@ -145,13 +147,11 @@ def run_tiles(
         return tile_detections(answer, encoded.tile), hold.wire_s * 1000
 
     def sent_in_turn() -> Iterator[Tile]:
-        last_tiles = max(0, len(tiles) - last_rounds * concurrency)
+        last_tiles = max(0, len(tiles) - LAST_ROUNDS * concurrency)
         for index, tile in enumerate(tiles):
             if index == last_tiles and on_last_tiles is not None:
                 on_last_tiles()
             yield tile
-        if last_tiles == len(tiles) and on_last_tiles is not None:
-            on_last_tiles()  # asked for the tile after the last: the last is read and sent
 
     results = TileResults(writer=writer)
 

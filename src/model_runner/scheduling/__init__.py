@@ -6,10 +6,9 @@ rules. See docs/scheduling.md.
 """
 
 from model_runner.scheduling.capacity import (
-    LAST_ROUNDS,
+    LEASED_CALLS,
     CallPermits,
     LeasedCalls,
-    calls_leased,
     leased_calls,
     model_calls_done,
     region_units,
@@ -29,7 +28,7 @@ from model_runner.scheduling.work import (
 )
 
 __all__ = [
-    "LAST_ROUNDS",
+    "LEASED_CALLS",
     "SCHEDULED_ENDPOINT_TYPES",
     "CallPermits",
     "ClaimOutcome",
@@ -39,7 +38,6 @@ __all__ = [
     "NewWork",
     "PermitOnTheWire",
     "WorkRow",
-    "calls_leased",
     "claimable",
     "has_room",
     "leased_calls",

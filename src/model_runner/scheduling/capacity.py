@@ -77,45 +77,23 @@ class CallPermits:
             return self._idle.wait_for(lambda: self._in_flight == 0, timeout_s)
 
 
-LAST_ROUNDS = 4
-"""Rounds of calls a scheduled region has left when it says it is down to its last tiles: about
-the time its worker needs to start the next region (a scheduling cycle, the region's start, its
-first reads)."""
-
-
 @dataclass(frozen=True)
 class LeasedCalls:
-    """What the worker gives the region processed on this thread: the permits it shares with the
-    worker's other regions in hand (the units the scheduler leased, or without the scheduler the
-    worker's WORKERS), and whom to tell when it is down to its last tiles and when its model calls
-    are done."""
+    """What the scheduler gives the region processed on this thread: its permits, and whom to tell
+    when it is down to its last tiles and when its model calls are done."""
 
     permits: CallPermits
     order: int
     """The region's place among those sharing ``permits`` (lower: older, its calls go first)."""
     last_tiles: Callable[[], None]
     """The region is down to its last rounds of calls: the worker may start its next region now
-    (which shares its permits, so it starts while these calls finish)."""
+    (which takes its units over and shares its permits, so it starts while these calls finish)."""
     calls_done: Callable[[], None]
     """The region's model calls are done: its units go back (recording needs no model capacity)."""
-    last_rounds: int = LAST_ROUNDS
-    """Rounds of calls left when the region calls ``last_tiles`` (0: once its last tile is read
-    and on its way)."""
 
 
 LEASED_CALLS: ContextVar[LeasedCalls | None] = ContextVar("leased_calls", default=None)
-"""The lease of the region being processed on this thread (None: a region processed outside a
-worker's loop, as in tests of a handler alone)."""
-
-
-@contextmanager
-def calls_leased(lease: LeasedCalls) -> Iterator[None]:
-    """Process the region on this thread under ``lease`` (what :func:`leased_calls` gives it)."""
-    token = LEASED_CALLS.set(lease)
-    try:
-        yield
-    finally:
-        LEASED_CALLS.reset(token)
+"""The lease of the region being processed on this thread (None: the region was not scheduled)."""
 
 
 def tile_concurrency(tile_workers: int) -> int:
@@ -125,13 +103,13 @@ def tile_concurrency(tile_workers: int) -> int:
 
 
 def leased_calls() -> LeasedCalls | None:
-    """The lease of the region processed on this thread (None: outside a worker's loop); its
+    """The lease of the region processed on this thread (None: it was not scheduled); its
     callbacks may be handed to other threads (a context variable is not)."""
     return LEASED_CALLS.get()
 
 
 def model_calls_done() -> None:
-    """Tell the worker (the scheduler, if the region was scheduled) that its model calls are done."""
+    """Tell the scheduler (if the region was scheduled) that the region's model calls are done."""
     leased = LEASED_CALLS.get()
     if leased is not None:
         leased.calls_done()

@@ -4,11 +4,9 @@ Regions come first, so images already started finish before new ones begin. With
 (docs/scheduling.md), a waiting image message is taken first (its intake only adds its regions to
 the schedule, and the cycle that may start its first region runs at once, before the image's
 events are delivered and its message deleted), then the region the cycle admits, then region
-messages (asynchronous endpoints), then the image queue's long poll. A region runs on its own
-thread (:mod:`model_runner.worker.overlapped_regions`; without the scheduler, every message does,
-an image's running the image's first region), and the loop takes the next once it is down to its
-last tiles, while it finishes; with the scheduler, the loop also takes images in while a region
-sends its tiles. While a message
+messages (asynchronous endpoints), then the image queue's long poll. A scheduled region runs on its own thread
+(:mod:`model_runner.worker.overlapped_regions`): the loop takes images in while it sends its tiles
+and admits the next region once it is down to its last ones, while it finishes. While a message
 is processed its visibility is extended (heartbeat) as long as its work makes progress, so a long
 region is never handed to a second worker and a stuck one is. What happens to a message whose
 processing raised:
@@ -54,7 +52,7 @@ from model_runner.worker.heartbeat import heartbeat
 from model_runner.worker.intake import RequestIntake
 from model_runner.worker.liveness import Liveness
 from model_runner.worker.memory import release_free_memory
-from model_runner.worker.overlapped_regions import OverlappedRegions, SharedCalls
+from model_runner.worker.overlapped_regions import OverlappedRegions
 from model_runner.worker.progress import ProgressMonitor
 from model_runner.worker.scheduler import ScheduledRegions
 from model_runner.worker.settlement import FailMessage, Settlement
@@ -74,8 +72,8 @@ RECEIVE_BACKOFF = Backoff(max_attempts=1, base_s=1.0, cap_s=30.0)
 
 
 class Worker:
-    """Polls both queues until ``shutdown`` is set; the regions in hand overlap (one sending its
-    tiles, the others finishing)."""
+    """Polls both queues until ``shutdown`` is set; one message at a time, but for scheduled
+    regions, which overlap (one sending its tiles, the others finishing)."""
 
     def __init__(
         self,
@@ -112,7 +110,6 @@ class Worker:
         self._in_hand: dict[str, tuple[WorkQueue, QueueMessage]] = {}
         self._in_hand_lock = threading.Lock()
         self._overlapped = OverlappedRegions()
-        self._shared_calls = SharedCalls(settings.tile_workers)
 
     def run(self) -> None:
         """Process messages until shutdown; nothing but a shutdown ends it."""
@@ -125,7 +122,7 @@ class Worker:
                     except Exception:
                         logger.exception("the worker loop failed; it goes on")
                         self._shutdown.wait(RECEIVE_BACKOFF.cap_s)
-                self.finish_in_hand()
+                self._overlapped.join()
         finally:
             self._liveness.clear()  # a stopped worker is unhealthy at once
         logger.info("worker stopped")
@@ -138,9 +135,8 @@ class Worker:
         in the image queue behind regions), and a cycle follows at once; without an image, the
         cycle alone. The region a cycle admits runs on its own thread. While it sends its tiles the
         loop goes on taking images in, and runs the next cycle as soon as its last tiles are on
-        their way. Without the scheduler, each message runs on its own thread, and the next is
-        taken once the one before is down to its last tiles. While regions are in hand, only their
-        work counts as progress: a poll or another message does not keep a stuck region's lease."""
+        their way. While regions are in hand, only their work counts as progress: a poll or
+        another message does not keep a stuck region's lease."""
         if not self._overlapped.in_hand():
             self.progress.mark()
             self._liveness.touch()
@@ -159,8 +155,6 @@ class Worker:
                 return False
             if admitted or self._shutdown.is_set():
                 return admitted
-        elif not self._room_for_next():
-            return False
         for queue, handle, fail, wait in (
             (self._region_queue, self.handle_region_message, self._fail_region, 0),
             (self._image_queue, take_in, self._fail_image, LONG_POLL),
@@ -173,19 +167,6 @@ class Worker:
         if self._work_waits_for_capacity():
             self._shutdown.wait(self._settings.scheduler_poll_s)
         return False
-
-    def finish_in_hand(self) -> None:
-        """Wait until every message in hand is processed and settled."""
-        self._overlapped.join()
-
-    def _room_for_next(self) -> bool:
-        """Without the scheduler: whether the next message may be taken now, waiting a while for
-        the region in hand to be down to its last tiles, and for fewer than the limit in hand."""
-        if self._overlapped.sending():
-            self._overlapped.wait_for_next(min(POLL_WAIT_S, self._settings.queue_wait_s))
-            return False
-        self._overlapped.make_room()
-        return True
 
     def _take_in(self, scheduled: ScheduledRegions, message: QueueMessage) -> None:
         """Take an image in, then run the cycle that may start its first region at once (on an idle
@@ -289,8 +270,7 @@ class Worker:
             configured=self._settings.request_type,
             endpoint_type=endpoint_type,
         )
-        with self._overlapped.only_copy(request.region_id):
-            self._selector.pair_for(request_type, endpoint_type).region_handler.handle(request)
+        self._selector.pair_for(request_type, endpoint_type).region_handler.handle(request)
 
     def handle_scheduled_region(self, scheduled: ScheduledRegions, message: QueueMessage) -> None:
         """Process a region the scheduler admitted, within the units it leased."""
@@ -304,21 +284,16 @@ class Worker:
         handle: Callable[[QueueMessage], None],
         fail: FailMessage,
     ) -> None:
-        """Process ``message``, on its own thread where it runs a region: a scheduled region, or
-        without the scheduler any message (an image's runs the image's first region)."""
-        process = partial(self._process, queue, message, handle, fail)
+        """Process ``message``; a scheduled region on its own thread."""
         scheduled = self._scheduled
-        if scheduled is None:
-            next_may_start = threading.Event()
-            self._overlapped.start(
-                f"message-{message.message_id}",
-                partial(self._shared_calls.run, process, next_may_start),
-                next_may_start,
-            )
-        elif queue is scheduled:
-            self._overlapped.start(f"region-{message.message_id}", process, scheduled.next_may_start(message))
-        else:
-            process()  # an image's intake, or a region of an asynchronous endpoint
+        if scheduled is None or queue is not scheduled:
+            self._process(queue, message, handle, fail)
+            return
+        self._overlapped.start(
+            f"region-{message.message_id}",
+            partial(self._process, queue, message, handle, fail),
+            scheduled.next_may_start(message),
+        )
 
     def _process(
         self,
@@ -338,8 +313,8 @@ class Worker:
         finally:
             with self._in_hand_lock:
                 self._in_hand.pop(message.receipt_handle, None)
-            if self._scheduled is None or queue is self._scheduled or not self._overlapped.in_hand():
-                self.progress.mark()  # not by an image's intake while a region may be stuck
+            if queue is self._scheduled or not self._overlapped.in_hand():
+                self.progress.mark()
             release_free_memory()
 
     def _run_handler(

@@ -33,6 +33,7 @@ from model_runner.events import CapacityWait, EndpointThrottled, RegionAdmitted
 from model_runner.handlers.ports import EndpointCapacity, EventSink, RegionSchedule
 from model_runner.ordered_ahead import call_ahead
 from model_runner.scheduling import (
+    LEASED_CALLS,
     SCHEDULED_ENDPOINT_TYPES,
     CallPermits,
     ClaimOutcome,
@@ -40,7 +41,6 @@ from model_runner.scheduling import (
     Lease,
     LeasedCalls,
     WorkRow,
-    calls_leased,
     claimable,
     has_room,
     order_endpoints,
@@ -165,16 +165,18 @@ class ScheduledRegions:
         units back as soon as its model calls are done, and let the loop start the next region
         once this one is down to its last tiles (or ended)."""
         held = self._held_of(message)
-        lease = LeasedCalls(
-            held.permits,
-            held.order,
-            last_tiles=lambda: self._last_tiles(held),
-            calls_done=lambda: self.give_back_units(message),
+        token = LEASED_CALLS.set(
+            LeasedCalls(
+                held.permits,
+                held.order,
+                last_tiles=lambda: self._last_tiles(held),
+                calls_done=lambda: self.give_back_units(message),
+            )
         )
         try:
-            with calls_leased(lease):
-                yield
+            yield
         finally:
+            LEASED_CALLS.reset(token)
             held.next_may_start.set()
 
     def next_may_start(self, message: QueueMessage) -> threading.Event:
